@@ -1,0 +1,180 @@
+package keel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Code classifies an error so that adapters (httpapi, a CLI, a gRPC layer)
+// can answer it without knowing where it came from. Only adapters map codes
+// to statuses; the root package and the stores only pick a code.
+type Code int
+
+// The codes. The zero value is Internal, so an error nobody classified is
+// never mistaken for a client error.
+const (
+	Internal         Code = iota // a bug or an unexpected failure
+	NotFound                     // the thing does not exist, or the caller may not know it does
+	Conflict                     // a unique value (an email) is taken
+	Invalid                      // input fails validation; see FieldErrors
+	Unauthenticated              // no credentials, or credentials that are wrong, unknown, expired or revoked
+	PermissionDenied             // authenticated, but not allowed
+	RateLimited                  // too many attempts; see RetryAfter
+	Unavailable                  // the store (or another dependency) is down or timed out
+)
+
+var codeNames = [...]string{
+	Internal:         "internal",
+	NotFound:         "not found",
+	Conflict:         "conflict",
+	Invalid:          "invalid",
+	Unauthenticated:  "unauthenticated",
+	PermissionDenied: "permission denied",
+	RateLimited:      "rate limited",
+	Unavailable:      "unavailable",
+}
+
+func (c Code) String() string {
+	if c >= 0 && int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return fmt.Sprintf("code(%d)", int(c))
+}
+
+// Error is the error type of keel. Message is safe to show to the caller;
+// Err, the cause, is for logs only and never reaches a client.
+type Error struct {
+	Code    Code
+	Message string
+	// Fields lists every failing field when Code is Invalid.
+	Fields []FieldError
+	// RetryAfter tells a rate-limited caller when to try again.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Code.String())
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	for _, f := range e.Fields {
+		b.WriteString("; ")
+		b.WriteString(f.Field)
+		b.WriteString(": ")
+		b.WriteString(f.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrInactiveUser) and the other sentinels below
+// match any *Error with the same code and message, so a wrapped or
+// re-created error still matches.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return t.Code == e.Code && t.Message == e.Message && t.Err == nil && len(t.Fields) == 0
+}
+
+// FieldError is one failing field of an Invalid error.
+type FieldError struct {
+	// Field is the input's field name as a client spells it (the JSON name).
+	Field string
+	// Kind is a machine-readable reason in the vocabulary of pydantic, which
+	// the FastAPI clients keel is compatible with expect: "missing",
+	// "string_too_short", "string_too_long", "value_error", ...
+	Kind string
+	// Message is a sentence a person can read.
+	Message string
+	// Value is the rejected input; never set for a password.
+	Value any
+}
+
+// Errorf returns an *Error with the code and a client-safe message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an *Error with the code and a client-safe message that keeps
+// err as its cause. It returns nil when err is nil.
+func Wrap(err error, code Code, message string) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// ErrorCode returns the code of err: the code of the first *Error in its
+// chain, Unavailable for a cancelled or timed-out context, Internal for any
+// other non-nil error. ErrorCode(nil) is Internal too; check for nil first.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Unavailable
+	}
+	return Internal
+}
+
+// ErrorMessage returns the client-safe message of err, or "" when err
+// carries none.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
+
+// Sentinel errors. Compare with errors.Is; the adapters use them to pick the
+// exact wording of the wire protocol.
+var (
+	// ErrNotAuthenticated: no token at all.
+	ErrNotAuthenticated = &Error{Code: Unauthenticated, Message: "Not authenticated"}
+	// ErrInvalidCredentials: a token that is unknown, expired or revoked.
+	ErrInvalidCredentials = &Error{Code: Unauthenticated, Message: "Could not validate credentials"}
+	// ErrIncorrectLogin: unknown email or wrong password, deliberately the same.
+	ErrIncorrectLogin = &Error{Code: Unauthenticated, Message: "Incorrect email or password"}
+	// ErrInactiveUser: the account is deactivated.
+	ErrInactiveUser = &Error{Code: PermissionDenied, Message: "Inactive user"}
+	// ErrNotSuperuser: the operation needs a superuser.
+	ErrNotSuperuser = &Error{Code: PermissionDenied, Message: "The user doesn't have enough privileges"}
+	// ErrDeleteSelf: a superuser tried to delete itself.
+	ErrDeleteSelf = &Error{Code: PermissionDenied, Message: "Super users are not allowed to delete themselves"}
+	// ErrIncorrectPassword: the current password given to ChangePassword is wrong.
+	ErrIncorrectPassword = &Error{Code: Invalid, Message: "Incorrect password"}
+	// ErrSamePassword: the new password equals the current one.
+	ErrSamePassword = &Error{Code: Invalid, Message: "New password cannot be the same as the current one"}
+	// ErrInvalidResetToken: unknown, expired, used or superseded reset token.
+	ErrInvalidResetToken = &Error{Code: Invalid, Message: "Invalid token"}
+	// ErrEmailTaken: another user has the email.
+	ErrEmailTaken = &Error{Code: Conflict, Message: "User with this email already exists"}
+	// ErrUserNotFound and ErrItemNotFound: missing, or not the caller's to see.
+	ErrUserNotFound = &Error{Code: NotFound, Message: "User not found"}
+	ErrItemNotFound = &Error{Code: NotFound, Message: "Item not found"}
+	// ErrTooManyRequests: a rate limit was hit; the returned error carries RetryAfter.
+	ErrTooManyRequests = &Error{Code: RateLimited, Message: "Too many requests"}
+)
+
+// with returns a copy of a sentinel with a cause attached, so errors.Is
+// still matches the sentinel (by code and message) while the cause is kept.
+func (e *Error) with(cause error) *Error {
+	c := *e
+	c.Err = cause
+	return &c
+}
