@@ -1,0 +1,144 @@
+package keel
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Config tunes a Service. The zero value of every field means its
+// documented default, so Config{} is a working, safe configuration.
+type Config struct {
+	// SessionLifetime is the absolute lifetime of a session. Default 8 days
+	// (the FastAPI template's ACCESS_TOKEN_EXPIRE_MINUTES).
+	SessionLifetime time.Duration
+	// IdleTimeout ends a session unused for this long. Default 0: none.
+	// With an idle timeout every authenticated call writes the session's
+	// new expiry to the store.
+	IdleTimeout time.Duration
+	// ResetTokenLifetime is how long a password-reset token works. Default 1 hour.
+	ResetTokenLifetime time.Duration
+
+	// Argon2 are the parameters new password hashes are made with. Default
+	// (and minimum accepted) m=19456 KiB, t=2, p=1, OWASP's recommendation.
+	Argon2 Argon2Params
+	// MaxConcurrentHashes bounds how many password hashes run at once, and so
+	// the memory hashing takes (Argon2.Memory × this). Default GOMAXPROCS.
+	MaxConcurrentHashes int
+
+	// DefaultPageLimit is the page size when a list call gives none. Default 100.
+	DefaultPageLimit int
+	// MaxPageLimit is the largest page a list call may ask for. Default 100.
+	MaxPageLimit int
+
+	// RateLimits bound failed logins and recovery requests. On by default.
+	RateLimits RateLimits
+
+	// Mailer delivers password-reset and test emails. Without one, reset
+	// tokens are still made but RequestPasswordReset reports Unavailable
+	// to the Go caller (httpapi still answers 200, as it must).
+	Mailer Mailer
+	// Logger receives keel's own log lines (never a password, token or
+	// hash). Default: discard.
+	Logger *slog.Logger
+	// Now is the clock; tests set it. Default time.Now.
+	Now func() time.Time
+}
+
+// Argon2Params are argon2id's cost parameters.
+type Argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32 // passes
+	Threads uint8  // lanes
+}
+
+// RateLimits configures the fixed-window limits keel applies. The counters
+// live in the Store, so replicas that share a store share the limits.
+type RateLimits struct {
+	// Disabled turns every limit off (for tests and benchmarks).
+	Disabled bool
+	// LoginPerAccount limits failed logins for one email. Default 10 per 15 minutes.
+	LoginPerAccount Limit
+	// LoginPerAddress limits failed logins from one client address.
+	// Default 100 per 15 minutes.
+	LoginPerAddress Limit
+	// RecoveryPerAddress limits recovery requests from one client address.
+	// Default 10 per hour.
+	RecoveryPerAddress Limit
+	// RecoveryPerAccount limits recovery requests for one email from one
+	// client address. Keyed on the pair so that someone flooding an account
+	// from elsewhere never locks its owner out of recovery. Default 3 per hour.
+	RecoveryPerAccount Limit
+}
+
+// Limit allows Max events per Window.
+type Limit struct {
+	Max    int
+	Window time.Duration
+}
+
+// Defaults.
+const (
+	DefaultSessionLifetime    = 8 * 24 * time.Hour
+	DefaultResetTokenLifetime = time.Hour
+	DefaultPageLimit          = 100
+)
+
+// DefaultArgon2 are OWASP's recommended argon2id parameters.
+func DefaultArgon2() Argon2Params { return Argon2Params{Memory: 19456, Time: 2, Threads: 1} }
+
+func (c Config) withDefaults() Config {
+	if c.SessionLifetime <= 0 {
+		c.SessionLifetime = DefaultSessionLifetime
+	}
+	if c.IdleTimeout < 0 {
+		c.IdleTimeout = 0
+	}
+	if c.ResetTokenLifetime <= 0 {
+		c.ResetTokenLifetime = DefaultResetTokenLifetime
+	}
+	def := DefaultArgon2()
+	if c.Argon2.Memory == 0 {
+		c.Argon2.Memory = def.Memory
+	}
+	if c.Argon2.Time == 0 {
+		c.Argon2.Time = def.Time
+	}
+	if c.Argon2.Threads == 0 {
+		c.Argon2.Threads = def.Threads
+	}
+	if c.MaxConcurrentHashes <= 0 {
+		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if c.DefaultPageLimit <= 0 {
+		c.DefaultPageLimit = DefaultPageLimit
+	}
+	if c.MaxPageLimit <= 0 {
+		c.MaxPageLimit = DefaultPageLimit
+	}
+	if c.DefaultPageLimit > c.MaxPageLimit {
+		c.DefaultPageLimit = c.MaxPageLimit
+	}
+	rl := &c.RateLimits
+	rl.LoginPerAccount = rl.LoginPerAccount.or(10, 15*time.Minute)
+	rl.LoginPerAddress = rl.LoginPerAddress.or(100, 15*time.Minute)
+	rl.RecoveryPerAddress = rl.RecoveryPerAddress.or(10, time.Hour)
+	rl.RecoveryPerAccount = rl.RecoveryPerAccount.or(3, time.Hour)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+func (l Limit) or(max int, window time.Duration) Limit {
+	if l.Max <= 0 {
+		l.Max = max
+	}
+	if l.Window <= 0 {
+		l.Window = window
+	}
+	return l
+}
