@@ -1,6 +1,8 @@
 package keel
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,4 +16,140 @@ type Item struct {
 	OwnerID     uuid.UUID
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// CreateItemInput is a new item.
+type CreateItemInput struct {
+	Title       string  `json:"title" validate:"min=1,max=255"`
+	Description *string `json:"description" validate:"omitnil,max=255"`
+}
+
+// UpdateItemInput changes an item. Absent fields stay.
+type UpdateItemInput struct {
+	Title       Optional[string]  `json:"title" optional:"min=1,max=255"`
+	Description Optional[*string] `json:"description" optional:"max=255"`
+}
+
+// CreateItem creates an item owned by the actor.
+func (s *Service) CreateItem(ctx context.Context, actor *User, in CreateItemInput) (*Item, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, err
+	}
+	if err := s.validate(in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	it := &Item{ID: newID(), Title: in.Title, Description: in.Description, OwnerID: actor.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateItem(ctx, it); err != nil {
+		// The owner vanished between authentication and now.
+		return nil, itemStoreErr(err, ErrUserNotFound)
+	}
+	return it, nil
+}
+
+// Item returns an item the actor may see: its own, or any for a superuser.
+// Someone else's item is ErrItemNotFound, exactly like a missing one, so
+// ids do not leak existence.
+func (s *Service) Item(ctx context.Context, actor *User, id uuid.UUID) (*Item, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, err
+	}
+	it, err := s.store.Item(ctx, id)
+	if err != nil {
+		return nil, itemStoreErr(err, ErrItemNotFound)
+	}
+	if !canSee(actor, it) {
+		return nil, ErrItemNotFound
+	}
+	return it, nil
+}
+
+// Items lists the items the actor may see, newest first, with the total
+// count: a superuser sees all, anyone else only its own.
+func (s *Service) Items(ctx context.Context, actor *User, opts ListOptions) ([]*Item, int, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, 0, err
+	}
+	p, err := s.page(opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	var f ItemFilter
+	if !actor.IsSuperuser {
+		f.OwnerID = actor.ID
+	}
+	items, n, err := s.store.ListItems(ctx, f, p)
+	if err != nil {
+		return nil, 0, asCode(err, Internal)
+	}
+	return items, n, nil
+}
+
+// UpdateItem changes the fields given of an item the actor may see.
+func (s *Service) UpdateItem(ctx context.Context, actor *User, id uuid.UUID, in UpdateItemInput) (*Item, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, err
+	}
+	if err := s.validate(in); err != nil {
+		return nil, err
+	}
+	var out *Item
+	err := s.store.InTx(ctx, func(tx Store) error {
+		it, err := tx.Item(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !canSee(actor, it) {
+			return ErrItemNotFound
+		}
+		if in.Title.Set {
+			it.Title = in.Title.Value
+		}
+		if in.Description.Set {
+			it.Description = in.Description.Value
+		}
+		it.UpdatedAt = s.now()
+		if err := tx.UpdateItem(ctx, it); err != nil {
+			return err
+		}
+		out = it
+		return nil
+	})
+	if err != nil {
+		return nil, itemStoreErr(err, ErrItemNotFound)
+	}
+	return out, nil
+}
+
+// DeleteItem deletes an item the actor may see.
+func (s *Service) DeleteItem(ctx context.Context, actor *User, id uuid.UUID) error {
+	if err := requireActive(actor); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		it, err := tx.Item(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !canSee(actor, it) {
+			return ErrItemNotFound
+		}
+		return tx.DeleteItem(ctx, id)
+	})
+	if err != nil {
+		return itemStoreErr(err, ErrItemNotFound)
+	}
+	return nil
+}
+
+func canSee(actor *User, it *Item) bool { return actor.IsSuperuser || it.OwnerID == actor.ID }
+
+func itemStoreErr(err error, notFound *Error) error {
+	if ErrorCode(err) == NotFound {
+		if errors.Is(err, ErrItemNotFound) {
+			return err
+		}
+		return notFound.with(err)
+	}
+	return asCode(err, Internal)
 }

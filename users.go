@@ -1,6 +1,8 @@
 package keel
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,4 +22,267 @@ type User struct {
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+}
+
+// SignUpInput is what a person gives to open an account.
+type SignUpInput struct {
+	Email    string  `json:"email" validate:"max=255,email"`
+	Password string  `json:"password" validate:"min=8,max=128,notcommon"`
+	FullName *string `json:"full_name" validate:"omitnil,max=255"`
+}
+
+// CreateUserInput is what a superuser gives to create an account.
+type CreateUserInput struct {
+	Email    string  `json:"email" validate:"max=255,email"`
+	Password string  `json:"password" validate:"min=8,max=128,notcommon"`
+	FullName *string `json:"full_name" validate:"omitnil,max=255"`
+	// IsActive defaults to true when nil.
+	IsActive    *bool `json:"is_active"`
+	IsSuperuser bool  `json:"is_superuser"`
+}
+
+// UpdateMeInput is what a user may change of itself. Absent fields stay.
+type UpdateMeInput struct {
+	FullName Optional[*string] `json:"full_name" optional:"max=255"`
+	Email    Optional[string]  `json:"email" optional:"max=255,email"`
+}
+
+// UpdateUserInput is what a superuser may change of any user. Absent
+// fields stay.
+type UpdateUserInput struct {
+	Email       Optional[string]  `json:"email" optional:"max=255,email"`
+	FullName    Optional[*string] `json:"full_name" optional:"max=255"`
+	Password    Optional[string]  `json:"password" optional:"min=8,max=128,notcommon"`
+	IsActive    Optional[bool]    `json:"is_active"`
+	IsSuperuser Optional[bool]    `json:"is_superuser"`
+}
+
+// ListOptions pages a list. Limit 0 means Config.DefaultPageLimit; it may
+// not exceed Config.MaxPageLimit.
+type ListOptions struct {
+	Skip  int `json:"skip" validate:"min=0"`
+	Limit int `json:"limit" validate:"min=0"`
+}
+
+// SignUp opens an account for anyone: active, not a superuser.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*User, error) {
+	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName})
+}
+
+// CreateUser creates an account as a superuser, who may set IsActive and
+// IsSuperuser.
+func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInput) (*User, error) {
+	if err := requireSuperuser(actor); err != nil {
+		return nil, err
+	}
+	return s.createUser(ctx, in)
+}
+
+// CreateUserTrusted creates an account with no actor to check. It is for
+// callers that are trusted by construction: the binary's createsuperuser
+// command, first-superuser bootstrap, and httpapi's development-only
+// private route. Never wire it to an unauthenticated production path.
+func (s *Service) CreateUserTrusted(ctx context.Context, in CreateUserInput) (*User, error) {
+	return s.createUser(ctx, in)
+}
+
+func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, error) {
+	in.Email = normEmail(in.Email)
+	if err := s.validate(in); err != nil {
+		return nil, err
+	}
+	// Looking first saves a costly hash on an obvious duplicate; the store's
+	// unique index still settles races.
+	if _, err := s.store.UserByEmail(ctx, in.Email); err == nil {
+		return nil, ErrEmailTaken
+	} else if ErrorCode(err) != NotFound {
+		return nil, asCode(err, Internal)
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &User{
+		ID:                newID(),
+		Email:             in.Email,
+		FullName:          in.FullName,
+		IsActive:          in.IsActive == nil || *in.IsActive,
+		IsSuperuser:       in.IsSuperuser,
+		PasswordHash:      hash,
+		PasswordChangedAt: now,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, userStoreErr(err, ErrUserNotFound)
+	}
+	return u, nil
+}
+
+// User returns a user. Anyone may read itself; only a superuser may read
+// others.
+func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, err
+	}
+	if id != actor.ID && !actor.IsSuperuser {
+		return nil, ErrNotSuperuser
+	}
+	u, err := s.store.User(ctx, id)
+	if err != nil {
+		return nil, userStoreErr(err, ErrUserNotFound)
+	}
+	return u, nil
+}
+
+// Users lists users, newest first, with the total count. Superuser only.
+func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*User, int, error) {
+	if err := requireSuperuser(actor); err != nil {
+		return nil, 0, err
+	}
+	p, err := s.page(opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	users, n, err := s.store.ListUsers(ctx, p)
+	if err != nil {
+		return nil, 0, asCode(err, Internal)
+	}
+	return users, n, nil
+}
+
+// UpdateMe changes the actor's own name or email.
+func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (*User, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, err
+	}
+	if in.Email.Set {
+		in.Email.Value = normEmail(in.Email.Value)
+	}
+	if err := s.validate(in); err != nil {
+		return nil, err
+	}
+	u, err := s.store.User(ctx, actor.ID)
+	if err != nil {
+		return nil, userStoreErr(err, ErrUserNotFound)
+	}
+	if in.FullName.Set {
+		u.FullName = in.FullName.Value
+	}
+	if in.Email.Set {
+		u.Email = in.Email.Value
+	}
+	u.UpdatedAt = s.now()
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, userStoreErr(err, ErrUserNotFound)
+	}
+	return u, nil
+}
+
+// UpdateUser changes any field of a user. Superuser only. A new password
+// or a deactivation ends every session of that user.
+func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in UpdateUserInput) (*User, error) {
+	if err := requireSuperuser(actor); err != nil {
+		return nil, err
+	}
+	if in.Email.Set {
+		in.Email.Value = normEmail(in.Email.Value)
+	}
+	if err := s.validate(in); err != nil {
+		return nil, err
+	}
+	var hash string
+	if in.Password.Set {
+		h, err := s.hasher.Hash(ctx, in.Password.Value)
+		if err != nil {
+			return nil, err
+		}
+		hash = h
+	}
+	var out *User
+	err := s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.User(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		wasActive := u.IsActive
+		if in.Email.Set {
+			u.Email = in.Email.Value
+		}
+		if in.FullName.Set {
+			u.FullName = in.FullName.Value
+		}
+		if in.IsActive.Set {
+			u.IsActive = in.IsActive.Value
+		}
+		if in.IsSuperuser.Set {
+			u.IsSuperuser = in.IsSuperuser.Value
+		}
+		if in.Password.Set {
+			u.PasswordHash = hash
+			u.PasswordChangedAt = now
+		}
+		u.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if in.Password.Set || (wasActive && !u.IsActive) {
+			if err := endAllSessions(ctx, tx, u.ID, ""); err != nil {
+				return err
+			}
+		}
+		out = u
+		return nil
+	})
+	if err != nil {
+		return nil, userStoreErr(err, ErrUserNotFound)
+	}
+	return out, nil
+}
+
+// DeleteUser deletes a user with its items and sessions. A user may delete
+// itself unless it is a superuser; only a superuser may delete others.
+func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) error {
+	if err := requireActive(actor); err != nil {
+		return err
+	}
+	if id == actor.ID {
+		if actor.IsSuperuser {
+			return ErrDeleteSelf
+		}
+	} else if !actor.IsSuperuser {
+		return ErrNotSuperuser
+	}
+	if err := s.store.DeleteUser(ctx, id); err != nil {
+		return userStoreErr(err, ErrUserNotFound)
+	}
+	return nil
+}
+
+// page checks list options and turns them into a store Page.
+func (s *Service) page(o ListOptions) (Page, error) {
+	if err := s.validate(o); err != nil {
+		return Page{}, err
+	}
+	if o.Limit == 0 {
+		o.Limit = s.cfg.DefaultPageLimit
+	}
+	if o.Limit > s.cfg.MaxPageLimit {
+		return Page{}, fieldErr("limit", "less_than_equal", fmt.Sprintf("Input should be less than or equal to %d", s.cfg.MaxPageLimit), o.Limit)
+	}
+	return Page{Offset: o.Skip, Limit: o.Limit}, nil
+}
+
+// userStoreErr gives a store error on users its keel meaning: a missing
+// row is notFound, a taken email is ErrEmailTaken.
+func userStoreErr(err error, notFound *Error) error {
+	switch ErrorCode(err) {
+	case NotFound:
+		return notFound.with(err)
+	case Conflict:
+		return ErrEmailTaken.with(err)
+	}
+	return asCode(err, Internal)
 }

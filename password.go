@@ -1,0 +1,172 @@
+package keel
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+)
+
+//go:embed common-passwords.txt
+var commonPasswordsFile []byte
+
+// Password length bounds, in Unicode code points (SECURITY.md).
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 128
+)
+
+// hasher makes and checks password hashes. It bounds how many run at once:
+// argon2id takes Argon2.Memory KiB per hash, so an unbounded flood of logins
+// would exhaust memory.
+type hasher struct {
+	params Argon2Params
+	slots  chan struct{}
+	common map[string]struct{}
+	// dummy is a real hash of a random password, verified when a login names
+	// an unknown email so that it costs the same as a wrong password.
+	dummy string
+}
+
+func newHasher(p Argon2Params, concurrency int) (*hasher, error) {
+	if p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1 {
+		return nil, fmt.Errorf("keel: argon2 parameters m=%d t=%d p=%d are out of range", p.Memory, p.Time, p.Threads)
+	}
+	h := &hasher{params: p, slots: make(chan struct{}, concurrency), common: parseCommonPasswords(commonPasswordsFile)}
+	var secret [32]byte
+	rand.Read(secret[:])
+	dummy, err := h.hashNow(base64.RawStdEncoding.EncodeToString(secret[:]))
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = dummy
+	return h, nil
+}
+
+func parseCommonPasswords(b []byte) map[string]struct{} {
+	m := make(map[string]struct{}, 4096)
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m[strings.ToLower(line)] = struct{}{}
+	}
+	return m
+}
+
+// isCommon reports whether the password is on the shipped list of common
+// passwords; the comparison ignores case so "Password1" is caught too.
+func (h *hasher) isCommon(password string) bool {
+	_, ok := h.common[strings.ToLower(password)]
+	return ok
+}
+
+func (h *hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return Wrap(ctx.Err(), Unavailable, "password hashing is busy")
+	}
+}
+
+func (h *hasher) release() { <-h.slots }
+
+// Hash makes a PHC string for the password with the current parameters.
+func (h *hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return h.hashNow(password)
+}
+
+func (h *hasher) hashNow(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", Wrap(err, Internal, "")
+	}
+	p := h.params
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, 32)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// Verify checks the password against a stored hash (argon2id PHC or
+// bcrypt). needsRehash is true when the hash is not argon2id with the
+// current parameters, so the caller can upgrade it after a good login.
+func (h *hasher) Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer h.release()
+	switch {
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		p, salt, key, err := decodeArgon2id(encoded)
+		if err != nil {
+			return false, false, err
+		}
+		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+		ok := subtle.ConstantTimeCompare(got, key) == 1
+		return ok, p != h.params, nil
+	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
+		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+		switch {
+		case err == nil:
+			return true, true, nil
+		case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+			return false, false, nil
+		default:
+			return false, false, Wrap(err, Internal, "")
+		}
+	default:
+		return false, false, Errorf(Internal, "unknown password hash format")
+	}
+}
+
+// decodeArgon2id parses and validates a PHC string; argon2 panics on zero
+// parameters, so values read back from storage are checked before use.
+func decodeArgon2id(s string) (Argon2Params, []byte, []byte, error) {
+	bad := func(why string) (Argon2Params, []byte, []byte, error) {
+		return Argon2Params{}, nil, nil, Errorf(Internal, "malformed argon2id hash: %s", why)
+	}
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return bad("shape")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return bad("version")
+	}
+	var p Argon2Params
+	var threads uint32
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &threads); err != nil || n != 3 {
+		return bad("parameters")
+	}
+	// Bounds: 4 GiB of memory or 1000 passes would be a denial of service,
+	// and zero values panic inside argon2.
+	if threads < 1 || threads > 255 || p.Time < 1 || p.Time > 1000 || p.Memory < 8*threads || p.Memory > 4<<20 {
+		return bad("parameters out of range")
+	}
+	p.Threads = uint8(threads)
+	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
+	if err != nil || len(salt) < 8 {
+		return bad("salt")
+	}
+	key, err := base64.RawStdEncoding.Strict().DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 128 {
+		return bad("key")
+	}
+	return p, salt, key, nil
+}

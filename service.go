@@ -1,0 +1,142 @@
+package keel
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-playground/validator/v10"
+	"github.com/google/uuid"
+)
+
+// Service is keel's API: users, items and authentication over a Store.
+// It is safe for concurrent use. Make one with New and share it.
+type Service struct {
+	store     Store
+	cfg       Config
+	validator *validator.Validate
+	hasher    *hasher
+	sessions  *scs.SessionManager
+	log       *slog.Logger
+
+	mail sync.WaitGroup // emails being sent in the background
+}
+
+// New returns a Service over the store. cfg's zero fields take their
+// defaults (see Config).
+func New(store Store, cfg Config) (*Service, error) {
+	if store == nil {
+		return nil, errors.New("keel: New needs a Store")
+	}
+	cfg = cfg.withDefaults()
+	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger}
+	s.validator = newValidator()
+	if err := s.validator.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
+		return !h.isCommon(fl.Field().String())
+	}); err != nil {
+		return nil, err
+	}
+	s.sessions = newSessionManager(s)
+	return s, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// Ready reports whether the store answers: nil, or an Unavailable error.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return asCode(err, Unavailable)
+	}
+	return nil
+}
+
+// Close waits until the emails being sent in the background are done, or
+// ctx ends. It does not close the Store, which the caller owns.
+func (s *Service) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.mail.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// PurgeExpired deletes expired sessions, reset tokens and rate-limit
+// counters from the store.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	return s.store.DeleteExpired(ctx, s.now())
+}
+
+// RunPurger calls PurgeExpired every interval until ctx ends. Run it in
+// its own goroutine; cancel ctx to stop it. Failures are logged and retried
+// at the next tick.
+func (s *Service) RunPurger(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.PurgeExpired(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "keel: purging expired rows failed", "err", err)
+			} else if n > 0 {
+				s.log.DebugContext(ctx, "keel: purged expired rows", "rows", n)
+			}
+		}
+	}
+}
+
+// now is the clock, in UTC and at the microsecond precision every store keeps.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// asCode keeps a classified error as it is and gives an unclassified one
+// (a context error, a bare driver error) the code def.
+func asCode(err error, def Code) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if c := ErrorCode(err); c != Internal {
+		def = c
+	}
+	return &Error{Code: def, Err: err}
+}
+
+// requireSuperuser is the check of every superuser-only operation.
+func requireSuperuser(actor *User) error {
+	if err := requireActive(actor); err != nil {
+		return err
+	}
+	if !actor.IsSuperuser {
+		return ErrNotSuperuser
+	}
+	return nil
+}
+
+// requireActive is the check of every operation with an actor.
+func requireActive(actor *User) error {
+	if actor == nil {
+		return ErrNotAuthenticated
+	}
+	if !actor.IsActive {
+		return ErrInactiveUser
+	}
+	return nil
+}
