@@ -327,7 +327,9 @@ func TestLoginRateLimits(t *testing.T) {
 }
 
 func TestRateLimitsCanBeTurnedOff(t *testing.T) {
-	e := newEnv(t, func(c *keel.Config) { c.RateLimits = keel.RateLimits{Disabled: true, LoginPerAccount: keel.Limit{Max: 1}} })
+	e := newEnv(t, func(c *keel.Config) {
+		c.RateLimits = keel.RateLimits{Disabled: true, LoginPerAccount: keel.Limit{Max: 1}}
+	})
 	e.signUp(t, "ada@example.com")
 	for range 5 {
 		_, err := e.svc.Login(context.Background(), keel.LoginInput{Email: "ada@example.com", Password: "wrong password!"})
