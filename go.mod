@@ -1,6 +1,6 @@
 module github.com/keel-dev/keel
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/alexedwards/scs/v2 v2.9.0 // indirect
