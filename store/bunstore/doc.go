@@ -29,10 +29,11 @@
 //
 // # Pools
 //
-// PostgreSQL: at most 10 open connections (WithMaxOpenConns; never fewer
-// than 2, since Migrate holds one for its lock), as many kept idle, each
-// closed after 30 minutes (so load balancers and failovers are followed) or
-// 5 idle minutes. PostgreSQL's max_connections (100 by default) must cover
+// PostgreSQL: at most 10 open connections (WithMaxOpenConns, at least 2),
+// as many kept idle, each closed after 30 minutes (so load balancers and
+// failovers are followed) or 5 idle minutes. pgdriver gives up on a query
+// after 10 seconds without an answer (read_timeout in the URL changes it),
+// and the store answers Unavailable. PostgreSQL's max_connections (100 by default) must cover
 // every process's pool plus administration: ten keel processes at the
 // default already need a pooler such as PgBouncer or a larger limit.
 //
@@ -70,7 +71,9 @@
 //
 // Concurrent Migrate calls are safe. On PostgreSQL they take a session
 // advisory lock keyed by the current schema, which the server releases if
-// the process dies. SQLite has no advisory locks: Migrate takes bun/migrate's
+// the process dies; a Store from Open migrates through a pool of its own
+// (two connections, the lock's and the migrations') without the read
+// timeout, so a long migration does not time out. SQLite has no advisory locks: Migrate takes bun/migrate's
 // lock row, waiting while another process holds it; a process killed while
 // migrating leaves the row behind, and `DELETE FROM keel_migration_locks`
 // frees it.
