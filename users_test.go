@@ -344,3 +344,27 @@ func TestDeleteUser(t *testing.T) {
 		wantErr(t, e.svc.DeleteUser(ctx, root, bob.ID), keel.ErrUserNotFound)
 	})
 }
+
+func TestCheckPassword(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		name     string
+		password string
+		ok       bool
+	}{
+		{"a long unusual password passes", goodPassword, true},
+		{"the template's placeholder fails", "changethis", false},
+		{"a short password fails", "abc", false},
+		{"a 129-character password fails", strings.Repeat("p", 129), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := e.svc.CheckPassword(tt.password)
+			if tt.ok != (err == nil) {
+				t.Fatalf("CheckPassword = %v", err)
+			}
+			if err != nil {
+				wantCode(t, err, keel.Invalid)
+			}
+		})
+	}
+}
