@@ -41,7 +41,8 @@ type Store interface {
 	// inside the same transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// DeleteExpired removes sessions, reset tokens and counters that expired
-	// before now, and returns how many rows went.
+	// at or before now (Expiry, ExpiresAt or ResetAt <= now, as FindSession
+	// and IncrementCounter see it), and returns how many rows went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the store answers (Unavailable when it does not).
 	Ping(ctx context.Context) error
@@ -76,8 +77,8 @@ type ItemStore interface {
 	// ListItems returns a page of the items that match f, newest first, and
 	// the total count of matching items.
 	ListItems(ctx context.Context, f ItemFilter, p Page) ([]*Item, int, error)
-	// UpdateItem replaces Title and Description of the item with it.ID.
-	// NotFound when there is none.
+	// UpdateItem replaces Title, Description and UpdatedAt of the item with
+	// it.ID; OwnerID and CreatedAt stay. NotFound when there is none.
 	UpdateItem(ctx context.Context, it *Item) error
 	// DeleteItem deletes the item. NotFound when there is none.
 	DeleteItem(ctx context.Context, id uuid.UUID) error

@@ -1,0 +1,74 @@
+package bunstore
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/keel-dev/keel"
+)
+
+var msgItemNotFound = keel.ErrItemNotFound.Message
+
+// CreateItem inserts it. NotFound (the foreign key) when its owner does not
+// exist.
+func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
+	_, err := s.w.NewInsert().Model(toItemRow(it)).Exec(ctx)
+	return storeError("create item", err, msgUserNotFound, "")
+}
+
+// Item returns the item with the id.
+func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
+	var row itemRow
+	if err := s.r.NewSelect().Model(&row).Where("i.id = ?", id).Scan(ctx); err != nil {
+		return nil, storeError("item", err, msgItemNotFound, "")
+	}
+	return row.item(), nil
+}
+
+// ListItems returns a page of the items that match f, newest first, and
+// their total count, from the (owner_id, created_at DESC, id DESC) or the
+// (created_at DESC, id DESC) index.
+func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	var rows []itemRow
+	q := s.r.NewSelect().Model(&rows)
+	cq := s.r.NewSelect().Model((*itemRow)(nil))
+	if f.OwnerID != uuid.Nil {
+		q = q.Where("i.owner_id = ?", f.OwnerID)
+		cq = cq.Where("i.owner_id = ?", f.OwnerID)
+	}
+	q = q.OrderExpr("i.created_at DESC, i.id DESC")
+	if err := page(q, p).Scan(ctx); err != nil {
+		return nil, 0, storeError("list items", err, "", "")
+	}
+	total, err := count(ctx, p, len(rows), cq)
+	if err != nil {
+		return nil, 0, storeError("count items", err, "", "")
+	}
+	items := make([]*keel.Item, len(rows))
+	for i := range rows {
+		items[i] = rows[i].item()
+	}
+	return items, total, nil
+}
+
+// UpdateItem replaces Title, Description and UpdatedAt of the item.
+func (s *Store) UpdateItem(ctx context.Context, it *keel.Item) error {
+	res, err := s.w.NewUpdate().Model(toItemRow(it)).
+		Column("title", "description", "updated_at").
+		WherePK().
+		Exec(ctx)
+	if err != nil {
+		return storeError("update item", err, msgItemNotFound, "")
+	}
+	return rowsAffected("update item", res, msgItemNotFound)
+}
+
+// DeleteItem deletes the item.
+func (s *Store) DeleteItem(ctx context.Context, id uuid.UUID) error {
+	res, err := s.w.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return storeError("delete item", err, "", "")
+	}
+	return rowsAffected("delete item", res, msgItemNotFound)
+}

@@ -1,0 +1,165 @@
+package bunstore_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/store/bunstore"
+	"github.com/keel-dev/keel/store/storetest"
+)
+
+// openUnmigrated opens a store on rawURL without migrating it.
+func openUnmigrated(t *testing.T, rawURL string) *bunstore.Store {
+	t.Helper()
+	s, err := bunstore.Open(t.Context(), rawURL)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func wantApplied(t *testing.T, s *bunstore.Store, want bool) {
+	t.Helper()
+	status, err := s.MigrationStatus(t.Context())
+	if err != nil {
+		t.Fatalf("MigrationStatus: %v", err)
+	}
+	if len(status) == 0 {
+		t.Fatal("MigrationStatus lists no migrations")
+	}
+	for _, m := range status {
+		if m.Applied() != want {
+			t.Errorf("migration %s: applied = %v, want %v", m, m.Applied(), want)
+		}
+	}
+}
+
+// wantWorks fails t unless the schema takes a user and an item.
+func wantWorks(t *testing.T, s *bunstore.Store) {
+	t.Helper()
+	u := storetest.NewUser()
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser after migrating: %v", err)
+	}
+	if err := s.CreateItem(t.Context(), storetest.NewItem(u.ID)); err != nil {
+		t.Fatalf("CreateItem after migrating: %v", err)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			d.available(t)
+			t.Run("a fresh database has every migration pending", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				wantApplied(t, s, false)
+			})
+
+			t.Run("up, down and up again leave a working schema", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				applied, err := s.Migrate(t.Context())
+				if err != nil {
+					t.Fatalf("Migrate: %v", err)
+				}
+				if len(applied) == 0 {
+					t.Fatal("Migrate applied nothing on a fresh database")
+				}
+				wantApplied(t, s, true)
+				wantWorks(t, s)
+
+				rolledBack, err := s.Rollback(t.Context())
+				if err != nil {
+					t.Fatalf("Rollback: %v", err)
+				}
+				if len(rolledBack) != len(applied) {
+					t.Errorf("Rollback rolled back %d migrations, want the %d of the group", len(rolledBack), len(applied))
+				}
+				wantApplied(t, s, false)
+				_, err = s.User(t.Context(), storetest.NewID())
+				if keel.ErrorCode(err) != keel.Internal {
+					t.Errorf("User after Rollback: err = %v, want Internal (no users table)", err)
+				}
+
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatalf("Migrate after Rollback: %v", err)
+				}
+				wantApplied(t, s, true)
+				wantWorks(t, s)
+			})
+
+			t.Run("migrating twice is a no-op", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatalf("Migrate: %v", err)
+				}
+				u := storetest.NewUser()
+				if err := s.CreateUser(t.Context(), u); err != nil {
+					t.Fatal(err)
+				}
+				applied, err := s.Migrate(t.Context())
+				if err != nil {
+					t.Fatalf("second Migrate: %v", err)
+				}
+				if len(applied) != 0 {
+					t.Errorf("second Migrate applied %v, want nothing", applied)
+				}
+				if _, err := s.User(t.Context(), u.ID); err != nil {
+					t.Errorf("User after the second Migrate: %v", err)
+				}
+			})
+
+			t.Run("rolling back with nothing applied does nothing", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				rolledBack, err := s.Rollback(t.Context())
+				if err != nil {
+					t.Fatalf("Rollback: %v", err)
+				}
+				if len(rolledBack) != 0 {
+					t.Errorf("Rollback rolled back %v, want nothing", rolledBack)
+				}
+			})
+
+			t.Run("concurrent migrations of one database apply each migration once", func(t *testing.T) {
+				url := d.url(t)
+				// Separate stores: separate pools, as separate processes have.
+				const n = 4
+				stores := make([]*bunstore.Store, n)
+				for i := range stores {
+					stores[i] = openUnmigrated(t, url)
+				}
+				applied := make([][]bunstore.Migration, n)
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i, s := range stores {
+					wg.Go(func() { applied[i], errs[i] = s.Migrate(t.Context()) })
+				}
+				wg.Wait()
+				total := 0
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("Migrate %d: %v", i, err)
+					}
+					total += len(applied[i])
+				}
+				status, err := stores[0].MigrationStatus(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if total != len(status) {
+					t.Errorf("the concurrent Migrate calls applied %d migrations in all, want each of the %d once", total, len(status))
+				}
+				var rows int
+				if err := stores[0].DB().NewRaw("SELECT count(*) FROM keel_migrations").Scan(t.Context(), &rows); err != nil {
+					t.Fatal(err)
+				}
+				if rows != len(status) {
+					t.Errorf("keel_migrations has %d rows, want %d", rows, len(status))
+				}
+				wantApplied(t, stores[0], true)
+				wantWorks(t, stores[n-1])
+			})
+		})
+	}
+}

@@ -1,0 +1,148 @@
+package bunstore
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/keel-dev/keel"
+)
+
+// The row types map keel's domain types to the tables of the migrations.
+// bun writes every time.Time as UTC with microseconds; rows read back are
+// converted to UTC again, whatever zone the driver parsed them into.
+
+type userRow struct {
+	bun.BaseModel `bun:"table:users,alias:u"`
+
+	ID                uuid.UUID `bun:"id,pk"`
+	Email             string    `bun:"email"`
+	FullName          *string   `bun:"full_name"`
+	IsActive          bool      `bun:"is_active"`
+	IsSuperuser       bool      `bun:"is_superuser"`
+	PasswordHash      string    `bun:"password_hash"`
+	PasswordChangedAt time.Time `bun:"password_changed_at"`
+	CreatedAt         time.Time `bun:"created_at"`
+	UpdatedAt         time.Time `bun:"updated_at"`
+}
+
+func toUserRow(u *keel.User) *userRow {
+	return &userRow{
+		ID:                u.ID,
+		Email:             u.Email,
+		FullName:          cloneString(u.FullName),
+		IsActive:          u.IsActive,
+		IsSuperuser:       u.IsSuperuser,
+		PasswordHash:      u.PasswordHash,
+		PasswordChangedAt: u.PasswordChangedAt,
+		CreatedAt:         u.CreatedAt,
+		UpdatedAt:         u.UpdatedAt,
+	}
+}
+
+func (r *userRow) user() *keel.User {
+	return &keel.User{
+		ID:                r.ID,
+		Email:             r.Email,
+		FullName:          r.FullName,
+		IsActive:          r.IsActive,
+		IsSuperuser:       r.IsSuperuser,
+		PasswordHash:      r.PasswordHash,
+		PasswordChangedAt: r.PasswordChangedAt.UTC(),
+		CreatedAt:         r.CreatedAt.UTC(),
+		UpdatedAt:         r.UpdatedAt.UTC(),
+	}
+}
+
+type itemRow struct {
+	bun.BaseModel `bun:"table:items,alias:i"`
+
+	ID          uuid.UUID `bun:"id,pk"`
+	Title       string    `bun:"title"`
+	Description *string   `bun:"description"`
+	OwnerID     uuid.UUID `bun:"owner_id"`
+	CreatedAt   time.Time `bun:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at"`
+}
+
+func toItemRow(it *keel.Item) *itemRow {
+	return &itemRow{
+		ID:          it.ID,
+		Title:       it.Title,
+		Description: cloneString(it.Description),
+		OwnerID:     it.OwnerID,
+		CreatedAt:   it.CreatedAt,
+		UpdatedAt:   it.UpdatedAt,
+	}
+}
+
+func (r *itemRow) item() *keel.Item {
+	return &keel.Item{
+		ID:          r.ID,
+		Title:       r.Title,
+		Description: r.Description,
+		OwnerID:     r.OwnerID,
+		CreatedAt:   r.CreatedAt.UTC(),
+		UpdatedAt:   r.UpdatedAt.UTC(),
+	}
+}
+
+type sessionRow struct {
+	bun.BaseModel `bun:"table:sessions,alias:s"`
+
+	TokenHash string    `bun:"token_hash,pk"`
+	UserID    uuid.UUID `bun:"user_id"`
+	Data      []byte    `bun:"data"`
+	Expiry    time.Time `bun:"expiry"`
+
+	// User is filled by FindSession's join.
+	User *userRow `bun:"rel:belongs-to,join:user_id=id"`
+}
+
+func (r *sessionRow) record() *keel.SessionRecord {
+	data := r.Data
+	if data == nil {
+		data = []byte{}
+	}
+	return &keel.SessionRecord{
+		TokenHash: r.TokenHash,
+		UserID:    r.UserID,
+		Data:      data,
+		Expiry:    r.Expiry.UTC(),
+	}
+}
+
+type resetTokenRow struct {
+	bun.BaseModel `bun:"table:reset_tokens,alias:rt"`
+
+	TokenHash string    `bun:"token_hash,pk"`
+	UserID    uuid.UUID `bun:"user_id"`
+	CreatedAt time.Time `bun:"created_at"`
+	ExpiresAt time.Time `bun:"expires_at"`
+}
+
+func (r *resetTokenRow) token() *keel.ResetToken {
+	return &keel.ResetToken{
+		TokenHash: r.TokenHash,
+		UserID:    r.UserID,
+		CreatedAt: r.CreatedAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(),
+	}
+}
+
+type counterRow struct {
+	bun.BaseModel `bun:"table:counters,alias:c"`
+
+	Key     string    `bun:"key,pk"`
+	Count   int64     `bun:"count"`
+	ResetAt time.Time `bun:"reset_at"`
+}
+
+func cloneString(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
+}

@@ -1,0 +1,92 @@
+package bunstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/keel-dev/keel"
+)
+
+const (
+	msgSessionNotFound = "Session not found"
+	msgSessionExists   = "Session already exists"
+)
+
+// FindSession returns the unexpired session with the token hash and its
+// user, in one query that joins sessions to users.
+func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+	var row sessionRow
+	err := s.r.NewSelect().Model(&row).
+		Relation("User").
+		Where("s.token_hash = ?", tokenHash).
+		Where("s.expiry > ?", now).
+		Scan(ctx)
+	if err != nil {
+		return nil, nil, storeError("find session", err, msgSessionNotFound, "")
+	}
+	if row.User == nil || row.User.ID == uuid.Nil {
+		// The foreign key makes this impossible; never hand out a session
+		// without its user.
+		return nil, nil, notFound("find session", msgSessionNotFound)
+	}
+	return row.record(), row.User.user(), nil
+}
+
+// CreateSession inserts a session. Conflict when the token hash exists,
+// NotFound when the user does not.
+func (s *Store) CreateSession(ctx context.Context, rec *keel.SessionRecord) error {
+	data := rec.Data
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := s.w.NewInsert().Model(&sessionRow{
+		TokenHash: rec.TokenHash,
+		UserID:    rec.UserID,
+		Data:      data,
+		Expiry:    rec.Expiry,
+	}).Exec(ctx)
+	return storeError("create session", err, msgUserNotFound, msgSessionExists)
+}
+
+// UpdateSession sets Data and Expiry of an existing session with one UPDATE;
+// NotFound when it matched no row. It never inserts.
+func (s *Store) UpdateSession(ctx context.Context, tokenHash string, data []byte, expiry time.Time) error {
+	if data == nil {
+		data = []byte{}
+	}
+	res, err := s.w.NewUpdate().Model((*sessionRow)(nil)).
+		Set("data = ?", data).
+		Set("expiry = ?", expiry).
+		Where("token_hash = ?", tokenHash).
+		Exec(ctx)
+	if err != nil {
+		return storeError("update session", err, "", "")
+	}
+	return rowsAffected("update session", res, msgSessionNotFound)
+}
+
+// DeleteSession deletes a session; a missing one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := s.w.NewDelete().Model((*sessionRow)(nil)).Where("token_hash = ?", tokenHash).Exec(ctx)
+	return storeError("delete session", err, "", "")
+}
+
+// DeleteUserSessions deletes the user's sessions, but the one with the hash
+// except, through the index on user_id.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID uuid.UUID, except string) (int64, error) {
+	q := s.w.NewDelete().Model((*sessionRow)(nil)).Where("user_id = ?", userID)
+	if except != "" {
+		q = q.Where("token_hash <> ?", except)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, storeError("delete user sessions", err, "", "")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, storeError("delete user sessions", err, "", "")
+	}
+	return n, nil
+}

@@ -1,0 +1,368 @@
+package bunstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/keel-dev/keel"
+)
+
+// Store is a keel.Store kept in PostgreSQL or SQLite through bun. Make one
+// with Open or New; its methods are safe for concurrent use.
+type Store struct {
+	// w runs the writes and r the reads; both are the transaction in a
+	// Store that InTx made, and both one *bun.DB for PostgreSQL.
+	w, r bun.IDB
+	// wdb and rdb are the pools behind w and r; transactions begin on wdb.
+	wdb, rdb *bun.DB
+	// tx is the transaction of a Store that InTx made.
+	tx      *bun.Tx
+	dialect dialect.Name
+
+	closeOnce sync.Once
+	closeErr  error
+	owned     bool // Close closes wdb and rdb
+}
+
+var _ keel.Store = (*Store)(nil)
+
+// Option tunes Open.
+type Option func(*config)
+
+type config struct {
+	maxOpenConns int
+	hooks        []bun.QueryHook
+}
+
+// WithMaxOpenConns sets the size of the connection pool: the PostgreSQL
+// pool (default 10) or the pool of SQLite readers (default GOMAXPROCS, at
+// least 4). SQLite writes always go through one connection.
+func WithMaxOpenConns(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxOpenConns = n
+		}
+	}
+}
+
+// WithQueryHook adds a bun query hook (bundebug, bunotel, ...) to the store's
+// databases.
+func WithQueryHook(h bun.QueryHook) Option {
+	return func(c *config) { c.hooks = append(c.hooks, h) }
+}
+
+// Pool defaults; see the package documentation.
+const (
+	defaultPGMaxOpenConns  = 10
+	pgConnMaxLifetime      = 30 * time.Minute
+	pgConnMaxIdleTime      = 5 * time.Minute
+	sqliteBusyTimeoutMilli = 5000
+)
+
+// Open connects to the database at rawURL and returns a Store on it. The
+// scheme picks the dialect:
+//
+//	postgres://user:password@host:5432/db?sslmode=verify-full
+//	postgresql://...
+//	sqlite:///absolute/path/keel.db   (sqlite:relative/path.db works too)
+//	sqlite::memory:
+//
+// Open checks that the database answers (Unavailable when it does not) but
+// does not migrate it: call Migrate. Errors never repeat the URL, which may
+// hold a password.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		s, err = openPostgres(rawURL, c)
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		s, err = openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite:"), c)
+	default:
+		return nil, keel.Errorf(keel.Invalid, "unsupported database URL: want postgres://, postgresql:// or sqlite:")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPostgres(rawURL string, c config) (s *Store, err error) {
+	if _, err := url.Parse(rawURL); err != nil {
+		// url.Error repeats the URL; keep only that parsing failed.
+		return nil, keel.Errorf(keel.Invalid, "invalid PostgreSQL URL")
+	}
+	defer func() {
+		// pgdriver.WithDSN panics on a URL it cannot use (a bad sslmode, a
+		// missing root certificate, ...).
+		if r := recover(); r != nil {
+			s, err = nil, keel.Wrap(fmt.Errorf("bunstore: %v", r), keel.Invalid, "invalid PostgreSQL URL")
+		}
+	}()
+	connector := pgdriver.NewConnector(pgdriver.WithDSN(rawURL))
+	sqldb := sql.OpenDB(connector)
+	n := c.maxOpenConns
+	if n == 0 {
+		n = defaultPGMaxOpenConns
+	}
+	n = max(n, 2) // Migrate holds one connection for its lock and migrates on another
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxLifetime(pgConnMaxLifetime)
+	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
+	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
+	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true}, nil
+}
+
+// sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
+// sets the same PRAGMA itself.
+var sqliteDefaults = []struct{ name, pragma string }{
+	{"busy_timeout", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMilli)},
+	{"foreign_keys", "foreign_keys(1)"},
+	{"journal_mode", "journal_mode(WAL)"},
+	{"synchronous", "synchronous(NORMAL)"},
+}
+
+// sqliteDSN turns the part of a sqlite: URL after the scheme into a
+// modernc.org/sqlite data source name, and reports whether it names an
+// in-memory database.
+func sqliteDSN(rest string) (dsn string, memory bool, err error) {
+	path, rawQuery, _ := strings.Cut(rest, "?")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", false, keel.Errorf(keel.Invalid, "invalid SQLite URL query")
+	}
+	switch {
+	case path == ":memory:":
+		memory = true
+	case strings.HasPrefix(path, "//"):
+		path = path[2:] // sqlite:///abs/path → /abs/path; sqlite://rel → rel
+	}
+	if !memory {
+		if path, err = url.PathUnescape(path); err != nil || path == "" || strings.Contains(path, "?") {
+			return "", false, keel.Errorf(keel.Invalid, "invalid SQLite URL: want sqlite:///path/to/file.db or sqlite::memory:")
+		}
+	}
+	set := map[string]bool{}
+	for _, p := range q["_pragma"] {
+		name, _, _ := strings.Cut(p, "(")
+		name, _, _ = strings.Cut(name, "=")
+		set[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	for _, d := range sqliteDefaults {
+		if memory && d.name == "journal_mode" {
+			continue // an in-memory database journals in memory
+		}
+		if !set[d.name] {
+			q.Add("_pragma", d.pragma)
+		}
+	}
+	if q.Get("_txlock") == "" {
+		// Transactions take the write lock when they begin, so two of them
+		// never deadlock upgrading a read lock (which SQLite answers with
+		// SQLITE_BUSY at once, without waiting for the busy timeout).
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode(), memory, nil
+}
+
+func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
+	dsn, memory, err := sqliteDSN(rest)
+	if err != nil {
+		return nil, err
+	}
+	// One writer connection: SQLite allows one writer at a time anyway, and
+	// queueing writers in database/sql's pool (instead of in SQLite's busy
+	// handler, which polls and is not fair) means no "database is locked"
+	// between the goroutines of this process. Other processes wait for the
+	// busy timeout. The connection never expires: for :memory: it is the
+	// database.
+	wsql, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, keel.Wrap(fmt.Errorf("bunstore: open sqlite: %w", err), keel.Invalid, "invalid SQLite URL")
+	}
+	wsql.SetMaxOpenConns(1)
+	wsql.SetMaxIdleConns(1)
+	wsql.SetConnMaxLifetime(0)
+	wsql.SetConnMaxIdleTime(0)
+	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
+	s := &Store{w: wdb, r: wdb, wdb: wdb, rdb: wdb, dialect: dialect.SQLite, owned: true}
+	if memory {
+		// Every connection to :memory: is a database of its own, so the
+		// single writer connection serves the reads too.
+		return s, nil
+	}
+	// Open the file (and switch it to WAL) on the writer before the readers
+	// see it.
+	if err := wsql.PingContext(ctx); err != nil {
+		wsql.Close()
+		return nil, storeError("open sqlite", err, "", "")
+	}
+	// In WAL mode readers neither block the writer nor wait for it, so they
+	// get a pool of their own; query_only makes a write sent to it by
+	// mistake fail instead of racing the writer.
+	rsql, err := sql.Open("sqlite", dsn+"&_query_only=1")
+	if err != nil {
+		wsql.Close()
+		return nil, keel.Wrap(fmt.Errorf("bunstore: open sqlite: %w", err), keel.Invalid, "invalid SQLite URL")
+	}
+	n := c.maxOpenConns
+	if n == 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	rsql.SetMaxOpenConns(n)
+	rsql.SetMaxIdleConns(n)
+	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
+	s.r, s.rdb = rdb, rdb
+	return s, nil
+}
+
+func withHooks(db *bun.DB, c config) *bun.DB {
+	for _, h := range c.hooks {
+		db = db.WithQueryHook(h)
+	}
+	return db
+}
+
+// New returns a Store on db, a *bun.DB with the pgdialect or sqlitedialect
+// dialect that the caller configured and keeps owning: Close does not close
+// it. For SQLite, give db the PRAGMAs Open sets (see the package
+// documentation) and either one connection or _txlock=immediate.
+func New(db *bun.DB) (*Store, error) {
+	name := db.Dialect().Name()
+	if name != dialect.PG && name != dialect.SQLite {
+		return nil, keel.Errorf(keel.Invalid, "unsupported bun dialect %s: want pg or sqlite", name)
+	}
+	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: name}, nil
+}
+
+// DB returns the *bun.DB the store writes to.
+func (s *Store) DB() *bun.DB { return s.wdb }
+
+// Dialect returns the name of the store's SQL dialect (pg or sqlite).
+func (s *Store) Dialect() dialect.Name { return s.dialect }
+
+// Close closes the connections of a Store made by Open. It does nothing on
+// a Store from New or InTx. A closed Store answers every call with an
+// Internal error: using it is a bug, not an outage.
+func (s *Store) Close() error {
+	if !s.owned || s.tx != nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.rdb != s.wdb {
+			errs = append(errs, s.rdb.Close())
+		}
+		errs = append(errs, s.wdb.Close())
+		s.closeErr = storeError("close", errors.Join(errs...), "", "")
+	})
+	return s.closeErr
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.tx != nil {
+		_, err := s.tx.ExecContext(ctx, "SELECT 1")
+		return storeError("ping", err, "", "")
+	}
+	return storeError("ping", s.rdb.PingContext(ctx), "", "")
+}
+
+// InTx runs fn with a Store bound to one transaction (BEGIN IMMEDIATE on
+// SQLite). On the Store fn receives, InTx opens a savepoint in the same
+// transaction: an error from the inner fn rolls back only the inner writes.
+func (s *Store) InTx(ctx context.Context, fn func(tx keel.Store) error) error {
+	var fnErr error
+	run := func(ctx context.Context, tx bun.Tx) error {
+		fnErr = fn(s.withTx(tx))
+		return fnErr
+	}
+	var err error
+	if s.tx != nil {
+		err = s.tx.RunInTx(ctx, nil, run)
+	} else {
+		err = s.wdb.RunInTx(ctx, nil, run)
+	}
+	if fnErr != nil {
+		return fnErr
+	}
+	return storeError("transaction", err, "", "")
+}
+
+func (s *Store) withTx(tx bun.Tx) *Store {
+	return &Store{w: tx, r: tx, wdb: s.wdb, rdb: s.rdb, tx: &tx, dialect: s.dialect}
+}
+
+// atomically runs fn in a transaction: the Store's own, or a new one.
+func (s *Store) atomically(ctx context.Context, fn func(db bun.IDB) error) error {
+	if s.tx != nil {
+		return fn(s.w)
+	}
+	return s.wdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+}
+
+// DeleteExpired removes, in one transaction, the sessions, reset tokens and
+// counters that expired at or before now.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	err := s.atomically(ctx, func(db bun.IDB) error {
+		total = 0
+		for _, q := range []*bun.DeleteQuery{
+			db.NewDelete().Model((*sessionRow)(nil)).Where("expiry <= ?", now),
+			db.NewDelete().Model((*resetTokenRow)(nil)).Where("expires_at <= ?", now),
+			db.NewDelete().Model((*counterRow)(nil)).Where("reset_at <= ?", now),
+		} {
+			res, err := q.Exec(ctx)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, storeError("delete expired", err, "", "")
+	}
+	return total, nil
+}
+
+// rowsAffected returns NotFound (with msg) when res reports no row.
+func rowsAffected(op string, res sql.Result, msg string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return storeError(op, err, "", "")
+	}
+	if n == 0 {
+		return notFound(op, msg)
+	}
+	return nil
+}

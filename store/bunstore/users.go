@@ -1,0 +1,80 @@
+package bunstore
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/keel-dev/keel"
+)
+
+var (
+	msgUserNotFound = keel.ErrUserNotFound.Message
+	msgEmailTaken   = keel.ErrEmailTaken.Message
+)
+
+// CreateUser inserts u. Conflict when the email (or the ID) is taken.
+func (s *Store) CreateUser(ctx context.Context, u *keel.User) error {
+	_, err := s.w.NewInsert().Model(toUserRow(u)).Exec(ctx)
+	return storeError("create user", err, "", msgEmailTaken)
+}
+
+// User returns the user with the id.
+func (s *Store) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
+	var row userRow
+	if err := s.r.NewSelect().Model(&row).Where("u.id = ?", id).Scan(ctx); err != nil {
+		return nil, storeError("user", err, msgUserNotFound, "")
+	}
+	return row.user(), nil
+}
+
+// UserByEmail returns the user with the (normalised) email, through the
+// unique index on it.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*keel.User, error) {
+	var row userRow
+	if err := s.r.NewSelect().Model(&row).Where("u.email = ?", email).Scan(ctx); err != nil {
+		return nil, storeError("user by email", err, msgUserNotFound, "")
+	}
+	return row.user(), nil
+}
+
+// ListUsers returns a page of users, newest first, and their total count.
+func (s *Store) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, error) {
+	var rows []userRow
+	q := s.r.NewSelect().Model(&rows).OrderExpr("u.created_at DESC, u.id DESC")
+	if err := page(q, p).Scan(ctx); err != nil {
+		return nil, 0, storeError("list users", err, "", "")
+	}
+	total, err := count(ctx, p, len(rows), s.r.NewSelect().Model((*userRow)(nil)))
+	if err != nil {
+		return nil, 0, storeError("count users", err, "", "")
+	}
+	users := make([]*keel.User, len(rows))
+	for i := range rows {
+		users[i] = rows[i].user()
+	}
+	return users, total, nil
+}
+
+// UpdateUser replaces every field of the user with u.ID except ID and
+// CreatedAt.
+func (s *Store) UpdateUser(ctx context.Context, u *keel.User) error {
+	res, err := s.w.NewUpdate().Model(toUserRow(u)).
+		ExcludeColumn("id", "created_at").
+		WherePK().
+		Exec(ctx)
+	if err != nil {
+		return storeError("update user", err, msgUserNotFound, msgEmailTaken)
+	}
+	return rowsAffected("update user", res, msgUserNotFound)
+}
+
+// DeleteUser deletes the user; the foreign keys' ON DELETE CASCADE deletes
+// its items, sessions and reset tokens in the same statement.
+func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	res, err := s.w.NewDelete().Model((*userRow)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return storeError("delete user", err, "", "")
+	}
+	return rowsAffected("delete user", res, msgUserNotFound)
+}

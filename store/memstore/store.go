@@ -1,0 +1,195 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/keel-dev/keel"
+)
+
+// Store is an in-memory keel.Store. Make one with New; the zero value is
+// not usable.
+type Store struct {
+	db *db
+	tx *txn // nil outside InTx
+}
+
+var _ keel.Store = (*Store)(nil)
+
+// db is the data every Store of one New shares.
+type db struct {
+	mu     sync.RWMutex
+	closed bool
+
+	users  map[uuid.UUID]*keel.User
+	emails map[string]uuid.UUID // lower-cased email → user id
+
+	items        map[uuid.UUID]*keel.Item
+	itemsByOwner index[uuid.UUID, uuid.UUID]
+
+	sessions       map[string]*keel.SessionRecord
+	sessionsByUser index[uuid.UUID, string]
+
+	resetTokens       map[string]*keel.ResetToken
+	resetTokensByUser index[uuid.UUID, string]
+
+	counters map[string]keel.Counter
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{db: &db{
+		users:             make(map[uuid.UUID]*keel.User),
+		emails:            make(map[string]uuid.UUID),
+		items:             make(map[uuid.UUID]*keel.Item),
+		itemsByOwner:      make(index[uuid.UUID, uuid.UUID]),
+		sessions:          make(map[string]*keel.SessionRecord),
+		sessionsByUser:    make(index[uuid.UUID, string]),
+		resetTokens:       make(map[string]*keel.ResetToken),
+		resetTokensByUser: make(index[uuid.UUID, string]),
+		counters:          make(map[string]keel.Counter),
+	}}
+}
+
+var (
+	errClosed = keel.Errorf(keel.Unavailable, "memstore: the store is closed")
+	errTxDone = keel.Errorf(keel.Internal, "memstore: the transaction has ended")
+)
+
+func cancelled(err error) error {
+	return keel.Wrap(err, keel.Unavailable, "memstore: the call was cancelled")
+}
+
+// read runs f with the data locked against writers. Inside a transaction
+// the transaction already holds the write lock.
+func (s *Store) read(ctx context.Context, f func(d *db) error) error {
+	if err := ctx.Err(); err != nil {
+		return cancelled(err)
+	}
+	if s.tx != nil {
+		s.tx.mu.Lock()
+		defer s.tx.mu.Unlock()
+		if s.tx.done {
+			return errTxDone
+		}
+		return f(s.db)
+	}
+	s.db.mu.RLock()
+	defer s.db.mu.RUnlock()
+	if s.db.closed {
+		return errClosed
+	}
+	return f(s.db)
+}
+
+// write runs f with the data locked for writing. f records how to undo
+// each change in u; when f fails its changes are undone, so every call is
+// all or nothing, inside a transaction too.
+func (s *Store) write(ctx context.Context, f func(d *db, u *undoLog) error) error {
+	if err := ctx.Err(); err != nil {
+		return cancelled(err)
+	}
+	if s.tx != nil {
+		s.tx.mu.Lock()
+		defer s.tx.mu.Unlock()
+		if s.tx.done {
+			return errTxDone
+		}
+		mark := s.tx.undo.mark()
+		if err := f(s.db, &s.tx.undo); err != nil {
+			s.tx.undo.rollbackTo(mark)
+			return err
+		}
+		return nil
+	}
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	if s.db.closed {
+		return errClosed
+	}
+	var u undoLog
+	if err := f(s.db, &u); err != nil {
+		u.rollbackTo(0)
+		return err
+	}
+	return nil
+}
+
+// DeleteExpired removes the sessions, reset tokens and counters that
+// expired at or before now.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(d *db, u *undoLog) error {
+		n = 0
+		for hash, sess := range d.sessions {
+			if !sess.Expiry.After(now) {
+				d.removeSession(u, hash)
+				n++
+			}
+		}
+		for hash, tok := range d.resetTokens {
+			if !tok.ExpiresAt.After(now) {
+				d.removeResetToken(u, hash)
+				n++
+			}
+		}
+		for key, c := range d.counters {
+			if !c.ResetAt.After(now) {
+				del(u, d.counters, key)
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Ping reports nil while the store is open, Unavailable once it is closed.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read(ctx, func(*db) error { return nil })
+}
+
+// Close closes the store: every later call is Unavailable. It waits for a
+// running transaction to end. Closing a closed store is not an error.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return keel.Errorf(keel.Internal, "memstore: Close called on a transaction's store")
+	}
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	s.db.closed = true
+	return nil
+}
+
+// newestFirst orders rows as every list must: CreatedAt descending, then
+// ID descending (byte order, as PostgreSQL orders uuid).
+func newestFirst(aCreated time.Time, aID uuid.UUID, bCreated time.Time, bID uuid.UUID) int {
+	if c := bCreated.Compare(aCreated); c != 0 {
+		return c
+	}
+	return bytes.Compare(bID[:], aID[:])
+}
+
+// page returns the rows of p out of all, copied with clone.
+func page[T any](all []T, p keel.Page, clone func(T) T) []T {
+	offset := max(p.Offset, 0)
+	if offset >= len(all) || p.Limit <= 0 {
+		return []T{}
+	}
+	end := len(all)
+	if p.Limit < end-offset {
+		end = offset + p.Limit
+	}
+	out := make([]T, 0, end-offset)
+	for _, v := range all[offset:end] {
+		out = append(out, clone(v))
+	}
+	return out
+}

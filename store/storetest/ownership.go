@@ -1,0 +1,197 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/keel-dev/keel"
+)
+
+// testOwnership checks "structs passed in are not retained; structs
+// returned are the caller's": changing them afterwards, down to the bytes a
+// pointer or slice field points at, never changes what the store holds.
+func testOwnership(t *testing.T, newStore newStoreFunc) {
+	t.Run("changing a user after CreateUser or UpdateUser does not change the stored one", func(t *testing.T) {
+		s := newStore(t)
+		u := NewUser()
+		mustCreateUser(t, s, u)
+		want := *u
+		want.FullName = ptr(*u.FullName)
+		scribbleUser(u)
+		checkUser(t, "User after changing the created struct", mustUser(t, s, want.ID), &want)
+
+		upd := want
+		upd.FullName = ptr("Updated")
+		wantNoError(t, "UpdateUser", s.UpdateUser(t.Context(), &upd))
+		want2 := upd
+		want2.FullName = ptr("Updated")
+		scribbleUser(&upd)
+		checkUser(t, "User after changing the updated struct", mustUser(t, s, want.ID), &want2)
+	})
+
+	t.Run("changing a returned user does not change the stored one", func(t *testing.T) {
+		s := newStore(t)
+		u := mustCreateUser(t, s, NewUser())
+		now := Now()
+		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		byEmail := func() *keel.User { got, _ := s.UserByEmail(t.Context(), u.Email); return got }
+		for _, tc := range []struct {
+			name string
+			get  func() *keel.User
+		}{
+			{"from User", func() *keel.User { return mustUser(t, s, u.ID) }},
+			{"from UserByEmail", byEmail},
+			{"from ListUsers", func() *keel.User {
+				us, _, _ := s.ListUsers(t.Context(), keel.Page{Limit: 1})
+				if len(us) == 0 {
+					return nil
+				}
+				return us[0]
+			}},
+			{"from FindSession", func() *keel.User {
+				_, got, _ := s.FindSession(t.Context(), sess.TokenHash, now)
+				return got
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got := tc.get()
+				if got == nil {
+					t.Fatal("got no user")
+				}
+				scribbleUser(got)
+				checkUser(t, "User", mustUser(t, s, u.ID), u)
+				checkUser(t, "UserByEmail", byEmail(), u)
+			})
+		}
+	})
+
+	t.Run("changing an item after CreateItem or UpdateItem, or a returned one, does not change the stored one", func(t *testing.T) {
+		s := newStore(t)
+		owner := mustCreateUser(t, s, NewUser())
+		it := NewItem(owner.ID)
+		mustCreateItem(t, s, it)
+		want := *it
+		want.Description = ptr(*it.Description)
+		scribbleItem(it)
+		checkItem(t, "Item after changing the created struct", mustItem(t, s, want.ID), &want)
+
+		upd := want
+		upd.Description = ptr("updated")
+		wantNoError(t, "UpdateItem", s.UpdateItem(t.Context(), &upd))
+		want.Description = ptr("updated")
+		scribbleItem(&upd)
+		checkItem(t, "Item after changing the updated struct", mustItem(t, s, want.ID), &want)
+
+		scribbleItem(mustItem(t, s, want.ID))
+		list, _, err := s.ListItems(t.Context(), keel.ItemFilter{}, keel.Page{Limit: 1})
+		wantNoError(t, "ListItems", err)
+		for _, got := range list {
+			scribbleItem(got)
+		}
+		checkItem(t, "Item after changing returned structs", mustItem(t, s, want.ID), &want)
+	})
+
+	t.Run("changing session data after CreateSession or UpdateSession, or returned data, does not change the stored data", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		sess := NewSession(u.ID, now.Add(time.Hour))
+		mustCreateSession(t, s, sess)
+		want := *sess
+		want.Data = []byte(string(sess.Data))
+		sess.Data[0] ^= 0xff
+		sess.Expiry = now.Add(-time.Hour)
+		find := func(what string) {
+			t.Helper()
+			got, _, err := s.FindSession(t.Context(), want.TokenHash, now)
+			wantNoError(t, what, err)
+			checkSession(t, what, got, &want)
+		}
+		find("FindSession after changing the created struct")
+
+		data := []byte("updated data")
+		wantNoError(t, "UpdateSession", s.UpdateSession(t.Context(), want.TokenHash, data, want.Expiry))
+		want.Data = []byte("updated data")
+		data[0] ^= 0xff
+		find("FindSession after changing the data passed to UpdateSession")
+
+		got, gotUser, err := s.FindSession(t.Context(), want.TokenHash, now)
+		wantNoError(t, "FindSession", err)
+		got.Data[0] ^= 0xff
+		got.Expiry = now
+		scribbleUser(gotUser)
+		find("FindSession after changing a returned session")
+		checkUser(t, "User after changing FindSession's user", mustUser(t, s, u.ID), u)
+	})
+}
+
+// scribbleUser changes every field of u and what its pointers point at.
+func scribbleUser(u *keel.User) {
+	if u.FullName != nil {
+		*u.FullName = "scribbled"
+	}
+	u.Email = "scribbled@example.com"
+	u.IsActive = !u.IsActive
+	u.IsSuperuser = !u.IsSuperuser
+	u.PasswordHash = "scribbled"
+	u.PasswordChangedAt = time.Time{}
+	u.CreatedAt = time.Time{}
+	u.UpdatedAt = time.Time{}
+}
+
+// scribbleItem changes every field of it and what its pointers point at.
+func scribbleItem(it *keel.Item) {
+	if it.Description != nil {
+		*it.Description = "scribbled"
+	}
+	it.Title = "scribbled"
+	it.CreatedAt = time.Time{}
+	it.UpdatedAt = time.Time{}
+}
+
+func testAvailability(t *testing.T, newStore newStoreFunc) {
+	t.Run("Ping answers nil on a live store", func(t *testing.T) {
+		s := newStore(t)
+		wantNoError(t, "Ping", s.Ping(t.Context()))
+	})
+
+	// A cancelled or timed-out call must read as Unavailable ("the store
+	// did not answer"), never as NotFound ("there is no such row").
+	t.Run("calls with a cancelled context are Unavailable, never NotFound", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		it := mustCreateItem(t, s, NewItem(u.ID))
+		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		tok := mustCreateResetToken(t, s, NewResetToken(u.ID, now, now.Add(time.Hour)))
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		for _, tc := range []struct {
+			name string
+			call func() error
+		}{
+			{"Ping", func() error { return s.Ping(ctx) }},
+			{"User", func() error { _, err := s.User(ctx, u.ID); return err }},
+			{"UserByEmail", func() error { _, err := s.UserByEmail(ctx, u.Email); return err }},
+			{"Item", func() error { _, err := s.Item(ctx, it.ID); return err }},
+			{"FindSession", func() error { _, _, err := s.FindSession(ctx, sess.TokenHash, now); return err }},
+			{"ConsumeResetToken", func() error { _, err := s.ConsumeResetToken(ctx, tok.TokenHash); return err }},
+			{"CreateUser", func() error { return s.CreateUser(ctx, NewUser()) }},
+			{"InTx", func() error { return s.InTx(ctx, func(keel.Store) error { return nil }) }},
+		} {
+			t.Run(tc.name, func(t *testing.T) { wantCode(t, tc.name, tc.call(), keel.Unavailable) })
+		}
+		// Nothing was consumed or changed by the cancelled calls.
+		_, _, err := s.FindSession(t.Context(), sess.TokenHash, now)
+		wantNoError(t, "FindSession", err)
+		got, err := s.ConsumeResetToken(t.Context(), tok.TokenHash)
+		wantNoError(t, "ConsumeResetToken", err)
+		checkResetToken(t, "ConsumeResetToken", got, tok)
+		_, total, err := s.ListUsers(t.Context(), keel.Page{Limit: 10})
+		wantNoError(t, "ListUsers", err)
+		if total != 1 {
+			t.Errorf("ListUsers count = %d, want 1", total)
+		}
+	})
+}

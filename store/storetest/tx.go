@@ -1,0 +1,434 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/keel-dev/keel"
+)
+
+// txFixture is the state the rollback tests start from and must find again.
+type txFixture struct {
+	now          time.Time
+	user         *keel.User
+	other        *keel.User
+	item         *keel.Item
+	session      *keel.SessionRecord
+	expiredSess  *keel.SessionRecord
+	token        *keel.ResetToken
+	expiredToken *keel.ResetToken // other's
+	counterKey   string
+	counter      keel.Counter
+	expiredKey   string
+}
+
+func newTxFixture(t *testing.T, s keel.Store) *txFixture {
+	t.Helper()
+	ctx := t.Context()
+	now := Now()
+	f := &txFixture{now: now, counterKey: "login:" + NewID().String(), expiredKey: "login:" + NewID().String()}
+	f.user = mustCreateUser(t, s, NewUser())
+	f.other = mustCreateUser(t, s, NewUser())
+	f.item = mustCreateItem(t, s, NewItem(f.user.ID))
+	f.session = mustCreateSession(t, s, NewSession(f.user.ID, now.Add(time.Hour)))
+	f.expiredSess = mustCreateSession(t, s, NewSession(f.user.ID, now.Add(-time.Hour)))
+	f.token = mustCreateResetToken(t, s, NewResetToken(f.user.ID, now, now.Add(time.Hour)))
+	f.expiredToken = mustCreateResetToken(t, s, NewResetToken(f.other.ID, now.Add(-2*time.Hour), now.Add(-time.Hour)))
+	var err error
+	f.counter, err = s.IncrementCounter(ctx, f.counterKey, time.Hour, now)
+	wantNoError(t, "IncrementCounter", err)
+	_, err = s.IncrementCounter(ctx, f.expiredKey, time.Minute, now.Add(-time.Hour))
+	wantNoError(t, "IncrementCounter", err)
+	return f
+}
+
+// check fails the test unless s holds exactly the fixture's state. It
+// consumes the reset tokens and deletes the expired rows, so it comes last.
+func (f *txFixture) check(t *testing.T, s keel.Store) {
+	t.Helper()
+	ctx := t.Context()
+	checkUser(t, "the user", mustUser(t, s, f.user.ID), f.user)
+	got, err := s.UserByEmail(ctx, f.user.Email)
+	wantNoError(t, "UserByEmail", err)
+	checkUser(t, "UserByEmail", got, f.user)
+	users, total, err := s.ListUsers(ctx, keel.Page{Limit: 10})
+	wantNoError(t, "ListUsers", err)
+	if total != 2 || len(users) != 2 {
+		t.Errorf("ListUsers = %d users, count %d; want 2, count 2", len(users), total)
+	}
+
+	checkItem(t, "the item", mustItem(t, s, f.item.ID), f.item)
+	items, total, err := s.ListItems(ctx, keel.ItemFilter{}, keel.Page{Limit: 10})
+	wantNoError(t, "ListItems", err)
+	if total != 1 || len(items) != 1 {
+		t.Errorf("ListItems = %d items, count %d; want 1, count 1", len(items), total)
+	}
+
+	sess, su, err := s.FindSession(ctx, f.session.TokenHash, f.now)
+	wantNoError(t, "FindSession", err)
+	checkSession(t, "the session", sess, f.session)
+	checkUser(t, "the session's user", su, f.user)
+
+	c, err := s.Counter(ctx, f.counterKey, f.now)
+	wantNoError(t, "Counter", err)
+	checkCounter(t, "the counter", c, f.counter.Count, f.counter.ResetAt)
+
+	tok, err := s.ConsumeResetToken(ctx, f.token.TokenHash)
+	wantNoError(t, "ConsumeResetToken", err)
+	checkResetToken(t, "the reset token", tok, f.token)
+
+	// The expired session, the other user's expired reset token and the
+	// expired counter are all still there to be deleted.
+	n, err := s.DeleteExpired(ctx, f.now)
+	wantNoError(t, "DeleteExpired", err)
+	if n != 3 {
+		t.Errorf("DeleteExpired = %d, want 3 (a session, a reset token, a counter)", n)
+	}
+}
+
+var errRollback = errors.New("storetest: roll back")
+
+type txPanic struct{ msg string }
+
+func testTransactions(t *testing.T, newStore newStoreFunc) {
+	t.Run("InTx commits every write when fn returns nil", func(t *testing.T) {
+		s := newStore(t)
+		f := newTxFixture(t, s)
+		ctx := t.Context()
+		u := NewUser()
+		it := NewItem(u.ID)
+		sess := NewSession(u.ID, f.now.Add(time.Hour))
+		tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
+		updItem := *f.item
+		updItem.Title = "Committed"
+		err := s.InTx(ctx, func(tx keel.Store) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			if err := tx.CreateItem(ctx, it); err != nil {
+				return err
+			}
+			if err := tx.CreateSession(ctx, sess); err != nil {
+				return err
+			}
+			if err := tx.CreateResetToken(ctx, tok); err != nil {
+				return err
+			}
+			if err := tx.UpdateItem(ctx, &updItem); err != nil {
+				return err
+			}
+			if err := tx.DeleteSession(ctx, f.session.TokenHash); err != nil {
+				return err
+			}
+			_, err := tx.IncrementCounter(ctx, f.counterKey, time.Hour, f.now)
+			return err
+		})
+		wantNoError(t, "InTx", err)
+
+		checkUser(t, "the created user", mustUser(t, s, u.ID), u)
+		checkItem(t, "the created item", mustItem(t, s, it.ID), it)
+		checkItem(t, "the updated item", mustItem(t, s, f.item.ID), &updItem)
+		gotSess, _, err := s.FindSession(ctx, sess.TokenHash, f.now)
+		wantNoError(t, "FindSession of the created session", err)
+		checkSession(t, "the created session", gotSess, sess)
+		_, _, err = s.FindSession(ctx, f.session.TokenHash, f.now)
+		wantCode(t, "FindSession of the deleted session", err, keel.NotFound)
+		c, err := s.Counter(ctx, f.counterKey, f.now)
+		wantNoError(t, "Counter", err)
+		checkCounter(t, "the counter", c, 2, f.counter.ResetAt)
+		gotTok, err := s.ConsumeResetToken(ctx, tok.TokenHash)
+		wantNoError(t, "ConsumeResetToken", err)
+		checkResetToken(t, "the created reset token", gotTok, tok)
+	})
+
+	// Every kind of write, undone both ways fn can fail.
+	writes := []struct {
+		name  string
+		write func(ctx context.Context, tx keel.Store, f *txFixture) error
+	}{
+		{"CreateUser", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.CreateUser(ctx, NewUser())
+		}},
+		{"UpdateUser", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			u := *f.user
+			u.Email, u.FullName, u.IsSuperuser, u.PasswordHash = "changed@example.com", nil, true, "changed"
+			return tx.UpdateUser(ctx, &u)
+		}},
+		{"DeleteUser with its items, sessions and reset tokens", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.DeleteUser(ctx, f.user.ID)
+		}},
+		{"CreateItem", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.CreateItem(ctx, NewItem(f.other.ID))
+		}},
+		{"UpdateItem", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			it := *f.item
+			it.Title, it.Description, it.UpdatedAt = "changed", nil, f.now.Add(time.Hour)
+			return tx.UpdateItem(ctx, &it)
+		}},
+		{"DeleteItem", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.DeleteItem(ctx, f.item.ID)
+		}},
+		{"CreateSession", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			// The other user's only session: gone again after rollback, or
+			// DeleteExpired's count is off.
+			return tx.CreateSession(ctx, NewSession(f.other.ID, f.now.Add(-time.Minute)))
+		}},
+		{"UpdateSession", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.UpdateSession(ctx, f.session.TokenHash, []byte("changed"), f.now.Add(48*time.Hour))
+		}},
+		{"DeleteSession", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.DeleteSession(ctx, f.session.TokenHash)
+		}},
+		{"DeleteUserSessions", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			_, err := tx.DeleteUserSessions(ctx, f.user.ID, "")
+			return err
+		}},
+		{"CreateResetToken, which supersedes the earlier one", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.CreateResetToken(ctx, NewResetToken(f.user.ID, f.now, f.now.Add(time.Hour)))
+		}},
+		{"ConsumeResetToken", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			_, err := tx.ConsumeResetToken(ctx, f.token.TokenHash)
+			return err
+		}},
+		{"DeleteUserResetTokens", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.DeleteUserResetTokens(ctx, f.user.ID)
+		}},
+		{"IncrementCounter", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			_, err := tx.IncrementCounter(ctx, f.counterKey, time.Hour, f.now)
+			return err
+		}},
+		{"IncrementCounter restarting an ended window", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			_, err := tx.IncrementCounter(ctx, f.expiredKey, time.Hour, f.now)
+			return err
+		}},
+		{"IncrementCounter on a fresh key", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			// Its window has ended by check's DeleteExpired if it survives.
+			_, err := tx.IncrementCounter(ctx, "fresh:"+NewID().String(), time.Minute, f.now.Add(-time.Hour))
+			return err
+		}},
+		{"DeleteCounter", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			return tx.DeleteCounter(ctx, f.counterKey)
+		}},
+		{"DeleteExpired", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			_, err := tx.DeleteExpired(ctx, f.now)
+			return err
+		}},
+		{"every write at once", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+			u := NewUser()
+			for _, err := range []error{
+				tx.CreateUser(ctx, u),
+				tx.CreateItem(ctx, NewItem(u.ID)),
+				tx.CreateSession(ctx, NewSession(u.ID, f.now.Add(time.Hour))),
+				tx.CreateResetToken(ctx, NewResetToken(f.user.ID, f.now, f.now.Add(time.Hour))),
+				tx.DeleteItem(ctx, f.item.ID),
+				tx.DeleteCounter(ctx, f.counterKey),
+				tx.DeleteUser(ctx, f.user.ID),
+			} {
+				if err != nil {
+					return err
+				}
+			}
+			_, err := tx.DeleteExpired(ctx, f.now)
+			return err
+		}},
+	}
+
+	t.Run("InTx rolls back every write and returns fn's error when fn fails", func(t *testing.T) {
+		for _, w := range writes {
+			t.Run(w.name, func(t *testing.T) {
+				s := newStore(t)
+				f := newTxFixture(t, s)
+				ctx := t.Context()
+				err := s.InTx(ctx, func(tx keel.Store) error {
+					if err := w.write(ctx, tx, f); err != nil {
+						return fmt.Errorf("the write failed: %w", err)
+					}
+					return fmt.Errorf("fn failed: %w", errRollback)
+				})
+				if !errors.Is(err, errRollback) {
+					t.Fatalf("InTx = %v, want fn's error", err)
+				}
+				f.check(t, s)
+			})
+		}
+	})
+
+	t.Run("InTx rolls back every write and re-panics when fn panics", func(t *testing.T) {
+		for _, w := range writes {
+			t.Run(w.name, func(t *testing.T) {
+				s := newStore(t)
+				f := newTxFixture(t, s)
+				ctx := t.Context()
+				sent := &txPanic{"boom"}
+				var writeErr error
+				recovered := func() (r any) {
+					defer func() { r = recover() }()
+					_ = s.InTx(ctx, func(tx keel.Store) error {
+						if writeErr = w.write(ctx, tx, f); writeErr != nil {
+							return writeErr
+						}
+						panic(sent)
+					})
+					return nil
+				}()
+				wantNoError(t, "the write", writeErr)
+				if recovered != sent {
+					t.Fatalf("InTx panicked with %v, want fn's panic value", recovered)
+				}
+				f.check(t, s)
+			})
+		}
+	})
+
+	t.Run("InTx returns fn's error unchanged in meaning when it is a keel error", func(t *testing.T) {
+		s := newStore(t)
+		first := mustCreateUser(t, s, NewUser())
+		ctx := t.Context()
+		u := NewUser()
+		err := s.InTx(ctx, func(tx keel.Store) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			dup := NewUser()
+			dup.Email = first.Email
+			return tx.CreateUser(ctx, dup) // Conflict
+		})
+		wantCode(t, "InTx", err, keel.Conflict)
+		_, err = s.User(ctx, u.ID)
+		wantCode(t, "User written before the Conflict", err, keel.NotFound)
+	})
+
+	t.Run("reads inside InTx see the transaction's own writes", func(t *testing.T) {
+		s := newStore(t)
+		f := newTxFixture(t, s)
+		ctx := t.Context()
+		err := s.InTx(ctx, func(tx keel.Store) error {
+			u := NewUser()
+			wantNoError(t, "CreateUser", tx.CreateUser(ctx, u))
+			checkUser(t, "User in the tx", mustUser(t, tx, u.ID), u)
+			got, err := tx.UserByEmail(ctx, u.Email)
+			wantNoError(t, "UserByEmail in the tx", err)
+			checkUser(t, "UserByEmail in the tx", got, u)
+			users, total, err := tx.ListUsers(ctx, keel.Page{Limit: 1})
+			wantNoError(t, "ListUsers in the tx", err)
+			if total != 3 || len(users) != 1 || users[0].ID != u.ID {
+				t.Errorf("ListUsers in the tx: count %d, first %v; want count 3 and the new user first", total, userIDs(users))
+			}
+
+			it := NewItem(u.ID)
+			wantNoError(t, "CreateItem", tx.CreateItem(ctx, it))
+			_, total, err = tx.ListItems(ctx, keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 10})
+			wantNoError(t, "ListItems in the tx", err)
+			if total != 1 {
+				t.Errorf("ListItems in the tx: count %d, want 1", total)
+			}
+			upd := *f.item
+			upd.Title = "seen"
+			wantNoError(t, "UpdateItem", tx.UpdateItem(ctx, &upd))
+			checkItem(t, "Item in the tx", mustItem(t, tx, f.item.ID), &upd)
+
+			sess := NewSession(u.ID, f.now.Add(time.Hour))
+			wantNoError(t, "CreateSession", tx.CreateSession(ctx, sess))
+			gotSess, gotUser, err := tx.FindSession(ctx, sess.TokenHash, f.now)
+			wantNoError(t, "FindSession in the tx", err)
+			checkSession(t, "FindSession in the tx", gotSess, sess)
+			checkUser(t, "FindSession's user in the tx", gotUser, u)
+			wantNoError(t, "DeleteSession", tx.DeleteSession(ctx, f.session.TokenHash))
+			_, _, err = tx.FindSession(ctx, f.session.TokenHash, f.now)
+			wantCode(t, "FindSession of a session deleted in the tx", err, keel.NotFound)
+
+			c, err := tx.IncrementCounter(ctx, f.counterKey, time.Hour, f.now)
+			wantNoError(t, "IncrementCounter", err)
+			got2, err := tx.Counter(ctx, f.counterKey, f.now)
+			wantNoError(t, "Counter in the tx", err)
+			checkCounter(t, "Counter in the tx", got2, c.Count, c.ResetAt)
+
+			tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
+			wantNoError(t, "CreateResetToken", tx.CreateResetToken(ctx, tok))
+			gotTok, err := tx.ConsumeResetToken(ctx, tok.TokenHash)
+			wantNoError(t, "ConsumeResetToken in the tx", err)
+			checkResetToken(t, "ConsumeResetToken in the tx", gotTok, tok)
+
+			wantNoError(t, "DeleteUser", tx.DeleteUser(ctx, u.ID))
+			_, err = tx.User(ctx, u.ID)
+			wantCode(t, "User deleted in the tx", err, keel.NotFound)
+			_, err = tx.Item(ctx, it.ID)
+			wantCode(t, "Item of a user deleted in the tx", err, keel.NotFound)
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatalf("InTx = %v, want fn's error", err)
+		}
+	})
+
+	t.Run("InTx on the transaction's store runs inside the same transaction", func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			outerErr error
+		}{
+			{"and commits with it", nil},
+			{"and rolls back with it", errRollback},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				ctx := t.Context()
+				outer, inner := NewUser(), NewUser()
+				innerRan := false
+				err := s.InTx(ctx, func(tx keel.Store) error {
+					if err := tx.CreateUser(ctx, outer); err != nil {
+						return err
+					}
+					err := tx.InTx(ctx, func(tx2 keel.Store) error {
+						innerRan = true
+						// The outer transaction's uncommitted write is visible.
+						if _, err := tx2.User(ctx, outer.ID); err != nil {
+							return fmt.Errorf("the inner fn cannot see the outer write: %w", err)
+						}
+						return tx2.CreateUser(ctx, inner)
+					})
+					if err != nil {
+						return err
+					}
+					if _, err := tx.User(ctx, inner.ID); err != nil {
+						return fmt.Errorf("the outer fn cannot see the inner write: %w", err)
+					}
+					return tc.outerErr
+				})
+				if !innerRan {
+					t.Fatal("the nested fn did not run")
+				}
+				if tc.outerErr == nil {
+					wantNoError(t, "InTx", err)
+					checkUser(t, "the outer write", mustUser(t, s, outer.ID), outer)
+					checkUser(t, "the inner write", mustUser(t, s, inner.ID), inner)
+					return
+				}
+				if !errors.Is(err, tc.outerErr) {
+					t.Fatalf("InTx = %v, want %v", err, tc.outerErr)
+				}
+				for _, id := range []*keel.User{outer, inner} {
+					_, err := s.User(ctx, id.ID)
+					wantCode(t, "User after rollback", err, keel.NotFound)
+				}
+			})
+		}
+	})
+
+	t.Run("a nested InTx returns its fn's error to the outer fn", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		err := s.InTx(ctx, func(tx keel.Store) error {
+			err := tx.InTx(ctx, func(keel.Store) error { return errRollback })
+			if !errors.Is(err, errRollback) {
+				t.Errorf("nested InTx = %v, want its fn's error", err)
+			}
+			return err
+		})
+		if !errors.Is(err, errRollback) {
+			t.Errorf("InTx = %v, want the nested fn's error", err)
+		}
+	})
+}
