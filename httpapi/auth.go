@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/keel-dev/keel"
+)
+
+// Token is the answer of a successful login.
+type Token struct {
+	AccessToken string `json:"access_token" required:"true"`
+	TokenType   string `json:"token_type" required:"true" enum:"bearer"`
+}
+
+// Message is a plain confirmation.
+type Message struct {
+	Message string `json:"message" required:"true"`
+}
+
+// loginForm is the OAuth2 password-flow form of POST /login/access-token.
+type loginForm struct {
+	GrantType    string `formData:"grant_type" pattern:"^password$"`
+	Username     string `formData:"username" required:"true"`
+	Password     string `formData:"password" required:"true" format:"password"`
+	Scope        string `formData:"scope" default:""`
+	ClientID     string `formData:"client_id"`
+	ClientSecret string `formData:"client_secret" format:"password"`
+}
+
+// recoveryPath is the path parameter of POST /password-recovery/{email}.
+type recoveryPath struct {
+	Email string `path:"email"`
+}
+
+const msgRecovery = "If that email is registered, we sent a password recovery link"
+
+// credentials finds the session token of a request and how it came: the
+// Authorization: Bearer header wins over the cookie when both are there.
+// A token in the URL is never looked at.
+func (a *api) credentials(r *http.Request) (token string, byCookie bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok), false
+		}
+	}
+	if c, err := r.Cookie(a.cfg.CookieName); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// authenticate resolves the request's credentials to a session. A
+// cookie-authenticated unsafe request from another origin is refused
+// (403) before the session is looked up.
+func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (*keel.Session, error) {
+	token, byCookie := a.credentials(r)
+	if token == "" {
+		return nil, keel.ErrNotAuthenticated
+	}
+	// Answers that depend on credentials are never cached.
+	w.Header().Set("Cache-Control", "no-store")
+	if byCookie {
+		if err := a.cop.Check(r); err != nil {
+			return nil, keel.Errorf(keel.PermissionDenied, msgCrossOrigin)
+		}
+	}
+	sess, err := a.svc.Authenticate(r.Context(), token)
+	if err != nil {
+		if byCookie && keel.ErrorCode(err) == keel.Unauthenticated {
+			a.clearCookie(w) // a stale cookie: let the browser drop it
+		}
+		return nil, err
+	}
+	if byCookie && a.svc.Config().IdleTimeout > 0 {
+		a.setCookie(w, sess) // the idle timeout moved the expiry on
+	}
+	return sess, nil
+}
+
+func (a *api) setCookie(w http.ResponseWriter, sess *keel.Session) {
+	maxAge := int(time.Until(sess.Expiry).Seconds())
+	if maxAge < 1 {
+		maxAge = 1
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     a.cfg.CookieName,
+		Value:    sess.Token,
+		Path:     "/",
+		Expires:  sess.Expiry.UTC(),
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   !a.cfg.Development,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (a *api) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     a.cfg.CookieName,
+		Value:    "",
+		Path:     "/",
+		Expires:  time.Unix(0, 0).UTC(),
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   !a.cfg.Development,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// login serves POST /login/access-token.
+func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
+	form, err := a.decodeLoginForm(w, r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password, ClientAddr: a.clientAddr(r)})
+	if err != nil {
+		return err
+	}
+	a.setCookie(w, sess)
+	writeJSON(w, http.StatusOK, Token{AccessToken: sess.Token, TokenType: "bearer"})
+	return nil
+}
+
+// decodeLoginForm reads the urlencoded login form: 415 for another content
+// type, 413 past the body limit, 422 for missing fields or a grant_type
+// other than "password".
+func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return loginForm{}, &requestError{status: http.StatusUnsupportedMediaType, detail: msgUnsupportedMedia}
+	}
+	body, err := readBody(w, r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		return loginForm{}, err
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return loginForm{}, invalid(ValidationError{Type: "value_error", Loc: []any{"body"}, Msg: "The form could not be parsed", Input: nil})
+	}
+	f := loginForm{
+		GrantType:    vals.Get("grant_type"),
+		Username:     vals.Get("username"),
+		Password:     vals.Get("password"),
+		Scope:        vals.Get("scope"),
+		ClientID:     vals.Get("client_id"),
+		ClientSecret: vals.Get("client_secret"),
+	}
+	var bad []ValidationError
+	if f.Username == "" {
+		bad = append(bad, ValidationError{Type: "missing", Loc: []any{"body", "username"}, Msg: "Field required", Input: nil})
+	}
+	if f.Password == "" {
+		bad = append(bad, ValidationError{Type: "missing", Loc: []any{"body", "password"}, Msg: "Field required", Input: nil})
+	}
+	if vals.Has("grant_type") && f.GrantType != "password" {
+		bad = append(bad, ValidationError{Type: "string_pattern_mismatch", Loc: []any{"body", "grant_type"},
+			Msg: "String should match pattern '^password$'", Input: f.GrantType})
+	}
+	if len(bad) > 0 {
+		return loginForm{}, invalid(bad...)
+	}
+	return f, nil
+}
+
+// testToken serves POST /login/test-token.
+func testToken(_ *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
+	writeJSON(w, http.StatusOK, userPublic(sess.User))
+	return nil
+}
+
+// logout serves POST /logout: the session ends at once, for both
+// transports, and the cookie is cleared.
+func logout(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
+	if err := a.svc.Logout(r.Context(), sess.Token); err != nil {
+		return err
+	}
+	a.clearCookie(w)
+	writeJSON(w, http.StatusOK, Message{msgLoggedOut})
+	return nil
+}
+
+// recoverPassword serves POST /password-recovery/{email}: always the same
+// 200, whether or not the account exists or mail could be sent, except
+// 429 when the client is over the rate limit.
+func recoverPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
+	err := a.svc.RequestPasswordReset(r.Context(), keel.RecoveryInput{Email: r.PathValue("email"), ClientAddr: a.clientAddr(r)})
+	if err != nil {
+		if keel.ErrorCode(err) == keel.RateLimited {
+			return err
+		}
+		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed",
+			"request_id", RequestIDFrom(r.Context()), "err", err)
+	}
+	writeJSON(w, http.StatusOK, Message{msgRecovery})
+	return nil
+}
+
+// resetPassword serves POST /reset-password/.
+func resetPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
+	var in keel.ResetPasswordInput
+	if err := a.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := a.svc.ResetPassword(r.Context(), in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, Message{"Password updated successfully"})
+	return nil
+}

@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/keel-dev/keel"
+)
+
+// requiredFields lists, per request type of the root package, the JSON
+// fields a request must carry. httpapi's own request types say it with a
+// `required:"true"` tag instead. Both the decoder (422 "missing") and the
+// OpenAPI document read it, so they cannot disagree.
+var requiredFields = map[reflect.Type][]string{
+	reflect.TypeFor[keel.SignUpInput]():         {"email", "password"},
+	reflect.TypeFor[keel.CreateUserInput]():     {"email", "password"},
+	reflect.TypeFor[keel.ChangePasswordInput](): {"current_password", "new_password"},
+	reflect.TypeFor[keel.ResetPasswordInput]():  {"token", "new_password"},
+	reflect.TypeFor[keel.CreateItemInput]():     {"title"},
+}
+
+// jsonField is one decodable field of a request type.
+type jsonField struct {
+	name     string
+	index    int
+	required bool
+}
+
+// jsonFields lists the JSON fields of a struct type.
+func jsonFields(t reflect.Type) []jsonField {
+	req := map[string]bool{}
+	for _, n := range requiredFields[t] {
+		req[n] = true
+	}
+	var out []jsonField
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		out = append(out, jsonField{name: name, index: i, required: req[name] || sf.Tag.Get("required") == "true"})
+	}
+	return out
+}
+
+// decodeJSON reads the JSON object body of r into dst, a pointer to a
+// request struct. It is strict about types and reports every failing field
+// at once: a body over the limit is 413, a content type other than JSON
+// 415, malformed JSON 422 json_invalid, a missing required field 422
+// missing, a value of the wrong type 422 string_type (bool_type, ...).
+// Unknown fields are ignored. It never panics.
+func (a *api) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &requestError{status: http.StatusUnsupportedMediaType, detail: msgUnsupportedMedia}
+		}
+	}
+	body, err := readBody(w, r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	return decodeObject(body, dst)
+}
+
+// readBody reads the whole body, at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: msgTooLarge}
+		}
+		return nil, invalid(ValidationError{Type: "json_invalid", Loc: []any{"body"}, Msg: "The request body could not be read", Input: nil})
+	}
+	return b, nil
+}
+
+// decodeObject decodes a JSON object into dst field by field.
+func decodeObject(body []byte, dst any) error {
+	rv := reflect.ValueOf(dst).Elem()
+	fields := jsonFields(rv.Type())
+	if len(bytes.TrimSpace(body)) == 0 {
+		if hasRequired(fields) {
+			return invalid(ValidationError{Type: "missing", Loc: []any{"body"}, Msg: "Field required", Input: nil})
+		}
+		return nil
+	}
+	var top any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&top); err != nil {
+		return jsonInvalid(err, dec.InputOffset())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return jsonInvalid(errors.New("trailing data after the JSON value"), dec.InputOffset())
+	}
+	if _, ok := top.(map[string]any); !ok {
+		return invalid(ValidationError{Type: "model_attributes_type", Loc: []any{"body"},
+			Msg: "Input should be a valid dictionary or object to extract fields from", Input: top})
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return jsonInvalid(err, 0)
+	}
+	var bad []ValidationError
+	for _, f := range fields {
+		v, ok := raw[f.name]
+		if !ok {
+			if f.required {
+				bad = append(bad, ValidationError{Type: "missing", Loc: []any{"body", f.name}, Msg: "Field required", Input: nil})
+			}
+			continue
+		}
+		fv := rv.Field(f.index)
+		nv := reflect.New(fv.Type())
+		err := json.Unmarshal(v, nv.Interface())
+		if err == nil && bytes.Equal(bytes.TrimSpace(v), []byte("null")) && !nullable(fv.Type()) {
+			err = errors.New("null")
+		}
+		if err != nil {
+			bad = append(bad, typeError(f.name, fv.Type(), v))
+			continue
+		}
+		fv.Set(nv.Elem())
+	}
+	if len(bad) > 0 {
+		return invalid(bad...)
+	}
+	return nil
+}
+
+func hasRequired(fields []jsonField) bool {
+	for _, f := range fields {
+		if f.required {
+			return true
+		}
+	}
+	return false
+}
+
+func jsonInvalid(err error, offset int64) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		offset = se.Offset
+	}
+	return invalid(ValidationError{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error", Input: map[string]any{}})
+}
+
+// optionalValue returns the value type of a keel.Optional, or nil.
+func optionalValue(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Struct && t.PkgPath() == "github.com/keel-dev/keel" && strings.HasPrefix(t.Name(), "Optional[") {
+		if f, ok := t.FieldByName("Value"); ok {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// nullable reports whether JSON null is a valid value of a field type: a
+// pointer, or an Optional of a pointer (keel.Optional rejects null itself
+// for other types).
+func nullable(t reflect.Type) bool {
+	if v := optionalValue(t); v != nil {
+		return true
+	}
+	return t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface
+}
+
+// typeError words a value of the wrong JSON type for a field.
+func typeError(name string, t reflect.Type, raw json.RawMessage) ValidationError {
+	if v := optionalValue(t); v != nil {
+		t = v
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var input any
+	if !strings.Contains(name, "password") {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		_ = d.Decode(&input)
+	}
+	e := ValidationError{Loc: []any{"body", name}, Input: input}
+	switch t.Kind() {
+	case reflect.String:
+		e.Type, e.Msg = "string_type", "Input should be a valid string"
+	case reflect.Bool:
+		e.Type, e.Msg = "bool_type", "Input should be a valid boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		e.Type, e.Msg = "int_type", "Input should be a valid integer"
+	default:
+		e.Type, e.Msg = "value_error", "Input has the wrong type"
+	}
+	return e
+}
+
+// pathUUID parses the path wildcard name as a UUID; a malformed one is a
+// 422 at ["path", name], never a store lookup.
+func pathUUID(r *http.Request, name string) (uuid.UUID, error) {
+	s := r.PathValue(name)
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, invalid(ValidationError{Type: "uuid_parsing", Loc: []any{"path", name},
+			Msg: "Input should be a valid UUID", Input: s})
+	}
+	return id, nil
+}
+
+// pageQuery is the paging of the list routes, as query parameters.
+type pageQuery struct {
+	Skip  int `query:"skip" minimum:"0" default:"0" description:"How many to skip, newest first."`
+	Limit int `query:"limit" minimum:"1" default:"100" description:"How many to return at most."`
+}
+
+// parsePage reads skip and limit: integers, skip ≥ 0, 1 ≤ limit ≤ max.
+func parsePage(r *http.Request, def, max int) (keel.ListOptions, error) {
+	q := r.URL.Query()
+	var bad []ValidationError
+	get := func(name string, def, min, max int) int {
+		s, ok := q[name]
+		if !ok || len(s) == 0 {
+			return def
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s[0]))
+		switch {
+		case err != nil:
+			bad = append(bad, ValidationError{Type: "int_parsing", Loc: []any{"query", name},
+				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: s[0]})
+		case n < min:
+			bad = append(bad, ValidationError{Type: "greater_than_equal", Loc: []any{"query", name},
+				Msg: "Input should be greater than or equal to " + strconv.Itoa(min), Input: s[0]})
+		case max > 0 && n > max:
+			bad = append(bad, ValidationError{Type: "less_than_equal", Loc: []any{"query", name},
+				Msg: "Input should be less than or equal to " + strconv.Itoa(max), Input: s[0]})
+		}
+		return n
+	}
+	opts := keel.ListOptions{Skip: get("skip", 0, 0, 0), Limit: get("limit", def, 1, max)}
+	if len(bad) > 0 {
+		return keel.ListOptions{}, invalid(bad...)
+	}
+	return opts, nil
+}

@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/keel-dev/keel"
+)
+
+// HTTPError is the body of every error answer but validation errors.
+type HTTPError struct {
+	Detail string `json:"detail" required:"true"`
+}
+
+// HTTPValidationError is the body of a 422 answer: one entry per failing
+// field.
+type HTTPValidationError struct {
+	Detail []ValidationError `json:"detail" required:"true" nullable:"false"`
+}
+
+// ValidationError is one failing field, in the shape of pydantic (and so of
+// the FastAPI clients keel is compatible with).
+type ValidationError struct {
+	// Type is a machine-readable reason: "missing", "json_invalid",
+	// "string_type", "string_too_short", "value_error", ...
+	Type string `json:"type" required:"true"`
+	// Loc is where the field is: "body", "query" or "path", then the
+	// field's name (or, for malformed JSON, the byte offset).
+	Loc []any `json:"loc" required:"true" nullable:"false"`
+	// Msg is a sentence a person can read.
+	Msg string `json:"msg" required:"true"`
+	// Input is the rejected value (never a password).
+	Input any `json:"input" required:"true"`
+}
+
+// requestError is a request httpapi refuses before it reaches keel: a
+// body it cannot read (status 413, 415) or fields it cannot decode (422).
+type requestError struct {
+	status int
+	detail string            // for 413 and 415
+	fields []ValidationError // for 422
+}
+
+func (e *requestError) Error() string {
+	if e.detail != "" {
+		return e.detail
+	}
+	return "invalid request: " + strconv.Itoa(len(e.fields)) + " failing fields"
+}
+
+func invalid(fields ...ValidationError) error {
+	return &requestError{status: http.StatusUnprocessableEntity, fields: fields}
+}
+
+// Status messages httpapi answers with.
+const (
+	msgNotFound         = "Not Found"
+	msgInternal         = "Internal Server Error"
+	msgUnavailable      = "Service Unavailable"
+	msgTooLarge         = "Request body too large"
+	msgUnsupportedMedia = "Unsupported Media Type"
+	msgCrossOrigin      = "Cross-origin request refused"
+	msgLoggedOut        = "Logged out"
+)
+
+// errorResponse is the one place that turns an error into a status and a
+// body. rt gives the route, for the wording API.md chooses per route and
+// for where a failing field lives.
+func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
+	var re *requestError
+	if errors.As(err, &re) {
+		if re.status == http.StatusUnprocessableEntity {
+			return re.status, HTTPValidationError{Detail: re.fields}, 0
+		}
+		return re.status, HTTPError{Detail: re.detail}, 0
+	}
+	op := rt.operationID()
+	switch {
+	case errors.Is(err, keel.ErrEmailTaken):
+		switch op {
+		case "users-register_user":
+			return http.StatusBadRequest, HTTPError{"The user with this email already exists in the system"}, 0
+		case "users-create_user", "private-create_user":
+			return http.StatusBadRequest, HTTPError{"The user with this email already exists in the system."}, 0
+		}
+		return http.StatusConflict, HTTPError{"User with this email already exists"}, 0
+	case errors.Is(err, keel.ErrUserNotFound):
+		if op == "users-update_user" {
+			return http.StatusNotFound, HTTPError{"The user with this id does not exist in the system"}, 0
+		}
+		return http.StatusNotFound, HTTPError{"User not found"}, 0
+	case errors.Is(err, keel.ErrInactiveUser),
+		errors.Is(err, keel.ErrIncorrectLogin),
+		errors.Is(err, keel.ErrIncorrectPassword),
+		errors.Is(err, keel.ErrSamePassword),
+		errors.Is(err, keel.ErrInvalidResetToken):
+		return http.StatusBadRequest, HTTPError{keel.ErrorMessage(err)}, 0
+	case errors.Is(err, keel.ErrNotAuthenticated):
+		return http.StatusUnauthorized, HTTPError{"Not authenticated"}, 0
+	}
+	var ke *keel.Error
+	errors.As(err, &ke)
+	switch keel.ErrorCode(err) {
+	case keel.Invalid:
+		if ke != nil && len(ke.Fields) > 0 {
+			loc := rt.loc
+			if loc == "" {
+				loc = "body"
+			}
+			out := make([]ValidationError, len(ke.Fields))
+			for i, f := range ke.Fields {
+				out[i] = ValidationError{Type: f.Kind, Loc: []any{loc, f.Field}, Msg: f.Message, Input: f.Value}
+			}
+			return http.StatusUnprocessableEntity, HTTPValidationError{Detail: out}, 0
+		}
+		return http.StatusBadRequest, HTTPError{messageOr(ke, "Bad Request")}, 0
+	case keel.NotFound:
+		return http.StatusNotFound, HTTPError{messageOr(ke, msgNotFound)}, 0
+	case keel.Conflict:
+		return http.StatusConflict, HTTPError{messageOr(ke, "Conflict")}, 0
+	case keel.Unauthenticated:
+		return http.StatusUnauthorized, HTTPError{"Could not validate credentials"}, 0
+	case keel.PermissionDenied:
+		return http.StatusForbidden, HTTPError{messageOr(ke, "The user doesn't have enough privileges")}, 0
+	case keel.RateLimited:
+		secs := 1
+		if ke != nil && ke.RetryAfter > 0 {
+			secs = int(math.Ceil(ke.RetryAfter.Seconds()))
+		}
+		return http.StatusTooManyRequests, HTTPError{"Too many requests"}, secs
+	case keel.Unavailable:
+		return http.StatusServiceUnavailable, HTTPError{msgUnavailable}, 0
+	}
+	return http.StatusInternalServerError, HTTPError{msgInternal}, 0
+}
+
+func messageOr(e *keel.Error, def string) string {
+	if e != nil && e.Message != "" {
+		return e.Message
+	}
+	return def
+}
+
+// writeError answers err: the status and body errorResponse picks, the
+// headers that go with them, and a log line with the cause for a 5xx.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	status, body, retry := errorResponse(rt, err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	if status >= 500 {
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		a.log.Log(r.Context(), level, "httpapi: request failed",
+			"request_id", RequestIDFrom(r.Context()),
+			"operation", rt.operationID(),
+			"status", status,
+			"err", err)
+	}
+	writeJSON(w, status, body)
+}
+
+// writeJSON writes v as the JSON body of an answer with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a bug (an unmarshalable type) gets here.
+		status, b = http.StatusInternalServerError, []byte(`{"detail":"Internal Server Error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/keel-dev/keel"
+)
+
+// ItemPublic is an item as the API shows it.
+type ItemPublic struct {
+	ID          uuid.UUID `json:"id" required:"true" format:"uuid"`
+	Title       string    `json:"title" required:"true" minLength:"1" maxLength:"255"`
+	Description *string   `json:"description" required:"true" maxLength:"255"`
+	OwnerID     uuid.UUID `json:"owner_id" required:"true" format:"uuid"`
+	CreatedAt   time.Time `json:"created_at" required:"true"`
+}
+
+// ItemsPublic is a page of items with the total count.
+type ItemsPublic struct {
+	Data  []ItemPublic `json:"data" required:"true" nullable:"false"`
+	Count int          `json:"count" required:"true" minimum:"0"`
+}
+
+func itemPublic(it *keel.Item) ItemPublic {
+	return ItemPublic{ID: it.ID, Title: it.Title, Description: it.Description, OwnerID: it.OwnerID, CreatedAt: it.CreatedAt.UTC()}
+}
+
+// itemIDPath is the path parameter of the /items/{id} routes.
+type itemIDPath struct {
+	ID uuid.UUID `path:"id" format:"uuid"`
+}
+
+func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
+	cfg := a.svc.Config()
+	opts, err := parsePage(r, cfg.DefaultPageLimit, cfg.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	items, n, err := a.svc.Items(r.Context(), sess.User, opts)
+	if err != nil {
+		return err
+	}
+	out := ItemsPublic{Data: make([]ItemPublic, len(items)), Count: n}
+	for i, it := range items {
+		out.Data[i] = itemPublic(it)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func createItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
+	var in keel.CreateItemInput
+	if err := a.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	it, err := a.svc.CreateItem(r.Context(), sess.User, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, itemPublic(it))
+	return nil
+}
+
+func readItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		return err
+	}
+	it, err := a.svc.Item(r.Context(), sess.User, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, itemPublic(it))
+	return nil
+}
+
+func updateItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in keel.UpdateItemInput
+	if err := a.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	it, err := a.svc.UpdateItem(r.Context(), sess.User, id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, itemPublic(it))
+	return nil
+}
+
+func deleteItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := a.svc.DeleteItem(r.Context(), sess.User, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, Message{"Item deleted successfully"})
+	return nil
+}

@@ -1,0 +1,220 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/keel-dev/keel"
+	"github.com/swaggest/jsonschema-go"
+	"github.com/swaggest/openapi-go"
+	"github.com/swaggest/openapi-go/openapi31"
+)
+
+// opDoc is what the OpenAPI document says of a route beyond its method,
+// path and access: the same Go types the handler decodes and encodes.
+type opDoc struct {
+	hidden bool // not an API operation (the document and docs page themselves)
+	params any  // a struct with path:"" and query:"" tags
+	body   any  // the JSON body type
+	form   any  // the urlencoded form type
+	status int  // the success status
+	resp   any  // the success body type
+	errs   []int
+}
+
+// unauthorizedError is HTTPError with the header a 401 carries.
+type unauthorizedError struct {
+	HTTPError
+	WWWAuthenticate string `header:"WWW-Authenticate" enum:"Bearer"`
+}
+
+// rateLimitedError is HTTPError with the header a 429 carries.
+type rateLimitedError struct {
+	HTTPError
+	RetryAfter int `header:"Retry-After" minimum:"1" description:"Seconds to wait before trying again."`
+}
+
+// schemaNames gives the request types the names the FastAPI template's
+// document uses, so that generated clients keep their type names.
+var schemaNames = map[reflect.Type]string{
+	reflect.TypeFor[keel.SignUpInput]():         "UserRegister",
+	reflect.TypeFor[keel.CreateUserInput]():     "UserCreate",
+	reflect.TypeFor[keel.UpdateMeInput]():       "UserUpdateMe",
+	reflect.TypeFor[keel.UpdateUserInput]():     "UserUpdate",
+	reflect.TypeFor[keel.ChangePasswordInput](): "UpdatePassword",
+	reflect.TypeFor[keel.ResetPasswordInput]():  "NewPassword",
+	reflect.TypeFor[keel.CreateItemInput]():     "ItemCreate",
+	reflect.TypeFor[keel.UpdateItemInput]():     "ItemUpdate",
+	reflect.TypeFor[loginForm]():                "Body_login-login_access_token",
+	reflect.TypeFor[privateUserCreate]():        "PrivateUserCreate",
+}
+
+// securityName is the name of the OAuth2 password-flow security scheme,
+// as in the FastAPI template.
+const securityName = "OAuth2PasswordBearer"
+
+// buildOpenAPI makes the OpenAPI 3.1 document of the route table with
+// swaggest/openapi-go, reflecting the handlers' own request and response
+// types.
+func (a *api) buildOpenAPI() ([]byte, error) {
+	cfg := a.svc.Config()
+	r := openapi31.NewReflector()
+	r.Spec.Info.WithTitle(a.cfg.Title).WithVersion(a.cfg.Version).
+		WithDescription("The keel users, items and authentication API. Every collection path is served with and without its trailing slash.")
+	// Relative to where the document is served, so it works under any mount prefix.
+	r.Spec.WithServers(openapi31.Server{URL: "./"})
+	r.Spec.ComponentsEns().WithSecuritySchemesItem(securityName, openapi31.SecuritySchemeOrReference{
+		SecurityScheme: &openapi31.SecurityScheme{
+			Oauth2: (&openapi31.SecuritySchemeOauth2{}).WithFlows(openapi31.OauthFlows{
+				Password: &openapi31.OauthFlowsDefsPassword{TokenURL: "login/access-token", Scopes: map[string]string{}},
+			}),
+		},
+	})
+
+	// keel.Optional[T] is T on the wire (null only where T is a pointer).
+	r.AddTypeMapping(keel.Optional[string]{}, "")
+	r.AddTypeMapping(keel.Optional[*string]{}, "")
+	r.AddTypeMapping(keel.Optional[bool]{}, false)
+	r.DefaultOptions = append(r.DefaultOptions,
+		jsonschema.InterceptDefName(func(t reflect.Type, def string) string {
+			if n, ok := schemaNames[t]; ok {
+				return n
+			}
+			return strings.TrimPrefix(def, "Httpapi")
+		}),
+		jsonschema.InterceptSchema(func(p jsonschema.InterceptSchemaParams) (bool, error) {
+			if !p.Processed || !p.Value.IsValid() {
+				return false, nil
+			}
+			t := p.Value.Type()
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if req, ok := requiredFields[t]; ok {
+				p.Schema.Required = slices.Clone(req)
+			}
+			return false, nil
+		}),
+		jsonschema.InterceptProp(func(p jsonschema.InterceptPropParams) error {
+			if !p.Processed || p.PropertySchema == nil {
+				return nil
+			}
+			s := p.PropertySchema
+			ft := p.Field.Type
+			if v := optionalValue(ft); v != nil && v.Kind() == reflect.Pointer {
+				s.AddType(jsonschema.Null)
+			}
+			tag := p.Field.Tag.Get("validate")
+			if tag == "" {
+				tag = p.Field.Tag.Get("optional")
+			}
+			for rule := range strings.SplitSeq(tag, ",") {
+				k, v, _ := strings.Cut(rule, "=")
+				n, _ := strconv.ParseInt(v, 10, 64)
+				switch k {
+				case "min":
+					s.WithMinLength(n)
+				case "max":
+					s.WithMaxLength(n)
+				case "email":
+					s.WithFormat("email")
+				}
+			}
+			if strings.Contains(p.Name, "password") && s.Format == nil {
+				s.WithFormat("password")
+			}
+			if p.Field.Name == "Loc" && p.Field.Type == reflect.TypeFor[[]any]() {
+				// A location is names and, for malformed JSON, an offset.
+				var item jsonschema.Schema
+				item.AnyOf = []jsonschema.SchemaOrBool{jsonschema.String.ToSchemaOrBool(), jsonschema.Integer.ToSchemaOrBool()}
+				sb := item.ToSchemaOrBool()
+				s.Items = &jsonschema.Items{SchemaOrBool: &sb}
+				s.Type = nil
+				s.WithType(jsonschema.Array.Type())
+			}
+			if p.Field.Name == "Limit" && ft.Kind() == reflect.Int && p.ParentSchema != nil && p.Field.Tag.Get("query") == "limit" {
+				s.WithMaximum(float64(cfg.MaxPageLimit))
+				s.WithDefault(cfg.DefaultPageLimit)
+			}
+			return nil
+		}),
+	)
+
+	for _, rt := range a.routes {
+		if rt.doc.hidden {
+			continue
+		}
+		oc, err := r.NewOperationContext(rt.method, rt.path)
+		if err != nil {
+			return nil, err
+		}
+		oc.SetID(rt.operationID())
+		oc.SetTags(rt.tag)
+		oc.SetSummary(rt.summary)
+		if strings.HasSuffix(rt.path, "/") {
+			oc.SetDescription("Also served at " + strings.TrimSuffix(rt.path, "/") + ", without a redirect.")
+		}
+		d := rt.doc
+		if d.params != nil {
+			oc.AddReqStructure(d.params)
+		}
+		if d.body != nil {
+			oc.AddReqStructure(d.body, openapi.WithContentType("application/json"))
+		}
+		if d.form != nil {
+			oc.AddReqStructure(d.form, openapi.WithContentType("application/x-www-form-urlencoded"))
+		}
+		oc.AddRespStructure(d.resp, openapi.WithHTTPStatus(d.status))
+		if rt.access != public {
+			oc.AddSecurity(securityName)
+		}
+		for _, st := range a.errorStatuses(rt) {
+			var v any = HTTPError{}
+			switch st {
+			case http.StatusUnauthorized:
+				v = unauthorizedError{}
+			case http.StatusTooManyRequests:
+				v = rateLimitedError{}
+			case http.StatusUnprocessableEntity:
+				v = HTTPValidationError{}
+			}
+			oc.AddRespStructure(v, openapi.WithHTTPStatus(st))
+		}
+		if err := r.AddOperation(oc); err != nil {
+			return nil, err
+		}
+	}
+	return r.Spec.MarshalJSON()
+}
+
+// errorStatuses lists every error status a route can answer.
+func (a *api) errorStatuses(rt route) []int {
+	st := slices.Clone(rt.doc.errs)
+	if rt.access != public {
+		// 400 Inactive user, 401 no or bad credentials, 403 cross-origin
+		// cookie request (and superuser routes).
+		st = append(st, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	if rt.doc.body != nil || rt.doc.form != nil {
+		st = append(st, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
+	}
+	if rt.doc.params != nil {
+		st = append(st, http.StatusUnprocessableEntity)
+	}
+	st = append(st, http.StatusInternalServerError, http.StatusServiceUnavailable)
+	slices.Sort(st)
+	return slices.Compact(st)
+}
+
+// serveOpenAPI serves GET /openapi.json.
+func serveOpenAPI(a *api, w http.ResponseWriter, _ *http.Request, _ *keel.Session) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(a.openapi)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(a.openapi)
+	return nil
+}

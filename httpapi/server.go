@@ -1,0 +1,297 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/keel-dev/keel"
+)
+
+// Config tunes the handler New returns. The zero value is a working,
+// production-safe configuration (no CORS origins, no trusted proxies,
+// Secure cookies, no /private routes).
+type Config struct {
+	// Development turns on the development-only route POST /private/users/
+	// and drops the Secure attribute of the session cookie so that plain
+	// http://localhost works. Never set it in production.
+	Development bool
+	// CookieName is the name of the session cookie. Default "keel_session".
+	CookieName string
+	// MaxBodyBytes bounds a request body; a larger one answers 413.
+	// Default 1 MiB.
+	MaxBodyBytes int64
+	// CORSOrigins are the browser origins (scheme://host[:port], as the
+	// template's FRONTEND_HOST and BACKEND_CORS_ORIGINS) that may call the
+	// API from another origin, with credentials. They are also trusted by
+	// the cross-origin protection of cookie-authenticated requests. "*"
+	// allows any origin, without credentials, and is not trusted for
+	// cookies.
+	CORSOrigins []string
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For and Forwarded headers are believed. Empty (the
+	// default) means the client address is always the connection's peer.
+	TrustedProxies []netip.Prefix
+	// Logger receives the access log and the causes of 500 and 503
+	// answers (never a password, token, cookie or body). Default
+	// slog.Default().
+	Logger *slog.Logger
+	// Title and Version name the API in the OpenAPI document. Defaults
+	// "keel" and "0.1.0".
+	Title   string
+	Version string
+}
+
+// DefaultMaxBodyBytes is the default request body limit: 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultCookieName is the default name of the session cookie.
+const DefaultCookieName = "keel_session"
+
+func (c Config) withDefaults() Config {
+	if c.CookieName == "" {
+		c.CookieName = DefaultCookieName
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Title == "" {
+		c.Title = "keel"
+	}
+	if c.Version == "" {
+		c.Version = "0.1.0"
+	}
+	return c
+}
+
+// api is the state the handlers share. It is immutable after New.
+type api struct {
+	svc     *keel.Service
+	cfg     Config
+	log     *slog.Logger
+	cop     *http.CrossOriginProtection
+	routes  []route
+	mux     *http.ServeMux
+	openapi []byte // the OpenAPI document, built once
+}
+
+// New returns an http.Handler serving the keel HTTP API (see API.md and
+// the package documentation) over svc. It composes the middleware of this
+// package around the routes, outermost first: RequestID, AccessLog,
+// Recover, SecurityHeaders, CORS. The handler may be mounted under any
+// prefix with http.StripPrefix.
+//
+// New panics if the OpenAPI document cannot be built, which only a bug in
+// this package can cause.
+func New(svc *keel.Service, cfg Config) http.Handler {
+	a := newAPI(svc, cfg)
+	var h http.Handler = a
+	h = CORS(a.cfg.CORSOrigins)(h)
+	h = SecurityHeaders(h)
+	h = Recover(a.log)(h)
+	h = AccessLog(a.log)(h)
+	h = RequestID(h)
+	return h
+}
+
+func newAPI(svc *keel.Service, cfg Config) *api {
+	cfg = cfg.withDefaults()
+	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, cop: http.NewCrossOriginProtection(), mux: http.NewServeMux()}
+	for _, o := range cfg.CORSOrigins {
+		if o == "*" {
+			continue
+		}
+		if err := a.cop.AddTrustedOrigin(o); err != nil {
+			panic("httpapi: CORS origin " + o + ": " + err.Error())
+		}
+	}
+	a.routes = a.routeTable()
+	for _, rt := range a.routes {
+		h := a.handle(rt)
+		for _, p := range rt.paths() {
+			a.mux.Handle(rt.method+" "+p, h)
+		}
+	}
+	doc, err := a.buildOpenAPI()
+	if err != nil {
+		panic("httpapi: building the OpenAPI document: " + err.Error())
+	}
+	a.openapi = doc
+	return a
+}
+
+// ServeHTTP routes a request. ServeMux's own plain-text 404 and 405
+// answers are replaced by the JSON ones of API.md.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := a.mux.Handler(r)
+	if pattern == "" {
+		rec := &statusOnly{header: w.Header()}
+		h.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusMethodNotAllowed:
+			writeJSON(w, http.StatusMethodNotAllowed, HTTPError{Detail: "Method Not Allowed"})
+		case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusFound:
+			// ServeMux cleaning an unclean path ("//users/me"): keep the redirect.
+			w.WriteHeader(rec.status)
+		default:
+			writeJSON(w, http.StatusNotFound, HTTPError{Detail: "Not Found"})
+		}
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// statusOnly records the status ServeMux's fallback handler writes and
+// drops its plain-text body; headers (Allow, Location) go to the real
+// writer.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (s *statusOnly) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+		// The fallback set a text/plain type and nosniff for its own body.
+		s.header.Del("Content-Type")
+	}
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public    access = iota // anyone
+	user                    // an authenticated, active user
+	superuser               // an authenticated, active superuser
+)
+
+// route is one operation of the API: how it is served and how the OpenAPI
+// document describes it.
+type route struct {
+	method string
+	// path is the canonical path, as in API.md and the OpenAPI document. A
+	// path ending in "/" is served without the slash too.
+	path   string
+	tag    string
+	fn     string // the FastAPI function name: operationId is tag-fn
+	access access
+	// loc is where the fields of a validation error come from: "body"
+	// (default), "query" or "path".
+	loc     string
+	summary string
+	serve   func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
+	doc     opDoc
+}
+
+func (rt route) operationID() string { return rt.tag + "-" + rt.fn }
+
+// paths gives the ServeMux patterns' paths of the route: both forms of a
+// collection path, each matched exactly (no subtree, no redirect).
+func (rt route) paths() []string {
+	if strings.HasSuffix(rt.path, "/") {
+		return []string{rt.path + "{$}", strings.TrimSuffix(rt.path, "/")}
+	}
+	return []string{rt.path}
+}
+
+// handle turns a route into an http.Handler: authentication, the route's
+// function, and the single error path.
+func (a *api) handle(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sess *keel.Session
+		if rt.access != public {
+			s, err := a.authenticate(w, r)
+			if err != nil {
+				a.writeError(w, r, rt, err)
+				return
+			}
+			if rt.access == superuser && !s.User.IsSuperuser {
+				a.writeError(w, r, rt, keel.ErrNotSuperuser)
+				return
+			}
+			sess = s
+		}
+		if err := rt.serve(a, w, r, sess); err != nil {
+			a.writeError(w, r, rt, err)
+		}
+	})
+}
+
+// routeTable is every operation of the API. Routing and the OpenAPI
+// document are both built from it.
+func (a *api) routeTable() []route {
+	rts := []route{
+		{method: "POST", path: "/login/access-token", tag: "login", fn: "login_access_token", serve: login,
+			summary: "Log in with an email and password (OAuth2 password flow)",
+			doc:     opDoc{form: loginForm{}, status: 200, resp: Token{}, errs: []int{400, 429}}},
+		{method: "POST", path: "/login/test-token", tag: "login", fn: "test_token", access: user, serve: testToken,
+			summary: "Test the access token", doc: opDoc{status: 200, resp: UserPublic{}}},
+		{method: "POST", path: "/logout", tag: "login", fn: "logout", access: user, serve: logout,
+			summary: "End the session (both bearer token and cookie)", doc: opDoc{status: 200, resp: Message{}}},
+		{method: "POST", path: "/password-recovery/{email}", tag: "login", fn: "recover_password", loc: "path", serve: recoverPassword,
+			summary: "Send a password recovery email", doc: opDoc{params: recoveryPath{}, status: 200, resp: Message{}, errs: []int{429}}},
+		{method: "POST", path: "/reset-password/", tag: "login", fn: "reset_password", serve: resetPassword,
+			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, resp: Message{}, errs: []int{400}}},
+
+		{method: "GET", path: "/users/", tag: "users", fn: "read_users", access: superuser, loc: "query", serve: readUsers,
+			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: UsersPublic{}}},
+		{method: "POST", path: "/users/", tag: "users", fn: "create_user", access: superuser, serve: createUser,
+			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, resp: UserPublic{}}},
+		{method: "GET", path: "/users/me", tag: "users", fn: "read_user_me", access: user, serve: readUserMe,
+			summary: "Read the current user", doc: opDoc{status: 200, resp: UserPublic{}}},
+		{method: "PATCH", path: "/users/me", tag: "users", fn: "update_user_me", access: user, serve: updateUserMe,
+			summary: "Update the current user", doc: opDoc{body: keel.UpdateMeInput{}, status: 200, resp: UserPublic{}, errs: []int{409}}},
+		{method: "DELETE", path: "/users/me", tag: "users", fn: "delete_user_me", access: user, serve: deleteUserMe,
+			summary: "Delete the current user", doc: opDoc{status: 200, resp: Message{}}},
+		{method: "PATCH", path: "/users/me/password", tag: "users", fn: "update_password_me", access: user, serve: updatePasswordMe,
+			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, resp: Message{}, errs: []int{429}}},
+		{method: "POST", path: "/users/signup", tag: "users", fn: "register_user", serve: signUp,
+			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, resp: UserPublic{}, errs: []int{400}}},
+		{method: "GET", path: "/users/{user_id}", tag: "users", fn: "read_user_by_id", access: user, loc: "path", serve: readUserByID,
+			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, resp: UserPublic{}, errs: []int{403, 404}}},
+		{method: "PATCH", path: "/users/{user_id}", tag: "users", fn: "update_user", access: superuser, serve: updateUser,
+			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, resp: UserPublic{}, errs: []int{404, 409}}},
+		{method: "DELETE", path: "/users/{user_id}", tag: "users", fn: "delete_user", access: superuser, loc: "path", serve: deleteUser,
+			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
+
+		{method: "GET", path: "/items/", tag: "items", fn: "read_items", access: user, loc: "query", serve: readItems,
+			summary: "List items, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: ItemsPublic{}}},
+		{method: "POST", path: "/items/", tag: "items", fn: "create_item", access: user, serve: createItem,
+			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, resp: ItemPublic{}}},
+		{method: "GET", path: "/items/{id}", tag: "items", fn: "read_item", access: user, loc: "path", serve: readItem,
+			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: ItemPublic{}, errs: []int{404}}},
+		{method: "PUT", path: "/items/{id}", tag: "items", fn: "update_item", access: user, serve: updateItem,
+			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, resp: ItemPublic{}, errs: []int{404}}},
+		{method: "DELETE", path: "/items/{id}", tag: "items", fn: "delete_item", access: user, loc: "path", serve: deleteItem,
+			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
+
+		{method: "POST", path: "/utils/test-email/", tag: "utils", fn: "test_email", access: superuser, loc: "query", serve: testEmail,
+			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, resp: Message{}}},
+		{method: "GET", path: "/utils/health-check/", tag: "utils", fn: "health_check", serve: healthCheck,
+			summary: "Liveness", doc: opDoc{status: 200, resp: true}},
+		{method: "GET", path: "/utils/ready", tag: "utils", fn: "ready", serve: ready,
+			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, resp: true}},
+	}
+	if a.cfg.Development {
+		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", fn: "create_user", serve: createPrivateUser,
+			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, resp: UserPublic{}, errs: []int{400}}})
+	}
+	rts = append(rts,
+		route{method: "GET", path: "/openapi.json", tag: "meta", fn: "openapi", serve: serveOpenAPI, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/docs", tag: "meta", fn: "docs", serve: serveDocs, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/docs/{asset}", tag: "meta", fn: "docs_asset", serve: serveDocs, doc: opDoc{hidden: true}},
+	)
+	return rts
+}
