@@ -74,6 +74,7 @@ func newSessionManager(s *Service) *scs.SessionManager {
 	m.Lifetime = s.cfg.SessionLifetime
 	m.IdleTimeout = s.cfg.IdleTimeout
 	m.HashTokenInStore = true
+	m.Codec = sessionCodec{}
 	return m
 }
 

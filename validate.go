@@ -154,3 +154,14 @@ func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // runeLen counts code points, the unit of the password rules.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// CheckPassword reports whether a password meets keel's rules (8..128 code
+// points, not a common password): nil, or an Invalid *Error naming the
+// field "password". Programs use it to vet a configured password before
+// creating an account with it.
+func (s *Service) CheckPassword(password string) error {
+	in := struct {
+		Password string `json:"password" validate:"min=8,max=128,notcommon"`
+	}{password}
+	return s.validate(in)
+}

@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"embed"
 	"errors"
@@ -10,7 +11,10 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/migrate"
 
 	"github.com/keel-dev/keel"
@@ -101,6 +105,11 @@ func migrations(ms migrate.MigrationSlice) []Migration {
 // withMigrator runs fn with a migrator of the store's dialect, holding the
 // migration lock.
 func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) error) (err error) {
+	if s.tx != nil {
+		// Migrations run in transactions of their own, on connections the
+		// open transaction may hold (the only writer, for SQLite).
+		return keel.Errorf(keel.Internal, "migrations cannot run inside InTx")
+	}
 	dir := "migrations/sqlite"
 	if s.dialect == dialect.PG {
 		dir = "migrations/postgres"
@@ -113,14 +122,16 @@ func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) err
 	if err := ms.Discover(sub); err != nil {
 		return err
 	}
-	m := migrate.NewMigrator(s.wdb, ms,
+	db, closeDB := s.migrationDB()
+	defer func() { err = errors.Join(err, closeDB()) }()
+	m := migrate.NewMigrator(db, ms,
 		migrate.WithTableName(migrationsTable),
 		migrate.WithLocksTableName(migrationLocksTable),
 		// Record a migration only once its transaction committed.
 		migrate.WithMarkAppliedOnSuccess(true),
 	)
 	if s.dialect == dialect.PG {
-		return s.withAdvisoryLock(ctx, func() error {
+		return withAdvisoryLock(ctx, db, func() error {
 			if err := m.Init(ctx); err != nil {
 				return err
 			}
@@ -142,12 +153,30 @@ func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) err
 	return fn(m)
 }
 
+// migrationDB returns the database migrations run on, and how to close it:
+// for a PostgreSQL Store from Open, a pool of two connections (the lock's
+// and the migrations') without pgdriver's 10-second read timeout.
+func (s *Store) migrationDB() (*bun.DB, func() error) {
+	if s.pgDSN == "" {
+		return s.wdb, func() error { return nil }
+	}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(s.pgDSN), pgdriver.WithReadTimeout(0)))
+	sqldb.SetMaxOpenConns(2)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	for _, h := range s.hooks {
+		db = db.WithQueryHook(h)
+	}
+	return db, db.Close
+}
+
 // withAdvisoryLock runs fn holding a PostgreSQL session advisory lock, held
 // on a connection of its own, whose key is the hash of the schema the
 // migrations go to: migrations of one schema wait for each other, other
-// schemas' do not. PostgreSQL releases the lock if the process dies.
-func (s *Store) withAdvisoryLock(ctx context.Context, fn func() error) (err error) {
-	conn, err := s.wdb.Conn(ctx)
+// schemas' do not. PostgreSQL releases the lock if the process dies. It
+// polls pg_try_advisory_lock, so waiting never blocks a connection and
+// ends when ctx does.
+func withAdvisoryLock(ctx context.Context, db *bun.DB, fn func() error) (err error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,8 +188,13 @@ func (s *Store) withAdvisoryLock(ctx context.Context, fn func() error) (err erro
 	h := fnv.New64a()
 	fmt.Fprintf(h, "keel migrations in schema %q", schema)
 	key := int64(h.Sum64())
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", key); err != nil {
-		return err
+	err = retry(ctx, func() (bool, error) {
+		var locked bool
+		err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?)", key).Scan(&locked)
+		return locked, err
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the migration lock (advisory lock %d): %w", key, err)
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -180,20 +214,33 @@ func (s *Store) withAdvisoryLock(ctx context.Context, fn func() error) (err erro
 // and then `DELETE FROM keel_migration_locks` (after checking that no
 // migration runs) frees it.
 func lockMigrator(ctx context.Context, m *migrate.Migrator) error {
+	err := retry(ctx, func() (bool, error) {
+		err := m.Lock(ctx)
+		if err != nil && classify(err) == keel.Conflict {
+			return false, nil // another migrator holds it
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the migration lock (a row in %s): %w", migrationLocksTable, err)
+	}
+	return nil
+}
+
+// retry calls try, backing off from 10ms to 500ms between calls, until it
+// succeeds, fails or ctx ends.
+func retry(ctx context.Context, try func() (bool, error)) error {
 	wait := 10 * time.Millisecond
 	for {
-		err := m.Lock(ctx)
-		if err == nil {
-			return nil
-		}
-		if classify(err) != keel.Conflict {
+		ok, err := try()
+		if err != nil || ok {
 			return err
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("waiting for the migration lock (a row in %s): %w", migrationLocksTable, ctx.Err())
+			return ctx.Err()
 		case <-t.C:
 		}
 		wait = min(2*wait, 500*time.Millisecond)

@@ -33,6 +33,12 @@ type Store struct {
 	tx      *bun.Tx
 	dialect dialect.Name
 
+	// pgDSN, kept by Open for PostgreSQL, lets Migrate open a pool of its
+	// own without pgdriver's read timeout: a migration (CREATE INDEX on a
+	// big table) may take longer than a request should.
+	pgDSN string
+	hooks []bun.QueryHook
+
 	closeOnce sync.Once
 	closeErr  error
 	owned     bool // Close closes wdb and rdb
@@ -135,7 +141,7 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	sqldb.SetConnMaxLifetime(pgConnMaxLifetime)
 	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
-	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true}, nil
+	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true, pgDSN: rawURL, hooks: c.hooks}, nil
 }
 
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
@@ -315,7 +321,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx keel.Store) error) error {
 }
 
 func (s *Store) withTx(tx bun.Tx) *Store {
-	return &Store{w: tx, r: tx, wdb: s.wdb, rdb: s.rdb, tx: &tx, dialect: s.dialect}
+	return &Store{w: tx, r: tx, wdb: s.wdb, rdb: s.rdb, tx: &tx, dialect: s.dialect, pgDSN: s.pgDSN, hooks: s.hooks}
 }
 
 // atomically runs fn in a transaction: the Store's own, or a new one.

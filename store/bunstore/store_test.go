@@ -1,9 +1,16 @@
 package bunstore_test
 
 import (
+	"database/sql"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/storetest"
 )
 
@@ -25,4 +32,55 @@ func TestStore(t *testing.T) {
 		postgresURL(t) // skip (or fail on CI) before the suite starts
 		storetest.Run(t, func(t *testing.T) keel.Store { return newPostgres(t) })
 	})
+}
+
+func TestOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  string
+	}{
+		{"an unknown scheme is Invalid", "mysql://keel:s3cret@127.0.0.1/keel"},
+		{"an unsupported sslmode is Invalid", "postgres://keel:s3cret@127.0.0.1:1/keel?sslmode=sometimes"},
+		{"a SQLite URL without a path is Invalid", "sqlite://"},
+	} {
+		t.Run(tc.name+" and does not repeat the URL", func(t *testing.T) {
+			_, err := bunstore.Open(t.Context(), tc.url)
+			if keel.ErrorCode(err) != keel.Invalid {
+				t.Errorf("Open: err = %v, want Invalid", err)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("Open: err = %v repeats the password", err)
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	sqldb, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "keel.db")+"?_pragma=foreign_keys(1)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	sqldb.SetMaxOpenConns(1)
+	db := bun.NewDB(sqldb, sqlitedialect.New())
+	s, err := bunstore.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	u := storetest.NewUser()
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(t.Context()); err != nil {
+		t.Errorf("the *bun.DB given to New was closed by Close: %v", err)
+	}
+	if _, err := s.User(t.Context(), u.ID); err != nil {
+		t.Errorf("User after Close of a Store from New: %v", err)
+	}
 }

@@ -1,7 +1,12 @@
 package memstore_test
 
 import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/memstore"
@@ -18,4 +23,280 @@ func TestStore(t *testing.T) {
 		})
 		return s
 	})
+}
+
+func TestEmailsAreUniqueWhateverTheirCase(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	u := storetest.NewUser()
+	u.Email = "ada@example.com"
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.UserByEmail(ctx, "Ada@Example.COM")
+	if err != nil || got.ID != u.ID {
+		t.Errorf("UserByEmail in another case = %v, %v; want the user", got, err)
+	}
+	dup := storetest.NewUser()
+	dup.Email = "ADA@example.com"
+	if err := s.CreateUser(ctx, dup); keel.ErrorCode(err) != keel.Conflict {
+		t.Errorf("CreateUser with the email in another case = %v, want Conflict", err)
+	}
+	other := storetest.NewUser()
+	if err := s.CreateUser(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	other.Email = "ADA@EXAMPLE.COM"
+	if err := s.UpdateUser(ctx, other); keel.ErrorCode(err) != keel.Conflict {
+		t.Errorf("UpdateUser to the email in another case = %v, want Conflict", err)
+	}
+}
+
+func TestACallThatFailsChangesNothing(t *testing.T) {
+	// CreateResetToken deletes the user's earlier tokens before it finds
+	// the new hash taken: those deletions must be undone, in and out of a
+	// transaction.
+	for _, inTx := range []bool{false, true} {
+		name := "outside a transaction"
+		if inTx {
+			name = "inside a transaction that goes on and commits"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			s := memstore.New()
+			now := storetest.Now()
+			alice, bob := storetest.NewUser(), storetest.NewUser()
+			for _, u := range []*keel.User{alice, bob} {
+				if err := s.CreateUser(ctx, u); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kept := storetest.NewResetToken(alice.ID, now, now.Add(time.Hour))
+			bobs := storetest.NewResetToken(bob.ID, now, now.Add(time.Hour))
+			for _, tok := range []*keel.ResetToken{kept, bobs} {
+				if err := s.CreateResetToken(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clash := storetest.NewResetToken(alice.ID, now, now.Add(time.Hour))
+			clash.TokenHash = bobs.TokenHash
+			create := func(st keel.Store) error {
+				if err := st.CreateResetToken(ctx, clash); keel.ErrorCode(err) != keel.Conflict {
+					t.Errorf("CreateResetToken with a taken hash = %v, want Conflict", err)
+				}
+				return nil
+			}
+			if inTx {
+				if err := s.InTx(ctx, create); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				_ = create(s)
+			}
+			if _, err := s.ConsumeResetToken(ctx, kept.TokenHash); err != nil {
+				t.Errorf("the failed CreateResetToken deleted the user's earlier token: %v", err)
+			}
+		})
+	}
+}
+
+func TestANestedInTxThatFailsUndoesOnlyItsOwnWrites(t *testing.T) {
+	errInner := errors.New("inner failed")
+	for _, tc := range []struct {
+		name  string
+		inner func(tx keel.Store, u *keel.User) error
+	}{
+		{"when its fn returns an error", func(tx keel.Store, u *keel.User) error {
+			if err := tx.CreateUser(context.Background(), u); err != nil {
+				return err
+			}
+			return errInner
+		}},
+		{"when its fn panics and the outer fn recovers", func(tx keel.Store, u *keel.User) (err error) {
+			defer func() {
+				if recover() != nil {
+					err = errInner
+				}
+			}()
+			return tx.InTx(context.Background(), func(tx keel.Store) error {
+				if err := tx.CreateUser(context.Background(), u); err != nil {
+					return err
+				}
+				panic("inner")
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := memstore.New()
+			outer, inner := storetest.NewUser(), storetest.NewUser()
+			err := s.InTx(ctx, func(tx keel.Store) error {
+				if err := tx.CreateUser(ctx, outer); err != nil {
+					return err
+				}
+				err := tx.InTx(ctx, func(tx keel.Store) error { return tc.inner(tx, inner) })
+				if !errors.Is(err, errInner) {
+					t.Errorf("nested InTx = %v, want %v", err, errInner)
+				}
+				if _, err := tx.User(ctx, inner.ID); keel.ErrorCode(err) != keel.NotFound {
+					t.Errorf("User of the nested write after it failed = %v, want NotFound", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.User(ctx, outer.ID); err != nil {
+				t.Errorf("the outer write did not commit: %v", err)
+			}
+			if _, err := s.User(ctx, inner.ID); keel.ErrorCode(err) != keel.NotFound {
+				t.Errorf("User of the failed nested write = %v, want NotFound", err)
+			}
+		})
+	}
+}
+
+func TestATransactionsStoreFailsAfterInTxReturns(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	var leaked keel.Store
+	if err := s.InTx(ctx, func(tx keel.Store) error { leaked = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	u := storetest.NewUser()
+	if err := leaked.CreateUser(ctx, u); err == nil {
+		t.Error("CreateUser on an ended transaction succeeded")
+	}
+	if _, _, err := leaked.ListUsers(ctx, keel.Page{Limit: 1}); err == nil {
+		t.Error("ListUsers on an ended transaction succeeded")
+	}
+	if err := leaked.InTx(ctx, func(keel.Store) error { return nil }); err == nil {
+		t.Error("InTx on an ended transaction succeeded")
+	}
+	if _, err := s.User(ctx, u.ID); keel.ErrorCode(err) != keel.NotFound {
+		t.Errorf("User written through an ended transaction = %v, want NotFound", err)
+	}
+}
+
+func TestInTxRollsBackWhenFnCallsGoexit(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	u := storetest.NewUser()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.InTx(ctx, func(tx keel.Store) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				t.Error(err)
+			}
+			runtime.Goexit() // what t.FailNow does
+			return nil
+		})
+	}()
+	<-done
+	if _, err := s.User(ctx, u.ID); keel.ErrorCode(err) != keel.NotFound {
+		t.Errorf("User = %v, want NotFound", err)
+	}
+	// The lock was released.
+	if err := s.CreateUser(ctx, storetest.NewUser()); err != nil {
+		t.Errorf("CreateUser after the transaction: %v", err)
+	}
+}
+
+func TestReadersNeverSeeHalfATransaction(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	const txs = 50
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, total, err := s.ListUsers(ctx, keel.Page{Limit: 1})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if total%2 != 0 {
+					t.Errorf("ListUsers saw %d users: half a transaction", total)
+					return
+				}
+			}
+		})
+	}
+	for range txs {
+		err := s.InTx(ctx, func(tx keel.Store) error {
+			for range 2 {
+				if err := tx.CreateUser(ctx, storetest.NewUser()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if _, total, _ := s.ListUsers(ctx, keel.Page{Limit: 1}); total != 2*txs {
+		t.Errorf("ListUsers count = %d, want %d", total, 2*txs)
+	}
+}
+
+func TestAClosedStoreIsUnavailable(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	u := storetest.NewUser()
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"Ping", func() error { return s.Ping(ctx) }},
+		{"User", func() error { _, err := s.User(ctx, u.ID); return err }},
+		{"CreateUser", func() error { return s.CreateUser(ctx, storetest.NewUser()) }},
+		{"InTx", func() error { return s.InTx(ctx, func(keel.Store) error { return nil }) }},
+	} {
+		if err := tc.call(); keel.ErrorCode(err) != keel.Unavailable {
+			t.Errorf("%s on a closed store = %v, want Unavailable", tc.name, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("a second Close = %v, want nil", err)
+	}
+}
+
+func TestIDsAreUnique(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	u := storetest.NewUser()
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	dup := storetest.NewUser()
+	dup.ID = u.ID
+	if err := s.CreateUser(ctx, dup); keel.ErrorCode(err) != keel.Conflict {
+		t.Errorf("CreateUser with a taken id = %v, want Conflict", err)
+	}
+	if _, err := s.UserByEmail(ctx, dup.Email); keel.ErrorCode(err) != keel.NotFound {
+		t.Errorf("UserByEmail of the rejected user = %v, want NotFound", err)
+	}
+	it := storetest.NewItem(u.ID)
+	if err := s.CreateItem(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateItem(ctx, it); keel.ErrorCode(err) != keel.Conflict {
+		t.Errorf("CreateItem with a taken id = %v, want Conflict", err)
+	}
 }

@@ -1,0 +1,173 @@
+package keel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+var cheapParams = Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+func TestHashIsAPHCStringThatVerifies(t *testing.T) {
+	ctx := context.Background()
+	h, err := newHasher(cheapParams, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := h.Hash(ctx, "pässwörd long")
+	b, _ := h.Hash(ctx, "pässwörd long")
+	if !strings.HasPrefix(a, "$argon2id$v=19$m=64,t=1,p=1$") || a == b {
+		t.Fatalf("hashes %q %q: want PHC strings with distinct salts", a, b)
+	}
+	for _, tt := range []struct {
+		name     string
+		password string
+		ok       bool
+	}{
+		{"the right password verifies", "pässwörd long", true},
+		{"a different password does not", "passwörd long", false},
+		{"a prefix does not", "pässwörd", false},
+		{"the empty password does not", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, rehash, err := h.Verify(ctx, tt.password, a)
+			if err != nil || ok != tt.ok || rehash {
+				t.Fatalf("Verify = %v, %v, %v", ok, rehash, err)
+			}
+		})
+	}
+}
+
+func TestMalformedStoredHashesAreErrorsNotPanics(t *testing.T) {
+	h, err := newHasher(cheapParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, hash string }{
+		{"zero memory", "$argon2id$v=19$m=0,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"zero time", "$argon2id$v=19$m=64,t=0,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"zero threads", "$argon2id$v=19$m=64,t=1,p=0$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"absurd memory", "$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"another version", "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"bad base64", "$argon2id$v=19$m=64,t=1,p=1$!!!$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"too few parts", "$argon2id$v=19$m=64,t=1,p=1"},
+		{"argon2i, not argon2id", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
+		{"plain text", "hunter2"},
+		{"empty", ""},
+	} {
+		t.Run("a hash with "+tt.name+" is an internal error", func(t *testing.T) {
+			ok, _, err := h.Verify(context.Background(), "s3cret-probe", tt.hash)
+			if ok || ErrorCode(err) != Internal {
+				t.Fatalf("Verify = %v, %v", ok, err)
+			}
+			if strings.Contains(err.Error(), "s3cret-probe") {
+				t.Fatalf("the error names the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestTooWeakParametersAreRefused(t *testing.T) {
+	if _, err := New(nopStore{}, Config{Argon2: Argon2Params{Memory: 4, Time: 1, Threads: 1}}); err == nil {
+		t.Fatal("m=4 KiB accepted")
+	}
+}
+
+func TestDefaultsAreOWASPs(t *testing.T) {
+	c := Config{}.withDefaults()
+	if c.Argon2.Memory < 19456 || c.Argon2.Time < 2 || c.Argon2.Threads < 1 {
+		t.Fatalf("argon2 defaults %+v are below OWASP's minimum", c.Argon2)
+	}
+	if c.SessionLifetime != 8*24*time.Hour || c.ResetTokenLifetime != time.Hour || c.RateLimits.Disabled {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+// Hashing takes a slot; with every slot taken, a login must wait for one —
+// for an unknown email too, which proves the dummy hash is really computed
+// and an unknown email costs what a wrong password costs.
+func TestLoginHashesEvenForAnUnknownEmail(t *testing.T) {
+	known := &User{ID: uuid.Must(uuid.NewV7()), Email: "ada@example.com", IsActive: true}
+	st := &userOnlyStore{users: map[string]*User{known.Email: known}}
+	s, err := New(st, Config{Argon2: cheapParams, MaxConcurrentHashes: 1, RateLimits: RateLimits{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known.PasswordHash, _ = s.hasher.Hash(context.Background(), "correct horse battery")
+	s.hasher.slots <- struct{}{} // every slot is busy
+	for _, email := range []string{"ada@example.com", "nobody@example.com", ""} {
+		t.Run("a login as "+strconvQuote(email)+" waits for a hashing slot", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			_, err := s.Login(ctx, LoginInput{Email: email, Password: "wrong password!"})
+			if ErrorCode(err) != Unavailable || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want it to block on hashing until the deadline", err)
+			}
+		})
+	}
+	<-s.hasher.slots
+	t.Run("with a free slot the unknown email is an incorrect login", func(t *testing.T) {
+		_, err := s.Login(context.Background(), LoginInput{Email: "nobody@example.com", Password: "wrong password!"})
+		if !errors.Is(err, ErrIncorrectLogin) {
+			t.Fatal(err)
+		}
+	})
+}
+
+func strconvQuote(s string) string { return `"` + s + `"` }
+
+func TestOptionalJSON(t *testing.T) {
+	var in struct {
+		A Optional[string]  `json:"a"`
+		B Optional[*string] `json:"b"`
+		C Optional[bool]    `json:"c"`
+	}
+	if err := json.Unmarshal([]byte(`{"b":null,"c":false}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.A.Set || !in.B.Set || in.B.Value != nil || !in.C.Set || in.C.Value {
+		t.Fatalf("%+v", in)
+	}
+	if err := json.Unmarshal([]byte(`{"c":null}`), &in); err == nil {
+		t.Fatal("null accepted for a bool")
+	}
+	if err := json.Unmarshal([]byte(`{"a":3}`), &in); err == nil {
+		t.Fatal("a number accepted for a string")
+	}
+}
+
+func TestErrorsMatchTheirSentinels(t *testing.T) {
+	err := ErrItemNotFound.with(errors.New("driver: no rows"))
+	wrapped := errors.Join(errors.New("context"), err)
+	if !errors.Is(wrapped, ErrItemNotFound) || errors.Is(wrapped, ErrUserNotFound) || ErrorCode(wrapped) != NotFound {
+		t.Fatalf("%v", wrapped)
+	}
+	if ErrorCode(errors.New("boom")) != Internal || ErrorCode(context.Canceled) != Unavailable {
+		t.Fatal("unclassified errors")
+	}
+	if ErrorMessage(err) != "Item not found" || ErrorMessage(errors.New("x")) != "" {
+		t.Fatal("messages")
+	}
+}
+
+// nopStore satisfies Store for tests that never reach it.
+type nopStore struct{ Store }
+
+// userOnlyStore answers the calls Login makes before a session exists.
+type userOnlyStore struct {
+	Store
+	users map[string]*User
+}
+
+func (s *userOnlyStore) UserByEmail(_ context.Context, email string) (*User, error) {
+	if u, ok := s.users[email]; ok {
+		c := *u
+		return &c, nil
+	}
+	return nil, Errorf(NotFound, "no user")
+}
