@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/smtpmail"
+	"github.com/keel-dev/keel/store/bunstore"
+	"github.com/keel-dev/keel/store/memstore"
+)
+
+// newLogger makes the process's logger from KEEL_LOG_LEVEL and
+// KEEL_LOG_FORMAT.
+func newLogger(c config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// isMemory reports whether DATABASE_URL asks for the in-process store.
+func (c config) isMemory() bool { return c.DatabaseURL == "memory:" }
+
+// openStore opens the store DATABASE_URL names: memstore for memory:,
+// bunstore (PostgreSQL or SQLite) otherwise.
+func openStore(ctx context.Context, c config) (keel.Store, error) {
+	if c.isMemory() {
+		return memstore.New(), nil
+	}
+	s, err := bunstore.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		// bunstore's errors never repeat the URL, which may hold a password.
+		return nil, fmt.Errorf("DATABASE_URL: opening the database: %w", err)
+	}
+	return s, nil
+}
+
+// migrator is what `keel migrate` needs of a store: bunstore has it,
+// memstore (which has no schema) does not.
+type migrator interface {
+	Migrate(ctx context.Context) ([]bunstore.Migration, error)
+	Rollback(ctx context.Context) ([]bunstore.Migration, error)
+	MigrationStatus(ctx context.Context) ([]bunstore.Migration, error)
+}
+
+// migrateUp applies pending migrations when the store has any, logging
+// what it applied.
+func migrateUp(ctx context.Context, s keel.Store, log *slog.Logger) error {
+	m, ok := s.(migrator)
+	if !ok {
+		return nil
+	}
+	applied, err := m.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrating the database: %w", err)
+	}
+	for _, mig := range applied {
+		log.InfoContext(ctx, "applied migration", "migration", mig.String())
+	}
+	return nil
+}
+
+// newMailer is smtpmail over SMTP when SMTP_HOST is set, else the log
+// mailer (reset links in the log only in development).
+func newMailer(c config, log *slog.Logger) (keel.Mailer, error) {
+	if !c.EmailsEnabled() {
+		return &smtpmail.Log{Logger: log, FrontendHost: c.FrontendHost, Development: c.Development()}, nil
+	}
+	m, err := smtpmail.New(smtpmail.Config{
+		Host:         c.SMTPHost,
+		Port:         c.SMTPPort,
+		StartTLS:     c.SMTPTLS,
+		SSL:          c.SMTPSSL,
+		Username:     c.SMTPUser,
+		Password:     c.SMTPPassword,
+		From:         c.EmailsFromEmail,
+		FromName:     c.EmailsFromName,
+		FrontendHost: c.FrontendHost,
+		ProjectName:  c.ProjectName,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_HOST: %w", err)
+	}
+	return m, nil
+}
+
+// newService builds the keel.Service over the store.
+func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error) {
+	mailer, err := newMailer(c, log)
+	if err != nil {
+		return nil, err
+	}
+	return keel.New(s, keel.Config{
+		SessionLifetime:    c.SessionLifetime,
+		ResetTokenLifetime: c.ResetTokenLifetime,
+		RateLimits: keel.RateLimits{
+			Disabled:           !c.RateLimits,
+			LoginPerAccount:    c.LoginAccount,
+			LoginPerAddress:    c.LoginAddress,
+			RecoveryPerAddress: c.RecoveryAddress,
+			RecoveryPerAccount: c.RecoveryAccount,
+		},
+		Mailer: mailer,
+		Logger: log,
+	})
+}
+
+// checkPassword reports whether a password passes keel's rules (length,
+// not common) with svc.CheckPassword, worded for a log line or terminal:
+// the failing rules' sentences, without keel's error code.
+func checkPassword(svc *keel.Service, password string) error {
+	err := svc.CheckPassword(password)
+	if err == nil {
+		return nil
+	}
+	var kerr *keel.Error
+	if !errors.As(err, &kerr) || len(kerr.Fields) == 0 {
+		return err
+	}
+	problems := make([]string, len(kerr.Fields))
+	for i, f := range kerr.Fields {
+		problems[i] = f.Message
+	}
+	return errors.New(strings.Join(problems, "; "))
+}
+
+// bootstrapSuperuser creates FIRST_SUPERUSER when no user has that email.
+// It never changes an existing user, so it is safe at every start and
+// from any number of replicas at once. Outside development a password
+// that fails keel's rules stops the start (even when the user exists: the
+// configuration is wrong); in development it is logged and no user is
+// created.
+func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel.Store, log *slog.Logger) error {
+	if c.FirstSuperuser == "" {
+		return nil
+	}
+	if err := checkPassword(svc, c.FirstSuperuserPassword); err != nil {
+		if c.Development() {
+			log.WarnContext(ctx, "FIRST_SUPERUSER_PASSWORD fails keel's password rules; no superuser is created", "problem", err.Error())
+			return nil
+		}
+		return fmt.Errorf("FIRST_SUPERUSER_PASSWORD: %w", err)
+	}
+	switch _, err := s.UserByEmail(ctx, c.FirstSuperuser); {
+	case err == nil:
+		log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
+		return nil
+	case keel.ErrorCode(err) != keel.NotFound:
+		return fmt.Errorf("looking up FIRST_SUPERUSER: %w", err)
+	}
+	u, err := svc.CreateUserTrusted(ctx, keel.CreateUserInput{
+		Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword, IsSuperuser: true,
+	})
+	switch {
+	case err == nil:
+		log.InfoContext(ctx, "created the first superuser", "email", u.Email, "user_id", u.ID)
+		return nil
+	case keel.ErrorCode(err) == keel.Conflict:
+		return nil // another replica created it meanwhile
+	default:
+		return fmt.Errorf("creating FIRST_SUPERUSER: %w", err)
+	}
+}

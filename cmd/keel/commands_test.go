@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/store/bunstore"
+)
+
+// result is what one run of the binary's entry point produced.
+type result struct {
+	code     int
+	out, err string
+}
+
+func runKeel(t *testing.T, vars map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb, env(vars))
+	return result{code, out.String(), errb.String()}
+}
+
+// sqliteURL is a fresh SQLite database in the test's directory, in the
+// absolute form sqlite:///path.
+func sqliteURL(t *testing.T) string {
+	return "sqlite://" + filepath.Join(t.TempDir(), "keel.db")
+}
+
+func TestDispatch(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string // in stdout
+		wantErr  string // in stderr
+	}{
+		{"help lists the commands", []string{"help"}, 0, "createsuperuser", ""},
+		{"an unknown command is a usage error", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"version prints keel and the module version", []string{"version"}, 0, "keel ", ""},
+		{"env prints every variable", []string{"env"}, 0, "FIRST_SUPERUSER_PASSWORD", ""},
+		{"env -markdown prints the README table", []string{"env", "-markdown"}, 0, "| `DATABASE_URL` | `sqlite://./keel.db` |", ""},
+		{"serve -help prints the variables and succeeds", []string{"serve", "-help"}, 0, "", "KEEL_MAX_BODY_BYTES"},
+		{"an unknown flag is a usage error", []string{"serve", "-port", "80"}, 2, "", "flag provided but not defined"},
+		{"migrate with a bad action is a usage error", []string{"migrate", "sideways"}, 2, "", `unknown action "sideways"`},
+		{"createsuperuser without -email is a usage error", []string{"createsuperuser"}, 2, "", "-email is required"},
+		{"createsuperuser refuses a password argument", []string{"createsuperuser", "-email", "a@example.com", "hunter22"}, 2, "", "never from the command line"},
+		{"a missing -env-file named explicitly fails", []string{"migrate", "-env-file", "/nonexistent/.env", "status"}, 1, "", "/nonexistent/.env"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runKeel(t, nil, "", tt.args...)
+			if r.code != tt.wantCode || !strings.Contains(r.out, tt.wantOut) || !strings.Contains(r.err, tt.wantErr) {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.wantCode, r.out, r.err)
+			}
+		})
+	}
+}
+
+func TestInvalidConfigurationStopsEveryCommand(t *testing.T) {
+	for _, args := range [][]string{{"serve"}, {"migrate", "status"}, {"createsuperuser", "-email", "a@example.com"}} {
+		t.Run(args[0]+" refuses SECRET_KEY=changethis in production", func(t *testing.T) {
+			r := runKeel(t, map[string]string{"SECRET_KEY": "changethis", "DATABASE_URL": sqliteURL(t), "KEEL_ADDR": "127.0.0.1:0"}, "a long enough pass\n", args...)
+			if r.code != 1 || !strings.Contains(r.err, "SECRET_KEY: ") {
+				t.Errorf("exit %d, stderr: %s", r.code, r.err)
+			}
+		})
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": sqliteURL(t)}
+	steps := []struct {
+		name    string
+		args    []string
+		wantOut []string
+	}{
+		{"status on a new database lists pending migrations", []string{"migrate", "status"}, []string{"pending", "0 of"}},
+		{"up applies them", []string{"migrate", "up"}, []string{"applied "}},
+		{"up again has nothing to do", []string{"migrate"}, []string{"up to date"}},
+		{"status shows them applied", []string{"migrate", "status"}, []string{"applied 2", "0 pending"}},
+		{"down rolls them back", []string{"migrate", "down"}, []string{"rolled back "}},
+		{"down again has nothing to roll back", []string{"migrate", "down"}, []string{"nothing to roll back"}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			r := runKeel(t, vars, "", st.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.err)
+			}
+			for _, w := range st.wantOut {
+				if !strings.Contains(r.out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.out)
+				}
+			}
+		})
+	}
+	t.Run("memory: has nothing to migrate", func(t *testing.T) {
+		r := runKeel(t, map[string]string{"DATABASE_URL": "memory:"}, "", "migrate")
+		if r.code != 1 || !strings.Contains(r.err, "memory:") {
+			t.Errorf("exit %d: %s", r.code, r.err)
+		}
+	})
+}
+
+func TestCreateSuperuserCommand(t *testing.T) {
+	url := sqliteURL(t)
+	vars := map[string]string{"DATABASE_URL": url}
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"a password line creates the superuser", []string{"createsuperuser", "-email", " Admin@Example.com ", "-full-name", "Ada"}, "a long enough pass\r\n", 0, "Created superuser admin@example.com", ""},
+		{"the same email again fails", []string{"createsuperuser", "-email", "admin@example.com"}, "another long pass\n", 1, "", "already exists"},
+		{"a common password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "password1\n", 1, "", "password: Value error, this password is too common"},
+		{"a short password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "short\n", 1, "", "password: String should have at least 8 characters"},
+		{"a bad email fails with keel's reason", []string{"createsuperuser", "-email", "not-an-email"}, "a long enough pass\n", 1, "", "email: value is not a valid email address"},
+		{"empty stdin fails", []string{"createsuperuser", "-email", "b@example.com"}, "", 1, "", "no password on stdin"},
+		{"memory: is refused", []string{"createsuperuser", "-email", "b@example.com"}, "a long enough pass\n", 1, "", "memory:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := vars
+			if strings.HasPrefix(tt.name, "memory:") {
+				v = map[string]string{"DATABASE_URL": "memory:"}
+			}
+			r := runKeel(t, v, tt.stdin, tt.args...)
+			if r.code != tt.wantCode || !strings.Contains(r.out, tt.wantOut) || !strings.Contains(r.err, tt.wantErr) {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.wantCode, r.out, r.err)
+			}
+			if strings.Contains(r.out+r.err, strings.TrimSpace(tt.stdin)) && tt.stdin != "" {
+				t.Errorf("the password was printed:\n%s%s", r.out, r.err)
+			}
+		})
+	}
+
+	t.Run("the superuser is stored with its name and can log in", func(t *testing.T) {
+		ctx := context.Background()
+		s, err := bunstore.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		u, err := s.UserByEmail(ctx, "admin@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.IsSuperuser || !u.IsActive || u.FullName == nil || *u.FullName != "Ada" {
+			t.Errorf("stored user: %+v", u)
+		}
+		svc, err := keel.New(s, keel.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Login(ctx, keel.LoginInput{Email: "admin@example.com", Password: "a long enough pass"}); err != nil {
+			t.Errorf("login: %v", err)
+		}
+	})
+}
+
+func TestReadPasswordLine(t *testing.T) {
+	long := strings.Repeat("x", maxPasswordLine)
+	tests := []struct {
+		name, in, want string
+		wantErr        bool
+	}{
+		{"a line ending in LF is read without it", "secret pass\nignored\n", "secret pass", false},
+		{"a line ending in CRLF is read without it", "secret pass\r\n", "secret pass", false},
+		{"a last line without ending is read", "secret pass", "secret pass", false},
+		{"spaces are kept", "  spaced out  \n", "  spaced out  ", false},
+		{"the longest line allowed is read", long + "\n", long, false},
+		{"a longer line is refused", long + "xx\n", "", true},
+		{"nothing is refused", "", "", true},
+		{"an empty line is refused", "\n", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readPasswordLine(strings.NewReader(tt.in))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("got %q, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestDescribeBuild(t *testing.T) {
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"no build information says so", nil, false, "(unknown build)"},
+		{"a released module shows its version", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}}, true, "v1.2.3 (go1.26.0)"},
+		{"a checkout shows devel, the commit and its time", &debug.BuildInfo{
+			GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"}},
+		}, true, "(devel) (commit 0123456789ab+dirty, 2026-01-02T03:04:05Z, go1.26.0)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := describeBuild(tt.info, tt.ok); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

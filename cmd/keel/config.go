@@ -1,0 +1,554 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/joho/godotenv"
+
+	"github.com/keel-dev/keel"
+)
+
+// config is the binary's configuration, read from environment variables
+// (and a .env file) named as in the FastAPI full-stack template, plus
+// keel's own KEEL_* variables. Every variable is described once, in
+// settings; see loadConfig.
+type config struct {
+	DatabaseURL     string
+	SecretKey       string
+	SessionLifetime time.Duration
+	FrontendHost    string
+	CORSOrigins     []string // BACKEND_CORS_ORIGINS only; see AllCORSOrigins
+	Environment     string
+	ProjectName     string
+
+	SMTPHost           string
+	SMTPPort           int
+	SMTPTLS            bool
+	SMTPSSL            bool
+	SMTPUser           string
+	SMTPPassword       string
+	EmailsFromEmail    string
+	EmailsFromName     string
+	ResetTokenLifetime time.Duration
+
+	FirstSuperuser         string
+	FirstSuperuserPassword string
+
+	Addr            string
+	TrustedProxies  []netip.Prefix
+	RateLimits      bool
+	LoginAccount    keel.Limit
+	LoginAddress    keel.Limit
+	RecoveryAddress keel.Limit
+	RecoveryAccount keel.Limit
+	LogLevel        slog.Level
+	LogFormat       string
+	Migrate         bool
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+}
+
+// placeholder is the FastAPI template's placeholder secret; outside
+// development keel refuses to start with it.
+const placeholder = "changethis"
+
+// Development reports whether ENVIRONMENT names a development deployment
+// (local or development): then the private user route is on, session
+// cookies lack Secure, and reset links are logged when there is no SMTP
+// server. Anything else is production.
+func (c config) Development() bool {
+	switch strings.ToLower(c.Environment) {
+	case "local", "development", "dev":
+		return true
+	}
+	return false
+}
+
+// EmailsEnabled reports whether mail goes out over SMTP.
+func (c config) EmailsEnabled() bool { return c.SMTPHost != "" }
+
+// AllCORSOrigins are BACKEND_CORS_ORIGINS and FRONTEND_HOST, as in the
+// template.
+func (c config) AllCORSOrigins() []string {
+	out := append([]string(nil), c.CORSOrigins...)
+	for _, o := range out {
+		if o == c.FrontendHost {
+			return out
+		}
+	}
+	return append(out, c.FrontendHost)
+}
+
+// setting is one environment variable: its name, the value used when it
+// is unset or empty, what it means, and how it sets the config.
+type setting struct {
+	Name    string
+	Default string // fed to parse when the variable is unset or empty
+	// DefaultDoc replaces Default in the documentation, for defaults that
+	// derive from other variables.
+	DefaultDoc string
+	Help       string
+	Secret     bool // never printed
+	parse      func(c *config, v string) error
+}
+
+// settings is the one description of every variable: loadConfig reads
+// them, `keel serve -help` and `keel env` print them, and `keel env
+// -markdown` writes the README's table.
+func settings() []setting {
+	return []setting{
+		{Name: "DATABASE_URL", Default: "sqlite://./keel.db",
+			Help: "Where data lives: postgres://user:pass@host:5432/db?sslmode=..., sqlite://./relative.db, sqlite:///absolute/path.db, or memory: (in-process, lost at exit).",
+			parse: func(c *config, v string) (err error) {
+				c.DatabaseURL, err = parseDatabaseURL(v)
+				return err
+			}},
+		{Name: "SECRET_KEY", Default: "",
+			Help:   "Accepted for compatibility with the template's .env: keel's sessions are server-side and sign nothing with it. Outside development it may not be \"changethis\".",
+			Secret: true,
+			parse:  func(c *config, v string) error { c.SecretKey = v; return nil }},
+		{Name: "ACCESS_TOKEN_EXPIRE_MINUTES", Default: "11520",
+			Help: "Absolute lifetime of a session (login token) in minutes; 11520 is 8 days.",
+			parse: func(c *config, v string) error {
+				n, err := positiveInt(v)
+				c.SessionLifetime = time.Duration(n) * time.Minute
+				return err
+			}},
+		{Name: "FRONTEND_HOST", Default: "http://localhost:5173",
+			Help: "URL of the frontend: password-reset links point to {FRONTEND_HOST}/reset-password?token=..., and it is an allowed CORS origin.",
+			parse: func(c *config, v string) (err error) {
+				c.FrontendHost, err = parseOrigin(v, true)
+				return err
+			}},
+		{Name: "BACKEND_CORS_ORIGINS", Default: "",
+			Help: "More browser origins allowed to call the API, as a comma-separated list or a JSON list (http://localhost,https://example.com).",
+			parse: func(c *config, v string) (err error) {
+				c.CORSOrigins, err = parseCORSOrigins(v)
+				return err
+			}},
+		{Name: "ENVIRONMENT", Default: "production",
+			Help: "local or development: development mode (POST /api/v1/private/users/ on, cookies without Secure, reset links logged when there is no SMTP). staging, production or anything else: production. The default is production (the template's is local) so that no configuration is safe.",
+			parse: func(c *config, v string) error {
+				c.Environment = strings.ToLower(strings.TrimSpace(v))
+				return nil
+			}},
+		{Name: "PROJECT_NAME", Default: "keel",
+			Help:  "Name of the service, in emails and the API documentation.",
+			parse: func(c *config, v string) error { c.ProjectName = strings.TrimSpace(v); return nil }},
+		{Name: "SMTP_HOST", Default: "",
+			Help:  "SMTP server for emails. Unset: no mail is sent; emails are logged (reset links only in development).",
+			parse: func(c *config, v string) error { c.SMTPHost = strings.TrimSpace(v); return nil }},
+		{Name: "SMTP_PORT", Default: "587",
+			Help: "SMTP server port.",
+			parse: func(c *config, v string) (err error) {
+				c.SMTPPort, err = parsePort(v)
+				return err
+			}},
+		{Name: "SMTP_TLS", Default: "true",
+			Help: "Require STARTTLS: the connection is encrypted before anything is sent, or nothing is sent.",
+			parse: func(c *config, v string) (err error) {
+				c.SMTPTLS, err = parseBool(v)
+				return err
+			}},
+		{Name: "SMTP_SSL", Default: "false",
+			Help: "Speak TLS from the first byte (implicit TLS, usually port 465). Takes precedence over SMTP_TLS.",
+			parse: func(c *config, v string) (err error) {
+				c.SMTPSSL, err = parseBool(v)
+				return err
+			}},
+		{Name: "SMTP_USER", Default: "",
+			Help:  "SMTP user name; set it to authenticate (over TLS only).",
+			parse: func(c *config, v string) error { c.SMTPUser = v; return nil }},
+		{Name: "SMTP_PASSWORD", Default: "", Secret: true,
+			Help:  "SMTP password.",
+			parse: func(c *config, v string) error { c.SMTPPassword = v; return nil }},
+		{Name: "EMAILS_FROM_EMAIL", Default: "",
+			Help: "Sender address of emails; required with SMTP_HOST.",
+			parse: func(c *config, v string) (err error) {
+				c.EmailsFromEmail, err = parseEmail(v)
+				return err
+			}},
+		{Name: "EMAILS_FROM_NAME", Default: "", DefaultDoc: "PROJECT_NAME",
+			Help:  "Sender name of emails.",
+			parse: func(c *config, v string) error { c.EmailsFromName = strings.TrimSpace(v); return nil }},
+		{Name: "EMAIL_RESET_TOKEN_EXPIRE_HOURS", Default: "1",
+			Help: "Hours a password-reset link works (the template's default is 48; keel's is 1, as OWASP advises).",
+			parse: func(c *config, v string) error {
+				n, err := positiveInt(v)
+				c.ResetTokenLifetime = time.Duration(n) * time.Hour
+				return err
+			}},
+		{Name: "FIRST_SUPERUSER", Default: "",
+			Help: "Email of a superuser created at start when no user has it (never changed afterwards). Unset: none is created.",
+			parse: func(c *config, v string) (err error) {
+				c.FirstSuperuser, err = parseEmail(v)
+				return err
+			}},
+		{Name: "FIRST_SUPERUSER_PASSWORD", Default: "", Secret: true,
+			Help:  "Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (8 to 128 characters, not a common password) and, outside development, not be \"changethis\".",
+			parse: func(c *config, v string) error { c.FirstSuperuserPassword = v; return nil }},
+
+		{Name: "KEEL_ADDR", Default: ":8000",
+			Help: "Address the HTTP server listens on.",
+			parse: func(c *config, v string) error {
+				c.Addr = strings.TrimSpace(v)
+				if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+					return fmt.Errorf("%q is not a host:port address", v)
+				}
+				return nil
+			}},
+		{Name: "KEEL_TRUSTED_PROXIES", Default: "",
+			Help: "Comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For is believed. Unset: the client address is the connection's.",
+			parse: func(c *config, v string) (err error) {
+				c.TrustedProxies, err = parsePrefixes(v)
+				return err
+			}},
+		{Name: "KEEL_RATE_LIMITS", Default: "on",
+			Help: "Rate limits on failed logins and password recovery: on or off.",
+			parse: func(c *config, v string) (err error) {
+				c.RateLimits, err = parseBool(v)
+				return err
+			}},
+		{Name: "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", Default: "10/15m",
+			Help:  "Failed logins allowed per account, as count/window.",
+			parse: func(c *config, v string) (err error) { c.LoginAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_LOGIN_ADDRESS", Default: "100/15m",
+			Help:  "Failed logins allowed per client address, as count/window.",
+			parse: func(c *config, v string) (err error) { c.LoginAddress, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_RECOVERY_ADDRESS", Default: "10/1h",
+			Help:  "Password-recovery requests allowed per client address, as count/window.",
+			parse: func(c *config, v string) (err error) { c.RecoveryAddress, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_RECOVERY_ACCOUNT", Default: "3/1h",
+			Help:  "Password-recovery requests allowed per account and client address, as count/window.",
+			parse: func(c *config, v string) (err error) { c.RecoveryAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_LOG_LEVEL", Default: "info",
+			Help: "Least level logged: debug, info, warn or error.",
+			parse: func(c *config, v string) error {
+				switch strings.ToLower(strings.TrimSpace(v)) {
+				case "debug":
+					c.LogLevel = slog.LevelDebug
+				case "info":
+					c.LogLevel = slog.LevelInfo
+				case "warn", "warning":
+					c.LogLevel = slog.LevelWarn
+				case "error":
+					c.LogLevel = slog.LevelError
+				default:
+					return fmt.Errorf("%q is not debug, info, warn or error", v)
+				}
+				return nil
+			}},
+		{Name: "KEEL_LOG_FORMAT", Default: "text",
+			Help: "Log format: text or json.",
+			parse: func(c *config, v string) error {
+				c.LogFormat = strings.ToLower(strings.TrimSpace(v))
+				if c.LogFormat != "text" && c.LogFormat != "json" {
+					return fmt.Errorf("%q is not text or json", v)
+				}
+				return nil
+			}},
+		{Name: "KEEL_MIGRATE", Default: "true",
+			Help: "Apply database migrations when serve starts.",
+			parse: func(c *config, v string) (err error) {
+				c.Migrate, err = parseBool(v)
+				return err
+			}},
+		{Name: "KEEL_MAX_BODY_BYTES", Default: "1048576",
+			Help: "Largest request body accepted, in bytes; larger ones answer 413.",
+			parse: func(c *config, v string) error {
+				n, err := positiveInt(v)
+				c.MaxBodyBytes = int64(n)
+				return err
+			}},
+		{Name: "KEEL_SHUTDOWN_TIMEOUT", Default: "25s",
+			Help: "How long serve waits for requests in flight after SIGINT or SIGTERM.",
+			parse: func(c *config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil || d <= 0 {
+					return fmt.Errorf("%q is not a positive duration such as 25s", v)
+				}
+				c.ShutdownTimeout = d
+				return nil
+			}},
+	}
+}
+
+// lookupFunc finds a variable, like os.LookupEnv.
+type lookupFunc func(name string) (string, bool)
+
+// envLookup looks a variable up in the environment first and in the .env
+// file's variables second; an empty value counts as unset, as in the
+// template (env_ignore_empty), so the next source or the default applies.
+func envLookup(environ lookupFunc, dotenv map[string]string) lookupFunc {
+	return func(name string) (string, bool) {
+		if v, ok := environ(name); ok && v != "" {
+			return v, true
+		}
+		v, ok := dotenv[name]
+		return v, ok && v != ""
+	}
+}
+
+// readDotenv reads a .env file. A missing file is no error unless
+// required (the file was named explicitly).
+func readDotenv(path string, required bool) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	m, err := godotenv.Read(path)
+	if errors.Is(err, fs.ErrNotExist) && !required {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// loadConfig reads every setting through lookup, applies defaults, and
+// checks the whole: each invalid value is an error naming its variable.
+func loadConfig(lookup lookupFunc) (config, error) {
+	var c config
+	var errs []error
+	for _, s := range settings() {
+		v, ok := lookup(s.Name)
+		if !ok || v == "" {
+			v = s.Default
+		}
+		if err := s.parse(&c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	if c.EmailsFromName == "" {
+		c.EmailsFromName = c.ProjectName
+	}
+	if c.ProjectName == "" {
+		errs = append(errs, errors.New("PROJECT_NAME: may not be blank"))
+	}
+	if c.SMTPHost != "" && c.EmailsFromEmail == "" {
+		errs = append(errs, errors.New("EMAILS_FROM_EMAIL: required when SMTP_HOST is set"))
+	}
+	if c.SMTPPassword != "" && c.SMTPUser == "" {
+		errs = append(errs, errors.New("SMTP_USER: required when SMTP_PASSWORD is set"))
+	}
+	if c.FirstSuperuser != "" && c.FirstSuperuserPassword == "" {
+		errs = append(errs, errors.New("FIRST_SUPERUSER_PASSWORD: required when FIRST_SUPERUSER is set"))
+	}
+	if c.FirstSuperuser == "" && c.FirstSuperuserPassword != "" {
+		errs = append(errs, errors.New("FIRST_SUPERUSER: required when FIRST_SUPERUSER_PASSWORD is set"))
+	}
+	if !c.Development() {
+		if c.SecretKey == placeholder {
+			errs = append(errs, fmt.Errorf("SECRET_KEY: is %q; set a secret of your own outside development (ENVIRONMENT=%s)", placeholder, c.Environment))
+		}
+		if c.FirstSuperuserPassword != "" {
+			if c.FirstSuperuserPassword == placeholder {
+				errs = append(errs, fmt.Errorf("FIRST_SUPERUSER_PASSWORD: is %q; set a password of your own outside development (ENVIRONMENT=%s)", placeholder, c.Environment))
+			} else if err := passwordLength(c.FirstSuperuserPassword); err != nil {
+				errs = append(errs, fmt.Errorf("FIRST_SUPERUSER_PASSWORD: %w", err))
+			}
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// passwordLength applies keel's length rule (in code points); whether a
+// password is common is keel's to say (see checkPassword).
+func passwordLength(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < keel.MinPasswordLength || n > keel.MaxPasswordLength {
+		return fmt.Errorf("must be %d to %d characters long, not %d", keel.MinPasswordLength, keel.MaxPasswordLength, n)
+	}
+	return nil
+}
+
+func parseDatabaseURL(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "memory:":
+	case strings.HasPrefix(v, "sqlite:") && len(v) > len("sqlite:"):
+	case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+		if _, err := url.Parse(v); err != nil {
+			// The URL may hold a password: never repeat it.
+			return "", errors.New("is not a valid postgres:// URL")
+		}
+	default:
+		return "", errors.New("must be memory: or a postgres://, postgresql:// or sqlite: URL")
+	}
+	return v, nil
+}
+
+// parseOrigin checks an http(s) URL without query; an origin (withPath
+// false) has no path either. The trailing slash is dropped.
+func parseOrigin(v string, withPath bool) (string, error) {
+	v = strings.TrimRight(strings.TrimSpace(v), "/")
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || (!withPath && u.Path != "") {
+		what := "an http(s) URL"
+		if !withPath {
+			what = "an origin (http(s)://host[:port])"
+		}
+		return "", fmt.Errorf("%q is not %s", v, what)
+	}
+	return v, nil
+}
+
+func parseCORSOrigins(v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	var items []string
+	if strings.HasPrefix(v, "[") {
+		if err := json.Unmarshal([]byte(v), &items); err != nil {
+			return nil, fmt.Errorf("is not a JSON list of strings: %w", err)
+		}
+	} else {
+		items = strings.Split(v, ",")
+	}
+	var out []string
+	for _, it := range items {
+		it = strings.TrimSpace(it)
+		if it == "" {
+			continue
+		}
+		if it == "*" {
+			out = append(out, it)
+			continue
+		}
+		o, err := parseOrigin(it, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func parseEmail(v string) (string, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v {
+		return "", fmt.Errorf("%q is not an email address", v)
+	}
+	return v, nil
+}
+
+func positiveInt(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive whole number", v)
+	}
+	return n, nil
+}
+
+func parsePort(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%q is not a port (1-65535)", v)
+	}
+	return n, nil
+}
+
+// parseBool accepts what pydantic does: true/false, 1/0, yes/no, on/off,
+// t/f, y/n, in any case.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on", "t", "y":
+		return true, nil
+	case "false", "0", "no", "off", "f", "n":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false (or on/off, yes/no, 1/0)", v)
+}
+
+// parseLimit reads count/window, as 10/15m.
+func parseLimit(v string) (keel.Limit, error) {
+	n, w, ok := strings.Cut(strings.TrimSpace(v), "/")
+	max, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || max <= 0 {
+		return keel.Limit{}, fmt.Errorf("%q is not count/window, such as 10/15m", v)
+	}
+	window, err := time.ParseDuration(strings.TrimSpace(w))
+	if err != nil || window <= 0 {
+		return keel.Limit{}, fmt.Errorf("%q is not count/window, such as 10/15m", v)
+	}
+	return keel.Limit{Max: max, Window: window}, nil
+}
+
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR (10.0.0.0/8) or an address", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// writeSettings prints the variables as a table for a terminal.
+func writeSettings(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, s := range settings() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.defaultDoc(), s.Help)
+	}
+	return tw.Flush()
+}
+
+// writeSettingsMarkdown prints the variables as a Markdown table, the
+// README's.
+func writeSettingsMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("| Variable | Default | Meaning |\n|---|---|---|\n")
+	for _, s := range settings() {
+		def := s.defaultDoc()
+		if def != "(unset)" {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, def, strings.ReplaceAll(s.Help, "|", `\|`))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (s setting) defaultDoc() string {
+	switch {
+	case s.DefaultDoc != "":
+		return s.DefaultDoc
+	case s.Default == "":
+		return "(unset)"
+	}
+	return s.Default
+}

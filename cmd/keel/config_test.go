@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keel-dev/keel"
+)
+
+// env is a lookupFunc over a map.
+func env(m map[string]string) lookupFunc {
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
+	}
+}
+
+func TestNoConfigurationStartsSafely(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"the database is a SQLite file in the working directory", c.DatabaseURL, "sqlite://./keel.db"},
+		{"sessions last 8 days", c.SessionLifetime, 8 * 24 * time.Hour},
+		{"reset links last 1 hour", c.ResetTokenLifetime, time.Hour},
+		{"the frontend is the template's dev server", c.FrontendHost, "http://localhost:5173"},
+		{"the mode is production", c.Development(), false},
+		{"no superuser is configured", c.FirstSuperuser, ""},
+		{"no superuser password is configured", c.FirstSuperuserPassword, ""},
+		{"mail is not sent", c.EmailsEnabled(), false},
+		{"SMTP would use port 587", c.SMTPPort, 587},
+		{"SMTP would require STARTTLS", c.SMTPTLS, true},
+		{"the sender name is the project's", c.EmailsFromName, "keel"},
+		{"the server listens on :8000", c.Addr, ":8000"},
+		{"no proxy is trusted", len(c.TrustedProxies), 0},
+		{"rate limits are on", c.RateLimits, true},
+		{"failed logins per account are limited to 10 in 15 minutes", c.LoginAccount, keel.Limit{Max: 10, Window: 15 * time.Minute}},
+		{"failed logins per address are limited to 100 in 15 minutes", c.LoginAddress, keel.Limit{Max: 100, Window: 15 * time.Minute}},
+		{"recovery per address is limited to 10 an hour", c.RecoveryAddress, keel.Limit{Max: 10, Window: time.Hour}},
+		{"recovery per account is limited to 3 an hour", c.RecoveryAccount, keel.Limit{Max: 3, Window: time.Hour}},
+		{"the log level is info", c.LogLevel, slog.LevelInfo},
+		{"the log format is text", c.LogFormat, "text"},
+		{"migrations run at start", c.Migrate, true},
+		{"bodies are limited to 1 MiB", c.MaxBodyBytes, int64(1 << 20)},
+		{"the only CORS origin is the frontend", c.AllCORSOrigins(), []string{"http://localhost:5173"}},
+	}
+	for _, ch := range checks {
+		t.Run(ch.name, func(t *testing.T) {
+			if !reflect.DeepEqual(ch.got, ch.want) {
+				t.Errorf("got %v, want %v", ch.got, ch.want)
+			}
+		})
+	}
+}
+
+func TestConfigReadsEveryVariable(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"DATABASE_URL":                     "postgres://keel:pw@127.0.0.1:5432/keel?sslmode=disable",
+		"SECRET_KEY":                       "s3cr3t",
+		"ACCESS_TOKEN_EXPIRE_MINUTES":      "60",
+		"FRONTEND_HOST":                    "https://dashboard.example.com/",
+		"BACKEND_CORS_ORIGINS":             "https://a.example.com, https://b.example.com/",
+		"ENVIRONMENT":                      "Staging",
+		"PROJECT_NAME":                     "Acme",
+		"SMTP_HOST":                        "smtp.example.com",
+		"SMTP_PORT":                        "465",
+		"SMTP_TLS":                         "False",
+		"SMTP_SSL":                         "yes",
+		"SMTP_USER":                        "mailer",
+		"SMTP_PASSWORD":                    "mailpw",
+		"EMAILS_FROM_EMAIL":                "NoReply@Example.com",
+		"EMAIL_RESET_TOKEN_EXPIRE_HOURS":   "48",
+		"FIRST_SUPERUSER":                  "Admin@Example.com",
+		"FIRST_SUPERUSER_PASSWORD":         "a long enough pass",
+		"KEEL_ADDR":                        "127.0.0.1:9000",
+		"KEEL_TRUSTED_PROXIES":             "10.0.0.0/8, 192.168.1.7, ::1",
+		"KEEL_RATE_LIMITS":                 "off",
+		"KEEL_RATE_LIMIT_LOGIN_ACCOUNT":    "5/1m",
+		"KEEL_RATE_LIMIT_LOGIN_ADDRESS":    "50/10m",
+		"KEEL_RATE_LIMIT_RECOVERY_ADDRESS": "20/2h",
+		"KEEL_RATE_LIMIT_RECOVERY_ACCOUNT": "1/24h",
+		"KEEL_LOG_LEVEL":                   "WARN",
+		"KEEL_LOG_FORMAT":                  "json",
+		"KEEL_MIGRATE":                     "0",
+		"KEEL_MAX_BODY_BYTES":              "4096",
+		"KEEL_SHUTDOWN_TIMEOUT":            "5s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		DatabaseURL:            "postgres://keel:pw@127.0.0.1:5432/keel?sslmode=disable",
+		SecretKey:              "s3cr3t",
+		SessionLifetime:        time.Hour,
+		FrontendHost:           "https://dashboard.example.com",
+		CORSOrigins:            []string{"https://a.example.com", "https://b.example.com"},
+		Environment:            "staging",
+		ProjectName:            "Acme",
+		SMTPHost:               "smtp.example.com",
+		SMTPPort:               465,
+		SMTPTLS:                false,
+		SMTPSSL:                true,
+		SMTPUser:               "mailer",
+		SMTPPassword:           "mailpw",
+		EmailsFromEmail:        "noreply@example.com",
+		EmailsFromName:         "Acme",
+		ResetTokenLifetime:     48 * time.Hour,
+		FirstSuperuser:         "admin@example.com",
+		FirstSuperuserPassword: "a long enough pass",
+		Addr:                   "127.0.0.1:9000",
+		TrustedProxies: []netip.Prefix{
+			netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128"),
+		},
+		RateLimits:      false,
+		LoginAccount:    keel.Limit{Max: 5, Window: time.Minute},
+		LoginAddress:    keel.Limit{Max: 50, Window: 10 * time.Minute},
+		RecoveryAddress: keel.Limit{Max: 20, Window: 2 * time.Hour},
+		RecoveryAccount: keel.Limit{Max: 1, Window: 24 * time.Hour},
+		LogLevel:        slog.LevelWarn,
+		LogFormat:       "json",
+		Migrate:         false,
+		MaxBodyBytes:    4096,
+		ShutdownTimeout: 5 * time.Second,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", c, want)
+	}
+	if got := c.AllCORSOrigins(); !reflect.DeepEqual(got, []string{"https://a.example.com", "https://b.example.com", "https://dashboard.example.com"}) {
+		t.Errorf("AllCORSOrigins = %v", got)
+	}
+}
+
+func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name, variable, value string
+	}{
+		{"an unknown database scheme fails", "DATABASE_URL", "mysql://localhost/keel"},
+		{"a bare sqlite: fails", "DATABASE_URL", "sqlite:"},
+		{"a session lifetime of zero fails", "ACCESS_TOKEN_EXPIRE_MINUTES", "0"},
+		{"a session lifetime that is no number fails", "ACCESS_TOKEN_EXPIRE_MINUTES", "8d"},
+		{"a frontend without scheme fails", "FRONTEND_HOST", "localhost:5173"},
+		{"a frontend with a query fails", "FRONTEND_HOST", "https://x.example.com/?a=1"},
+		{"a CORS origin with a path fails", "BACKEND_CORS_ORIGINS", "https://x.example.com/app"},
+		{"a broken JSON CORS list fails", "BACKEND_CORS_ORIGINS", `["https://x.example.com"`},
+		{"an SMTP port out of range fails", "SMTP_PORT", "70000"},
+		{"an SMTP_TLS that is no boolean fails", "SMTP_TLS", "maybe"},
+		{"an SMTP_SSL that is no boolean fails", "SMTP_SSL", "2"},
+		{"a sender that is no address fails", "EMAILS_FROM_EMAIL", "noreply"},
+		{"a reset lifetime of -1 fails", "EMAIL_RESET_TOKEN_EXPIRE_HOURS", "-1"},
+		{"a first superuser that is no address fails", "FIRST_SUPERUSER", "admin"},
+		{"an address without port fails", "KEEL_ADDR", "localhost"},
+		{"a proxy that is no CIDR fails", "KEEL_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"rate limits neither on nor off fail", "KEEL_RATE_LIMITS", "sometimes"},
+		{"a limit without window fails", "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", "10"},
+		{"a limit of zero fails", "KEEL_RATE_LIMIT_RECOVERY_ACCOUNT", "0/1h"},
+		{"a limit with a bad window fails", "KEEL_RATE_LIMIT_LOGIN_ADDRESS", "10/soon"},
+		{"an unknown log level fails", "KEEL_LOG_LEVEL", "verbose"},
+		{"an unknown log format fails", "KEEL_LOG_FORMAT", "xml"},
+		{"a KEEL_MIGRATE that is no boolean fails", "KEEL_MIGRATE", "later"},
+		{"a body limit that is no number fails", "KEEL_MAX_BODY_BYTES", "1MB"},
+		{"a shutdown timeout that is no duration fails", "KEEL_SHUTDOWN_TIMEOUT", "25"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(env(map[string]string{tt.variable: tt.value}))
+			if err == nil {
+				t.Fatalf("%s=%q was accepted", tt.variable, tt.value)
+			}
+			if !strings.HasPrefix(err.Error(), tt.variable+": ") {
+				t.Errorf("the error does not name %s: %v", tt.variable, err)
+			}
+		})
+	}
+}
+
+func TestDatabaseURLErrorsNeverRepeatThePassword(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@host:port/db"}))
+	if err == nil {
+		t.Fatal("a URL with a bad port was accepted")
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("the error repeats the password: %v", err)
+	}
+}
+
+func TestProductionRefusesPlaceholdersAndWeakPasswords(t *testing.T) {
+	admin := map[string]string{"FIRST_SUPERUSER": "admin@example.com"}
+	with := func(m map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		wantErr string // the variable named, or "" for success
+	}{
+		{"production refuses SECRET_KEY=changethis", with(nil, "SECRET_KEY", "changethis"), "SECRET_KEY"},
+		{"staging refuses SECRET_KEY=changethis", with(nil, "SECRET_KEY", "changethis", "ENVIRONMENT", "staging"), "SECRET_KEY"},
+		{"an unknown environment counts as production", with(nil, "SECRET_KEY", "changethis", "ENVIRONMENT", "qa"), "SECRET_KEY"},
+		{"local allows SECRET_KEY=changethis", with(nil, "SECRET_KEY", "changethis", "ENVIRONMENT", "local"), ""},
+		{"development allows SECRET_KEY=changethis", with(nil, "SECRET_KEY", "changethis", "ENVIRONMENT", "development"), ""},
+		{"production refuses FIRST_SUPERUSER_PASSWORD=changethis", with(admin, "FIRST_SUPERUSER_PASSWORD", "changethis"), "FIRST_SUPERUSER_PASSWORD"},
+		{"local allows FIRST_SUPERUSER_PASSWORD=changethis", with(admin, "FIRST_SUPERUSER_PASSWORD", "changethis", "ENVIRONMENT", "local"), ""},
+		{"production refuses a password of 7 characters", with(admin, "FIRST_SUPERUSER_PASSWORD", "abcdefg"), "FIRST_SUPERUSER_PASSWORD"},
+		{"production refuses a password of 129 code points", with(admin, "FIRST_SUPERUSER_PASSWORD", strings.Repeat("é", 129)), "FIRST_SUPERUSER_PASSWORD"},
+		{"production accepts 128 code points of 2 bytes each", with(admin, "FIRST_SUPERUSER_PASSWORD", strings.Repeat("é", 128)), ""},
+		{"production accepts 8 characters", with(admin, "FIRST_SUPERUSER_PASSWORD", "abcdefgh"), ""},
+		{"a superuser without password fails", admin, "FIRST_SUPERUSER_PASSWORD"},
+		{"a superuser password without superuser fails", with(nil, "FIRST_SUPERUSER_PASSWORD", "a long enough pass"), "FIRST_SUPERUSER"},
+		{"SMTP without a sender fails", with(nil, "SMTP_HOST", "smtp.example.com"), "EMAILS_FROM_EMAIL"},
+		{"an SMTP password without user fails", with(nil, "SMTP_PASSWORD", "pw"), "SMTP_USER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(env(tt.vars))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.wantErr != "" && err == nil:
+				t.Errorf("accepted; want an error naming %s", tt.wantErr)
+			case tt.wantErr != "" && !strings.HasPrefix(err.Error(), tt.wantErr+": "):
+				t.Errorf("the error does not name %s: %v", tt.wantErr, err)
+			}
+			if err != nil && tt.vars["FIRST_SUPERUSER_PASSWORD"] != "" && strings.Contains(err.Error(), tt.vars["FIRST_SUPERUSER_PASSWORD"]) && tt.vars["FIRST_SUPERUSER_PASSWORD"] != placeholder {
+				t.Errorf("the error repeats the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestEnvironmentModes(t *testing.T) {
+	tests := []struct {
+		environment string
+		development bool
+	}{
+		{"local", true}, {"development", true}, {"LOCAL", true},
+		{"staging", false}, {"production", false}, {"", false}, {"anything", false},
+	}
+	for _, tt := range tests {
+		t.Run("ENVIRONMENT="+tt.environment+" is development "+map[bool]string{true: "yes", false: "no"}[tt.development], func(t *testing.T) {
+			c, err := loadConfig(env(map[string]string{"ENVIRONMENT": tt.environment}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Development() != tt.development {
+				t.Errorf("Development() = %v", c.Development())
+			}
+		})
+	}
+}
+
+func TestCORSOrigins(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        []string
+	}{
+		{"a comma list is split and trimmed", " http://localhost , https://example.com ", []string{"http://localhost", "https://example.com"}},
+		{"a JSON list is read", `["http://localhost:8080", "https://example.com/"]`, []string{"http://localhost:8080", "https://example.com"}},
+		{"empty items are skipped", "http://localhost,,", []string{"http://localhost"}},
+		{"a star is kept", "*", []string{"*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(env(map[string]string{"BACKEND_CORS_ORIGINS": tt.value}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.CORSOrigins, tt.want) {
+				t.Errorf("got %q, want %q", c.CORSOrigins, tt.want)
+			}
+		})
+	}
+}
+
+func TestDotenv(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".env")
+	err := os.WriteFile(path, []byte("# the template's .env\nPROJECT_NAME=\"From File\"\nSMTP_PORT=2525\nKEEL_ADDR=:7000\nENVIRONMENT=local\n"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dotenv, err := readDotenv(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(envLookup(env(map[string]string{
+		"SMTP_PORT": "25", // the environment wins
+		"KEEL_ADDR": "",   // empty counts as unset: the file's value applies
+	}), dotenv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"a value only in the file is read, unquoted", c.ProjectName, "From File"},
+		{"the environment wins over the file", c.SMTPPort, 25},
+		{"an empty environment value yields to the file", c.Addr, ":7000"},
+		{"the file sets the mode", c.Development(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+	t.Run("the environment is not changed", func(t *testing.T) {
+		if _, ok := os.LookupEnv("PROJECT_NAME"); ok {
+			t.Error("reading the file set PROJECT_NAME in the process environment")
+		}
+	})
+	t.Run("a missing default file is fine", func(t *testing.T) {
+		m, err := readDotenv(filepath.Join(dir, "absent.env"), false)
+		if err != nil || m != nil {
+			t.Errorf("got %v, %v", m, err)
+		}
+	})
+	t.Run("a missing file named explicitly fails", func(t *testing.T) {
+		if _, err := readDotenv(filepath.Join(dir, "absent.env"), true); err == nil {
+			t.Error("no error")
+		}
+	})
+}
+
+func TestEverySettingIsDocumented(t *testing.T) {
+	seen := map[string]bool{}
+	var md, text bytes.Buffer
+	if err := writeSettingsMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSettings(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings() {
+		t.Run(s.Name+" is described once, in both tables", func(t *testing.T) {
+			if seen[s.Name] {
+				t.Errorf("%s is in the table twice", s.Name)
+			}
+			seen[s.Name] = true
+			if s.Help == "" || s.parse == nil {
+				t.Errorf("%s lacks help or a parser", s.Name)
+			}
+			if !strings.Contains(md.String(), "| `"+s.Name+"` |") {
+				t.Errorf("the Markdown table lacks %s", s.Name)
+			}
+			if !strings.Contains(text.String(), s.Name+" ") {
+				t.Errorf("the text table lacks %s", s.Name)
+			}
+		})
+	}
+	for _, name := range []string{
+		"DATABASE_URL", "SECRET_KEY", "ACCESS_TOKEN_EXPIRE_MINUTES", "FRONTEND_HOST", "BACKEND_CORS_ORIGINS",
+		"ENVIRONMENT", "PROJECT_NAME", "SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "SMTP_SSL", "SMTP_USER",
+		"SMTP_PASSWORD", "EMAILS_FROM_EMAIL", "EMAILS_FROM_NAME", "EMAIL_RESET_TOKEN_EXPIRE_HOURS",
+		"FIRST_SUPERUSER", "FIRST_SUPERUSER_PASSWORD", "KEEL_ADDR", "KEEL_TRUSTED_PROXIES", "KEEL_RATE_LIMITS",
+		"KEEL_LOG_LEVEL", "KEEL_LOG_FORMAT", "KEEL_MIGRATE", "KEEL_MAX_BODY_BYTES",
+	} {
+		if !seen[name] {
+			t.Errorf("%s is not a setting", name)
+		}
+	}
+}
