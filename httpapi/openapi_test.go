@@ -271,6 +271,13 @@ func TestDocsPage(t *testing.T) {
 			t.Fatal("not gzipped")
 		}
 	})
+	t.Run("the page with a trailing slash redirects to the page, relatively", func(t *testing.T) {
+		res := e.do(req{method: "GET", path: "/docs/"})
+		expect(t, res, 301, "")
+		if loc := res.Header.Get("Location"); loc != "../docs" {
+			t.Fatalf("Location %q", loc)
+		}
+	})
 	t.Run("an unknown asset answers 404 JSON", func(t *testing.T) {
 		expect(t, e.do(req{method: "GET", path: "/docs/nope.js"}), 404, "Not Found")
 	})
