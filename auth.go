@@ -134,6 +134,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if err := s.checkLimits(ctx, keys...); err != nil {
 		return nil, err
 	}
+	// Count the attempt on the account before the password is checked:
+	// parallel guesses all pass the check above, and would each be verified
+	// if they were counted only once they had failed.
+	if err := s.hitLimits(ctx, keys[0]); err != nil {
+		return nil, err
+	}
 	var u *User
 	if email != "" && len(email) <= 255 {
 		found, err := s.store.UserByEmail(ctx, email)
@@ -158,15 +164,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		return nil, err
 	}
 	if u == nil || !ok {
-		if err := s.hitLimits(ctx, keys...); err != nil && ErrorCode(err) != RateLimited {
+		if err := s.hitLimits(ctx, keys[1:]...); err != nil && ErrorCode(err) != RateLimited {
 			return nil, err
 		}
 		return nil, ErrIncorrectLogin
 	}
+	s.clearLimit(ctx, keys[0].key)
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
-	s.clearLimit(ctx, keys[0].key)
 	if rehash {
 		s.upgradeHash(ctx, u, in.Password)
 	}
@@ -302,6 +308,11 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if err := s.checkLimits(ctx, keys...); err != nil {
 		return err
 	}
+	// Counted before the check, as in Login, so parallel guesses stay
+	// within the limit; a right password clears the count.
+	if err := s.hitLimits(ctx, keys...); err != nil {
+		return err
+	}
 	u, err := s.store.User(ctx, sess.User.ID)
 	if err != nil {
 		return userStoreErr(err, ErrUserNotFound)
@@ -311,11 +322,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		return err
 	}
 	if !ok {
-		if err := s.hitLimits(ctx, keys...); err != nil {
-			return err
-		}
 		return ErrIncorrectPassword
 	}
+	s.clearLimit(ctx, keys[0].key)
 	if in.CurrentPassword == in.NewPassword {
 		return ErrSamePassword
 	}
