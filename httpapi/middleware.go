@@ -89,6 +89,8 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w}
+			route := &routeHolder{}
+			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, route))
 			defer func() {
 				status := sw.status
 				if status == 0 {
@@ -96,7 +98,7 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
 					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
+					route.path(r),
 					slog.Int("status", status),
 					slog.Int64("bytes", sw.size),
 					slog.Duration("duration", time.Since(start)),
@@ -287,4 +289,25 @@ func parseAddr(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return addr.Unmap(), true
+}
+
+// routeHolder carries the matched route out to AccessLog, which logs the
+// route's pattern instead of the raw path for httpapi's own routes, so the
+// values in paths (an email in /password-recovery/{email}, ids) stay out of
+// access logs.
+type routeHolder struct{ pattern string }
+
+type routeKey struct{}
+
+func setRoute(r *http.Request, pattern string) {
+	if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
+		h.pattern = pattern
+	}
+}
+
+func (h *routeHolder) path(r *http.Request) slog.Attr {
+	if h.pattern != "" {
+		return slog.String("route", h.pattern)
+	}
+	return slog.String("path", r.URL.Path)
 }

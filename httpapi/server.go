@@ -210,6 +210,7 @@ func (rt route) paths() []string {
 // function, and the single error path.
 func (a *api) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r, rt.method+" "+rt.path)
 		var sess *keel.Session
 		if rt.access != public {
 			s, err := a.authenticate(w, r)
