@@ -81,9 +81,10 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// AccessLog logs one line per request at Info level: method, path (without
-// the query, which could carry secrets), status, size, duration and
-// request id. It never logs headers, cookies, bodies or tokens.
+// AccessLog logs one line per request at Info level: method, the route
+// pattern of httpapi's routes ("POST /password-recovery/{email}") or else
+// the path (never the query, which could carry secrets), status, size,
+// duration and request id. It never logs headers, cookies, bodies or tokens.
 func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
