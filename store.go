@@ -38,7 +38,10 @@ type Store interface {
 	// InTx runs fn with a Store whose writes all commit together when fn
 	// returns nil, and all roll back when it returns an error (which InTx
 	// returns) or panics. Calling InTx on the Store fn receives runs fn'
-	// inside the same transaction.
+	// inside the same transaction. Transactions that read a user or an
+	// item, change it and write it back never lose an update to each other:
+	// inside InTx, User and Item lock the row they read until the end of the
+	// transaction (or the store runs transactions one at a time).
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// DeleteExpired removes sessions, reset tokens and counters that expired
 	// at or before now (Expiry, ExpiresAt or ResetAt <= now, as FindSession

@@ -20,7 +20,7 @@ func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
 // Item returns the item with the id.
 func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var row itemRow
-	if err := s.r.NewSelect().Model(&row).Where("i.id = ?", id).Scan(ctx); err != nil {
+	if err := s.lockInTx(s.r.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("item", err, msgItemNotFound, "")
 	}
 	return row.item(), nil

@@ -320,6 +320,19 @@ func (s *Store) InTx(ctx context.Context, fn func(tx keel.Store) error) error {
 	return storeError("transaction", err, "", "")
 }
 
+// lockInTx makes a read of one user or item inside InTx lock the row
+// until the transaction ends (SELECT ... FOR UPDATE), on PostgreSQL: keel
+// reads a row, changes it and writes it back in one transaction, and under
+// READ COMMITTED two such transactions would otherwise overwrite each
+// other. SQLite needs nothing: its transactions begin IMMEDIATE and so run
+// one at a time.
+func (s *Store) lockInTx(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.tx != nil && s.dialect == dialect.PG {
+		return q.For("UPDATE")
+	}
+	return q
+}
+
 func (s *Store) withTx(tx bun.Tx) *Store {
 	return &Store{w: tx, r: tx, wdb: s.wdb, rdb: s.rdb, tx: &tx, dialect: s.dialect, pgDSN: s.pgDSN, hooks: s.hooks}
 }

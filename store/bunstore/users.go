@@ -22,7 +22,7 @@ func (s *Store) CreateUser(ctx context.Context, u *keel.User) error {
 // User returns the user with the id.
 func (s *Store) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 	var row userRow
-	if err := s.r.NewSelect().Model(&row).Where("u.id = ?", id).Scan(ctx); err != nil {
+	if err := s.lockInTx(s.r.NewSelect().Model(&row).Where("u.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("user", err, msgUserNotFound, "")
 	}
 	return row.user(), nil

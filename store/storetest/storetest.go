@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("Items", func(t *testing.T) { testItems(t, newStore) })
 	t.Run("Cascades", func(t *testing.T) { testCascades(t, newStore) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, newStore) })
+	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("ResetTokens", func(t *testing.T) { testResetTokens(t, newStore) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, newStore) })
