@@ -283,7 +283,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
-	t.Run("InTx returns fn's error unchanged in meaning when it is a keel error", func(t *testing.T) {
+	t.Run("a Conflict inside InTx is returned with its code and rolls back the earlier writes", func(t *testing.T) {
 		s := newStore(t)
 		first := mustCreateUser(t, s, NewUser())
 		ctx := t.Context()
@@ -305,54 +305,90 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		s := newStore(t)
 		f := newTxFixture(t, s)
 		ctx := t.Context()
+		// fn reports failures by returning them, not with t.Fatal, so that
+		// InTx always gets to roll back.
 		err := s.InTx(ctx, func(tx keel.Store) error {
 			u := NewUser()
-			wantNoError(t, "CreateUser", tx.CreateUser(ctx, u))
-			checkUser(t, "User in the tx", mustUser(t, tx, u.ID), u)
-			got, err := tx.UserByEmail(ctx, u.Email)
-			wantNoError(t, "UserByEmail in the tx", err)
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return fmt.Errorf("tx.CreateUser: %w", err)
+			}
+			got, err := tx.User(ctx, u.ID)
+			if err != nil {
+				return fmt.Errorf("tx.User: %w", err)
+			}
+			checkUser(t, "User in the tx", got, u)
+			if got, err = tx.UserByEmail(ctx, u.Email); err != nil {
+				return fmt.Errorf("tx.UserByEmail: %w", err)
+			}
 			checkUser(t, "UserByEmail in the tx", got, u)
 			users, total, err := tx.ListUsers(ctx, keel.Page{Limit: 1})
-			wantNoError(t, "ListUsers in the tx", err)
+			if err != nil {
+				return fmt.Errorf("tx.ListUsers: %w", err)
+			}
 			if total != 3 || len(users) != 1 || users[0].ID != u.ID {
 				t.Errorf("ListUsers in the tx: count %d, first %v; want count 3 and the new user first", total, userIDs(users))
 			}
 
 			it := NewItem(u.ID)
-			wantNoError(t, "CreateItem", tx.CreateItem(ctx, it))
-			_, total, err = tx.ListItems(ctx, keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 10})
-			wantNoError(t, "ListItems in the tx", err)
+			if err := tx.CreateItem(ctx, it); err != nil {
+				return fmt.Errorf("tx.CreateItem: %w", err)
+			}
+			if _, total, err = tx.ListItems(ctx, keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 10}); err != nil {
+				return fmt.Errorf("tx.ListItems: %w", err)
+			}
 			if total != 1 {
 				t.Errorf("ListItems in the tx: count %d, want 1", total)
 			}
 			upd := *f.item
 			upd.Title = "seen"
-			wantNoError(t, "UpdateItem", tx.UpdateItem(ctx, &upd))
-			checkItem(t, "Item in the tx", mustItem(t, tx, f.item.ID), &upd)
+			if err := tx.UpdateItem(ctx, &upd); err != nil {
+				return fmt.Errorf("tx.UpdateItem: %w", err)
+			}
+			gotItem, err := tx.Item(ctx, f.item.ID)
+			if err != nil {
+				return fmt.Errorf("tx.Item: %w", err)
+			}
+			checkItem(t, "Item in the tx", gotItem, &upd)
 
 			sess := NewSession(u.ID, f.now.Add(time.Hour))
-			wantNoError(t, "CreateSession", tx.CreateSession(ctx, sess))
+			if err := tx.CreateSession(ctx, sess); err != nil {
+				return fmt.Errorf("tx.CreateSession: %w", err)
+			}
 			gotSess, gotUser, err := tx.FindSession(ctx, sess.TokenHash, f.now)
-			wantNoError(t, "FindSession in the tx", err)
+			if err != nil {
+				return fmt.Errorf("tx.FindSession: %w", err)
+			}
 			checkSession(t, "FindSession in the tx", gotSess, sess)
 			checkUser(t, "FindSession's user in the tx", gotUser, u)
-			wantNoError(t, "DeleteSession", tx.DeleteSession(ctx, f.session.TokenHash))
+			if err := tx.DeleteSession(ctx, f.session.TokenHash); err != nil {
+				return fmt.Errorf("tx.DeleteSession: %w", err)
+			}
 			_, _, err = tx.FindSession(ctx, f.session.TokenHash, f.now)
 			wantCode(t, "FindSession of a session deleted in the tx", err, keel.NotFound)
 
 			c, err := tx.IncrementCounter(ctx, f.counterKey, time.Hour, f.now)
-			wantNoError(t, "IncrementCounter", err)
-			got2, err := tx.Counter(ctx, f.counterKey, f.now)
-			wantNoError(t, "Counter in the tx", err)
-			checkCounter(t, "Counter in the tx", got2, c.Count, c.ResetAt)
+			if err != nil {
+				return fmt.Errorf("tx.IncrementCounter: %w", err)
+			}
+			gotCounter, err := tx.Counter(ctx, f.counterKey, f.now)
+			if err != nil {
+				return fmt.Errorf("tx.Counter: %w", err)
+			}
+			checkCounter(t, "Counter in the tx", gotCounter, 2, c.ResetAt)
 
 			tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
-			wantNoError(t, "CreateResetToken", tx.CreateResetToken(ctx, tok))
+			if err := tx.CreateResetToken(ctx, tok); err != nil {
+				return fmt.Errorf("tx.CreateResetToken: %w", err)
+			}
 			gotTok, err := tx.ConsumeResetToken(ctx, tok.TokenHash)
-			wantNoError(t, "ConsumeResetToken in the tx", err)
+			if err != nil {
+				return fmt.Errorf("tx.ConsumeResetToken: %w", err)
+			}
 			checkResetToken(t, "ConsumeResetToken in the tx", gotTok, tok)
 
-			wantNoError(t, "DeleteUser", tx.DeleteUser(ctx, u.ID))
+			if err := tx.DeleteUser(ctx, u.ID); err != nil {
+				return fmt.Errorf("tx.DeleteUser: %w", err)
+			}
 			_, err = tx.User(ctx, u.ID)
 			wantCode(t, "User deleted in the tx", err, keel.NotFound)
 			_, err = tx.Item(ctx, it.ID)
@@ -362,6 +398,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		if !errors.Is(err, errRollback) {
 			t.Fatalf("InTx = %v, want fn's error", err)
 		}
+		f.check(t, s)
 	})
 
 	t.Run("InTx on the transaction's store runs inside the same transaction", func(t *testing.T) {
