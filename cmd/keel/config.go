@@ -60,6 +60,7 @@ type config struct {
 	Migrate         bool
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	PprofAddr       string // "" when off
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -274,6 +275,12 @@ func settings() []setting {
 				c.MaxBodyBytes = int64(n)
 				return err
 			}},
+		{Name: "KEEL_PPROF_ADDR", Default: "",
+			Help: "Serve Go's net/http/pprof profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, apart from the API. Unset: off. Only loopback hosts are accepted: profiles reveal internals.",
+			parse: func(c *config, v string) (err error) {
+				c.PprofAddr, err = parseLoopbackAddr(v)
+				return err
+			}},
 		{Name: "KEEL_SHUTDOWN_TIMEOUT", Default: "25s",
 			Help: "How long serve waits for requests in flight after SIGINT or SIGTERM.",
 			parse: func(c *config, v string) error {
@@ -391,6 +398,23 @@ func parseDatabaseURL(v string) (string, error) {
 		}
 	default:
 		return "", errors.New("must be memory: or a postgres://, postgresql:// or sqlite: URL")
+	}
+	return v, nil
+}
+
+// parseLoopbackAddr checks a host:port address whose host is 127.0.0.1,
+// ::1 or localhost ("" stays off).
+func parseLoopbackAddr(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || port == "" {
+		return "", fmt.Errorf("%q is not a host:port address", v)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost)", v)
 	}
 	return v, nil
 }

@@ -160,6 +160,8 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a reset lifetime of -1 fails", "EMAIL_RESET_TOKEN_EXPIRE_HOURS", "-1"},
 		{"a first superuser that is no address fails", "FIRST_SUPERUSER", "admin"},
 		{"an address without port fails", "KEEL_ADDR", "localhost"},
+		{"a pprof address that is not loopback fails", "KEEL_PPROF_ADDR", "0.0.0.0:6060"},
+		{"a pprof address without port fails", "KEEL_PPROF_ADDR", "127.0.0.1"},
 		{"a proxy that is no CIDR fails", "KEEL_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"rate limits neither on nor off fail", "KEEL_RATE_LIMITS", "sometimes"},
 		{"a limit without window fails", "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", "10"},
