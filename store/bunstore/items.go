@@ -20,6 +20,15 @@ func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
 // Item returns the item with the id.
 func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var row itemRow
+	if p := s.fastPath(); p != nil {
+		if st := p.stmt(ctx, sqlItem); st != nil {
+			err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
+			if err != nil {
+				return nil, storeError("item", err, msgItemNotFound, "")
+			}
+			return row.item(), nil
+		}
+	}
 	if err := s.r.NewSelect().Model(&row).Where("i.id = ?", id).Scan(ctx); err != nil {
 		return nil, storeError("item", err, msgItemNotFound, "")
 	}
