@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/google/uuid"
 
@@ -39,6 +40,11 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // their total count, from the (owner_id, created_at DESC, id DESC) or the
 // (created_at DESC, id DESC) index.
 func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	if fp := s.fastPath(); fp != nil && f.OwnerID != uuid.Nil {
+		if st := fp.stmt(ctx, sqlOwnerItems); st != nil {
+			return s.ownerItems(ctx, st, f, p)
+		}
+	}
 	var rows []itemRow
 	q := s.r.NewSelect().Model(&rows)
 	cq := s.r.NewSelect().Model((*itemRow)(nil))
@@ -57,6 +63,38 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 	items := make([]*keel.Item, len(rows))
 	for i := range rows {
 		items[i] = rows[i].item()
+	}
+	return items, total, nil
+}
+
+// ownerItems is ListItems for one owner in one round trip (the page and
+// the count together), through the prepared sqlOwnerItems.
+func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
+	rows, err := st.QueryContext(ctx, f.OwnerID, f.OwnerID, limit, offset)
+	if err != nil {
+		return nil, 0, storeError("list items", err, "", "")
+	}
+	defer rows.Close()
+	items := make([]*keel.Item, 0, limit)
+	total := 0
+	for rows.Next() {
+		var row itemRow
+		if err := rows.Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt, &total); err != nil {
+			return nil, 0, storeError("list items", err, "", "")
+		}
+		items = append(items, row.item())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, storeError("list items", err, "", "")
+	}
+	if len(items) == 0 {
+		// An empty page carries no count: ask for it (none is needed on
+		// the first page).
+		cq := s.r.NewSelect().Model((*itemRow)(nil)).Where("i.owner_id = ?", f.OwnerID)
+		if total, err = count(ctx, p, 0, cq); err != nil {
+			return nil, 0, storeError("count items", err, "", "")
+		}
 	}
 	return items, total, nil
 }
