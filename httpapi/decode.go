@@ -112,7 +112,7 @@ func decodeObject(body []byte, dst any) error {
 	}
 	if _, ok := top.(map[string]any); !ok {
 		return invalid(ValidationError{Type: "model_attributes_type", Loc: []any{"body"},
-			Msg: "Input should be a valid dictionary or object to extract fields from", Input: top})
+			Msg: "Input should be a valid dictionary or object to extract fields from", Input: echo(body)})
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
@@ -192,9 +192,7 @@ func typeError(name string, t reflect.Type, raw json.RawMessage) ValidationError
 	}
 	var input any
 	if !strings.Contains(name, "password") {
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		_ = d.Decode(&input)
+		input = echo(raw)
 	}
 	e := ValidationError{Loc: []any{"body", name}, Input: input}
 	switch t.Kind() {
@@ -208,6 +206,16 @@ func typeError(name string, t reflect.Type, raw json.RawMessage) ValidationError
 		e.Type, e.Msg = "value_error", "Input has the wrong type"
 	}
 	return e
+}
+
+// echo is a rejected JSON value as a 422 may show it: nil when it cannot
+// be represented (a number beyond float64, such as 1e999).
+func echo(raw []byte) any {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	return v
 }
 
 // pathUUID parses the path wildcard name as a UUID; a malformed one is a

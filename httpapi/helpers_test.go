@@ -75,7 +75,7 @@ func (m *mailbox) SendTestEmail(_ context.Context, to string) error {
 
 // env is one API over a fresh memstore.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *memstore.Store
 	svc   *keel.Service
 	h     http.Handler
@@ -98,7 +98,7 @@ func withKeel(f func(*keel.Config)) envOption {
 	return func(c *keel.Config, _ *httpapi.Config) { f(c) }
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, store: memstore.New(), mail: newMailbox(), logs: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -130,7 +130,7 @@ func (e *env) fetchDoc() []byte {
 
 var validators sync.Map // string(doc) -> validator.Validator
 
-func docValidator(t *testing.T, doc []byte) validator.Validator {
+func docValidator(t testing.TB, doc []byte) validator.Validator {
 	t.Helper()
 	if v, ok := validators.Load(string(doc)); ok {
 		return v.(validator.Validator)
@@ -164,7 +164,7 @@ type resp struct {
 	body []byte
 }
 
-func (r *resp) json(t *testing.T) map[string]any {
+func (r *resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -174,7 +174,7 @@ func (r *resp) json(t *testing.T) map[string]any {
 }
 
 // detail returns the string detail of an error answer.
-func (r *resp) detail(t *testing.T) string {
+func (r *resp) detail(t testing.TB) string {
 	t.Helper()
 	d, _ := r.json(t)["detail"].(string)
 	return d

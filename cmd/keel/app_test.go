@@ -47,7 +47,7 @@ func TestCheckPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkPassword(context.Background(), svc, tt.password)
+			err := checkPassword(svc, tt.password)
 			switch {
 			case tt.wantProblem == "" && err != nil:
 				t.Errorf("refused: %v", err)
