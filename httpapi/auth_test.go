@@ -353,3 +353,42 @@ func TestResetPassword(t *testing.T) {
 		expect(t, e.do(req{method: "POST", path: "/reset-password/", json: map[string]any{"token": reset, "new_password": "another new password"}}), 400, "Invalid token")
 	})
 }
+
+func TestCookieLifecycle(t *testing.T) {
+	t.Run("a stale cookie is cleared", func(t *testing.T) {
+		e := newEnv(t)
+		res := e.do(req{method: "GET", path: "/users/me", cookie: "stale-token"})
+		expect(t, res, 401, "Could not validate credentials")
+		cleared := false
+		for _, c := range res.Cookies() {
+			cleared = cleared || (c.Name == cookieName && c.MaxAge < 0)
+		}
+		if !cleared {
+			t.Fatal("the stale cookie was not cleared")
+		}
+	})
+	t.Run("with an idle timeout a cookie request renews the cookie", func(t *testing.T) {
+		e := newEnv(t, withKeel(func(c *keel.Config) { c.IdleTimeout = time.Hour }))
+		_, tok := e.userToken("alice@example.com", false)
+		res := e.do(req{method: "GET", path: "/users/me", cookie: tok})
+		expect(t, res, 200, "")
+		var c *http.Cookie
+		for _, ck := range res.Cookies() {
+			if ck.Name == cookieName {
+				c = ck
+			}
+		}
+		if c == nil || c.Value != tok || c.MaxAge <= 0 || c.MaxAge > 3600 {
+			t.Fatalf("renewed cookie %+v", c)
+		}
+	})
+	t.Run("a cookie name can be configured", func(t *testing.T) {
+		e := newEnv(t, withHTTP(func(c *httpapi.Config) { c.CookieName = "host_keel" }))
+		e.account("alice@example.com", false)
+		res := e.do(req{method: "POST", path: "/login/access-token", form: url.Values{"username": {"alice@example.com"}, "password": {password}}})
+		expect(t, res, 200, "")
+		if cs := res.Cookies(); len(cs) != 1 || cs[0].Name != "host_keel" {
+			t.Fatalf("cookies %v", cs)
+		}
+	})
+}
