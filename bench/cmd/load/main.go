@@ -270,6 +270,15 @@ func runStore(ctx context.Context, o options, wrk, bin, tmp, store string) (rows
 			return rows, err
 		}
 		rows = append(rows, row{store: store, workload: names[w], conns: o.conns, res: r, rssMaxKiB: slices.Max(samples)})
+		if w == "W1" && o.soak > 0 {
+			// Right after W1, before W3 adds items and W4 hashes.
+			r, err := soakW1(ctx, o, srv, mk("W1", o.conns))
+			if err != nil {
+				return rows, err
+			}
+			r.store = store
+			rows = append(rows, r)
+		}
 	}
 	if slices.Contains(o.workloads, "W4") {
 		logf("%s: W4 at %d connections", store, o.conns)
@@ -314,24 +323,26 @@ func runStore(ctx context.Context, o options, wrk, bin, tmp, store string) (rows
 			row{store: store, workload: names["W4"], conns: 2 * o.conns, res: median(w4s), rssMaxKiB: slices.Max(samples)},
 			row{store: store, workload: "W1 beside W4", conns: o.conns, res: median(w1s), rssMaxKiB: slices.Max(samples)})
 	}
-	if o.soak > 0 {
-		logf("%s: W1 soak for %s", store, o.soak)
-		rss := sampleRSS(srv, time.Second)
-		w := mk("W1", o.conns)
-		w.duration = o.soak
-		r, err := w.run(ctx)
-		samples := rss.stop()
-		if err != nil {
-			return rows, err
-		}
-		q := max(len(samples)/4, 1)
-		first, last := slices.Max(samples[:q]), slices.Max(samples[len(samples)-q:])
-		rows = append(rows, row{store: store, workload: "W1 soak " + o.soak.String(), conns: o.conns, res: r, rssMaxKiB: slices.Max(samples),
-			note: fmt.Sprintf("RSS max first quarter %.1f MiB, last quarter %.1f MiB", float64(first)/1024, float64(last)/1024)})
-	}
 	locked := countInFile(srv.logPath, "database is locked")
 	for i := range rows {
 		rows[i].locked = locked
 	}
 	return rows, nil
+}
+
+// soakW1 runs W1 for o.soak, sampling the server's RSS every second, and
+// notes the largest RSS of the first and of the last quarter.
+func soakW1(ctx context.Context, o options, srv *keelServer, w wrkRun) (row, error) {
+	logf("W1 soak for %s", o.soak)
+	rss := sampleRSS(srv, time.Second)
+	w.duration = o.soak
+	r, err := w.run(ctx)
+	samples := rss.stop()
+	if err != nil {
+		return row{}, err
+	}
+	q := max(len(samples)/4, 1)
+	first, last := slices.Max(samples[:q]), slices.Max(samples[len(samples)-q:])
+	return row{workload: "W1 soak " + o.soak.String(), conns: o.conns, res: r, rssMaxKiB: slices.Max(samples),
+		note: fmt.Sprintf("RSS max first quarter %.1f MiB, last quarter %.1f MiB", float64(first)/1024, float64(last)/1024)}, nil
 }
