@@ -61,6 +61,7 @@ type config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	PprofAddr       string // "" when off
+	MaxHashes       int    // 0: keel's default (GOMAXPROCS)
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -273,6 +274,15 @@ func settings() []setting {
 			parse: func(c *config, v string) error {
 				n, err := positiveInt(v)
 				c.MaxBodyBytes = int64(n)
+				return err
+			}},
+		{Name: "KEEL_MAX_CONCURRENT_HASHES", Default: "", DefaultDoc: "GOMAXPROCS",
+			Help: "How many password hashes (argon2id, 19 MiB each) run at once. Fewer than the cores leaves CPU for other requests while logins flood in, at the cost of logins per second.",
+			parse: func(c *config, v string) (err error) {
+				if strings.TrimSpace(v) == "" {
+					return nil
+				}
+				c.MaxHashes, err = positiveInt(v)
 				return err
 			}},
 		{Name: "KEEL_PPROF_ADDR", Default: "",
