@@ -14,6 +14,12 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 // CreateItem inserts it. NotFound (the foreign key) when its owner does not
 // exist.
 func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
+	if p := s.fastWrites(); p != nil {
+		if st := p.stmt(ctx, sqlCreateItem); st != nil {
+			_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, s.timeArg(it.CreatedAt), s.timeArg(it.UpdatedAt))
+			return storeError("create item", err, msgUserNotFound, "")
+		}
+	}
 	_, err := s.w.NewInsert().Model(toItemRow(it)).Exec(ctx)
 	return storeError("create item", err, msgUserNotFound, "")
 }

@@ -46,6 +46,9 @@ type Store struct {
 	// prep holds the prepared hot queries (prepared.go); nil in a Store
 	// made by New or InTx.
 	prep *prepared
+	// wprep is prep's counterpart on the writer pool (prep itself for
+	// PostgreSQL, whose one pool does both).
+	wprep *prepared
 }
 
 var _ keel.Store = (*Store)(nil)
@@ -145,8 +148,9 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	sqldb.SetConnMaxLifetime(pgConnMaxLifetime)
 	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
+	prep := &prepared{db: sqldb, dialect: dialect.PG}
 	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true, pgDSN: rawURL, hooks: c.hooks,
-		prep: &prepared{db: sqldb, dialect: dialect.PG}}, nil
+		prep: prep, wprep: prep}, nil
 }
 
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
@@ -223,6 +227,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
 	s := &Store{w: wdb, r: wdb, wdb: wdb, rdb: wdb, dialect: dialect.SQLite, owned: true, hooks: c.hooks,
 		prep: &prepared{db: wsql, dialect: dialect.SQLite}}
+	s.wprep = s.prep
 	if memory {
 		// Every connection to :memory: is a database of its own, so the
 		// single writer connection serves the reads too.
@@ -250,7 +255,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	rsql.SetMaxIdleConns(n)
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
 	s.r, s.rdb = rdb, rdb
-	s.prep.db = rsql
+	s.prep = &prepared{db: rsql, dialect: dialect.SQLite}
 	return s, nil
 }
 
@@ -287,8 +292,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closeOnce.Do(func() {
-		if s.prep != nil {
-			s.prep.close()
+		for _, p := range []*prepared{s.prep, s.wprep} {
+			if p != nil {
+				p.close()
+			}
 		}
 		var errs []error
 		if s.rdb != s.wdb {
