@@ -134,6 +134,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if err := s.checkLimits(ctx, keys...); err != nil {
 		return nil, err
 	}
+	// Count the attempt on the account before the password is checked:
+	// parallel guesses all pass the check above, and would each be verified
+	// if they were counted only once they had failed.
+	if err := s.hitLimits(ctx, keys[0]); err != nil {
+		return nil, err
+	}
 	var u *User
 	if email != "" && len(email) <= 255 {
 		found, err := s.store.UserByEmail(ctx, email)
@@ -158,15 +164,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		return nil, err
 	}
 	if u == nil || !ok {
-		if err := s.hitLimits(ctx, keys...); err != nil && ErrorCode(err) != RateLimited {
+		if err := s.hitLimits(ctx, keys[1:]...); err != nil && ErrorCode(err) != RateLimited {
 			return nil, err
 		}
 		return nil, ErrIncorrectLogin
 	}
+	s.clearLimit(ctx, keys[0].key)
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
-	s.clearLimit(ctx, keys[0].key)
 	if rehash {
 		s.upgradeHash(ctx, u, in.Password)
 	}
@@ -302,6 +308,11 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if err := s.checkLimits(ctx, keys...); err != nil {
 		return err
 	}
+	// Counted before the check, as in Login, so parallel guesses stay
+	// within the limit; a right password clears the count.
+	if err := s.hitLimits(ctx, keys...); err != nil {
+		return err
+	}
 	u, err := s.store.User(ctx, sess.User.ID)
 	if err != nil {
 		return userStoreErr(err, ErrUserNotFound)
@@ -311,11 +322,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		return err
 	}
 	if !ok {
-		if err := s.hitLimits(ctx, keys...); err != nil {
-			return err
-		}
 		return ErrIncorrectPassword
 	}
+	s.clearLimit(ctx, keys[0].key)
 	if in.CurrentPassword == in.NewPassword {
 		return ErrSamePassword
 	}
@@ -417,28 +426,40 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 	if in.Token == "" || len(in.Token) > 256 {
 		return ErrInvalidResetToken
 	}
-	// Hash first: a password hash must not run inside a transaction.
+	// Spend the token before hashing: a made-up token then costs one
+	// lookup, not a password hash (hashing is bounded and shared with
+	// logins), and no hash runs inside a transaction.
+	var rt *ResetToken
+	err := s.store.InTx(ctx, func(tx Store) error {
+		t, err := tx.ConsumeResetToken(ctx, hashResetToken(in.Token))
+		if err != nil {
+			return err
+		}
+		if err := s.checkResetToken(ctx, tx, t); err != nil {
+			return err
+		}
+		rt = t
+		return nil
+	})
+	if err != nil {
+		return resetErr(err)
+	}
 	hash, err := s.hasher.Hash(ctx, in.NewPassword)
 	if err != nil {
+		s.restoreResetToken(ctx, rt)
 		return err
 	}
 	var email string
 	err = s.store.InTx(ctx, func(tx Store) error {
-		rt, err := tx.ConsumeResetToken(ctx, hashResetToken(in.Token))
-		if err != nil {
+		// Check again: a password change may have landed while hashing.
+		if err := s.checkResetToken(ctx, tx, rt); err != nil {
 			return err
 		}
-		now := s.now()
 		u, err := tx.User(ctx, rt.UserID)
 		if err != nil {
 			return err
 		}
-		if !rt.ExpiresAt.After(now) || rt.CreatedAt.Before(u.PasswordChangedAt) {
-			return ErrInvalidResetToken
-		}
-		if !u.IsActive {
-			return ErrInactiveUser
-		}
+		now := s.now()
 		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
@@ -449,16 +470,47 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 		email = u.Email
 		return tx.DeleteUserResetTokens(ctx, u.ID)
 	})
-	switch {
-	case err == nil:
-		// The owner proved control of the mailbox: lift the login lockout.
-		s.clearLimit(ctx, s.loginKeys(email, "")[0].key)
-		return nil
-	case ErrorCode(err) == NotFound:
-		return ErrInvalidResetToken.with(err)
-	default:
-		return asCode(err, Internal)
+	if err != nil {
+		if c := ErrorCode(err); c == Unavailable || c == Internal {
+			s.restoreResetToken(ctx, rt)
+		}
+		return resetErr(err)
 	}
+	// The owner proved control of the mailbox: lift the login lockout.
+	s.clearLimit(ctx, s.loginKeys(email, "")[0].key)
+	return nil
+}
+
+// checkResetToken refuses a token that expired, that a password change
+// superseded, or whose user is gone or inactive.
+func (s *Service) checkResetToken(ctx context.Context, tx Store, t *ResetToken) error {
+	u, err := tx.User(ctx, t.UserID)
+	if err != nil {
+		return err
+	}
+	if !t.ExpiresAt.After(s.now()) || t.CreatedAt.Before(u.PasswordChangedAt) {
+		return ErrInvalidResetToken
+	}
+	if !u.IsActive {
+		return ErrInactiveUser
+	}
+	return nil
+}
+
+// restoreResetToken puts back a token that was spent by a reset that then
+// failed for want of a resource (hashing busy, store down), so the link in
+// the user's mailbox keeps working. Best effort.
+func (s *Service) restoreResetToken(ctx context.Context, rt *ResetToken) {
+	if err := s.store.CreateResetToken(context.WithoutCancel(ctx), rt); err != nil {
+		s.log.WarnContext(ctx, "keel: restoring a reset token after a failed reset failed", "user_id", rt.UserID, "err", err)
+	}
+}
+
+func resetErr(err error) error {
+	if ErrorCode(err) == NotFound {
+		return ErrInvalidResetToken.with(err)
+	}
+	return asCode(err, Internal)
 }
 
 // SendTestEmail sends a test message. Superuser only.

@@ -2,13 +2,16 @@ package keel_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/store/memstore"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -537,4 +540,73 @@ func TestSendTestEmail(t *testing.T) {
 	wantCode(t, e.svc.SendTestEmail(ctx, root, "not an email"), keel.Invalid)
 	e.mail.fail = context.DeadlineExceeded
 	wantCode(t, e.svc.SendTestEmail(ctx, root, "x@example.com"), keel.Unavailable)
+}
+
+func TestConcurrentPasswordGuessesStayWithinTheAccountLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		guess func(svc *keel.Service, sess *keel.Session) error
+		wrong error
+	}{
+		{"parallel wrong logins", func(svc *keel.Service, _ *keel.Session) error {
+			_, err := svc.Login(context.Background(), keel.LoginInput{Email: "ada@example.com", Password: "wrong password!"})
+			return err
+		}, keel.ErrIncorrectLogin},
+		{"parallel wrong current passwords", func(svc *keel.Service, sess *keel.Session) error {
+			return svc.ChangePassword(context.Background(), sess, keel.ChangePasswordInput{CurrentPassword: "wrong password!", NewPassword: "another fine passphrase"})
+		}, keel.ErrIncorrectPassword},
+	} {
+		t.Run(tc.name+" are checked no more often than the limit allows", func(t *testing.T) {
+			ctx := context.Background()
+			hs := &hookStore{Store: memstore.New()}
+			svc, err := keel.New(hs, keel.Config{Argon2: cheap, RateLimits: keel.RateLimits{
+				LoginPerAccount: keel.Limit{Max: 3, Window: 10 * time.Minute},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: goodPassword}); err != nil {
+				t.Fatal(err)
+			}
+			sess, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every guess reads the counter before any is counted: the
+			// worst interleaving of a flood of parallel guesses.
+			const guesses = 20
+			var arrived atomic.Int32
+			all := make(chan struct{})
+			hs.beforeCounter = func() {
+				if arrived.Add(1) == guesses {
+					close(all)
+				}
+				<-all
+			}
+			// ChangePassword reads the user right before it verifies.
+			var reads atomic.Int32
+			hs.afterUser = func(uuid.UUID) { reads.Add(1) }
+			var wrong, limited atomic.Int32
+			var wg sync.WaitGroup
+			for range guesses {
+				wg.Go(func() {
+					switch err := tc.guess(svc, sess); {
+					case errors.Is(err, tc.wrong):
+						wrong.Add(1)
+					case errors.Is(err, keel.ErrTooManyRequests):
+						limited.Add(1)
+					default:
+						t.Errorf("guess: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if wrong.Load() > 3 || wrong.Load()+limited.Load() != guesses {
+				t.Fatalf("%d of %d parallel guesses were answered as wrong (limit 3), %d refused", wrong.Load(), guesses, limited.Load())
+			}
+			if reads.Load() > 3 {
+				t.Fatalf("%d of %d parallel guesses were checked against the password (limit 3)", reads.Load(), guesses)
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/memstore"
 	"golang.org/x/crypto/argon2"
@@ -175,4 +176,29 @@ func argon2Hash(password string, memory, time uint32) string {
 	key := argon2.IDKey([]byte(password), salt, time, memory, 1, 32)
 	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=1$%s$%s", memory, time,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+// hookStore is a Store that runs hooks outside transactions: afterUser
+// right after User returns, beforeCounter before Counter reads. Inside InTx
+// fn gets the inner store's transaction, with no hooks. Tests use it to
+// interleave a concurrent operation deterministically.
+type hookStore struct {
+	keel.Store
+	afterUser     func(id uuid.UUID)
+	beforeCounter func()
+}
+
+func (s *hookStore) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
+	u, err := s.Store.User(ctx, id)
+	if s.afterUser != nil {
+		s.afterUser(id)
+	}
+	return u, err
+}
+
+func (s *hookStore) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
+	if s.beforeCounter != nil {
+		s.beforeCounter()
+	}
+	return s.Store.Counter(ctx, key, now)
 }

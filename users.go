@@ -163,21 +163,32 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
-	u, err := s.store.User(ctx, actor.ID)
+	// Read and write in one transaction: UpdateUser replaces every field, so
+	// a read outside it would write back a password, flag or session state
+	// that a concurrent change (a reset, a deactivation) has just replaced.
+	var out *User
+	err := s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.User(ctx, actor.ID)
+		if err != nil {
+			return err
+		}
+		if in.FullName.Set {
+			u.FullName = in.FullName.Value
+		}
+		if in.Email.Set {
+			u.Email = in.Email.Value
+		}
+		u.UpdatedAt = s.now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
 	if err != nil {
 		return nil, userStoreErr(err, ErrUserNotFound)
 	}
-	if in.FullName.Set {
-		u.FullName = in.FullName.Value
-	}
-	if in.Email.Set {
-		u.Email = in.Email.Value
-	}
-	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
-	}
-	return u, nil
+	return out, nil
 }
 
 // UpdateUser changes any field of a user. Superuser only. A new password

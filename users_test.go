@@ -2,6 +2,7 @@ package keel_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/store/memstore"
 )
 
 func TestSignUpValidation(t *testing.T) {
@@ -366,5 +368,61 @@ func TestCheckPassword(t *testing.T) {
 				wantCode(t, err, keel.Invalid)
 			}
 		})
+	}
+}
+
+func TestUpdateMeDoesNotUndoAConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	hs := &hookStore{Store: memstore.New()}
+	c := newClock()
+	svc, err := keel.New(hs, keel.Config{Argon2: cheap, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := svc.CreateUserTrusted(ctx, keel.CreateUserInput{Email: "root@example.com", Password: goodPassword, IsSuperuser: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: goodPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const newPassword = "a brand new passphrase"
+	// While ada renames herself, a superuser deactivates her and sets her
+	// password: the rename must not write the old flag and hash back.
+	// The change runs between UpdateMe's read and write when that read is
+	// outside a transaction (the hook does not fire inside one); otherwise
+	// right after UpdateMe. Either way it must stick.
+	var once sync.Once
+	change := func() {
+		once.Do(func() {
+			_, err := svc.UpdateUser(ctx, admin, ada.ID, keel.UpdateUserInput{IsActive: keel.Some(false), Password: keel.Some(newPassword)})
+			if err != nil {
+				t.Errorf("concurrent update: %v", err)
+			}
+		})
+	}
+	hs.afterUser = func(id uuid.UUID) {
+		if id == ada.ID {
+			change()
+		}
+	}
+	if _, err := svc.UpdateMe(ctx, ada, keel.UpdateMeInput{FullName: keel.Some(ptr("Ada L"))}); err != nil {
+		t.Fatal(err)
+	}
+	hs.afterUser = nil
+	change()
+	u, err := hs.User(ctx, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.FullName == nil || *u.FullName != "Ada L" {
+		t.Errorf("the rename was lost: %v", u.FullName)
+	}
+	if u.IsActive {
+		t.Error("the rename reactivated a user deactivated meanwhile")
+	}
+	if _, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword}); !errors.Is(err, keel.ErrIncorrectLogin) {
+		t.Errorf("the old password works again after the rename: %v", err)
 	}
 }

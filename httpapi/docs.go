@@ -74,6 +74,17 @@ func serveDocs(_ *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) 
 	return serveAsset(w, r, asset)
 }
 
+// redirectDocs sends GET /docs/ to the docs page. The page cannot be served
+// there: its relative asset URLs (docs/...) would resolve under /docs/docs/.
+// The Location is relative too, so it works under any mount prefix.
+func redirectDocs(_ *api, w http.ResponseWriter, _ *http.Request, _ *keel.Session) error {
+	// Not http.Redirect: it would make the Location absolute from the
+	// (prefix-stripped) request path.
+	w.Header().Set("Location", "../docs")
+	w.WriteHeader(http.StatusMovedPermanently)
+	return nil
+}
+
 var assetTypes = map[string]string{
 	".js":  "text/javascript; charset=utf-8",
 	".css": "text/css; charset=utf-8",

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
 	"github.com/swaggest/jsonschema-go"
 	"github.com/swaggest/openapi-go"
@@ -78,6 +79,9 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 	r.AddTypeMapping(keel.Optional[string]{}, "")
 	r.AddTypeMapping(keel.Optional[*string]{}, "")
 	r.AddTypeMapping(keel.Optional[bool]{}, false)
+	// A UUID is an inline {"type": "string", "format": "uuid"}, as FastAPI
+	// writes it, not a shared component a generated client would name.
+	r.JSONSchemaReflector().InlineDefinition(uuid.UUID{})
 	r.DefaultOptions = append(r.DefaultOptions,
 		jsonschema.InterceptDefName(func(t reflect.Type, def string) string {
 			if n, ok := schemaNames[t]; ok {
@@ -187,7 +191,47 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			return nil, err
 		}
 	}
+	dropFormPrefix(r.Spec)
 	return r.Spec.MarshalJSON()
+}
+
+// formDefPrefix is what openapi-go puts before the component name of a
+// form body's type, after every name interceptor has run.
+const formDefPrefix = "FormData"
+
+// dropFormPrefix renames the component schemas of form bodies to the names
+// schemaNames gives them ("Body_login-login_access_token", not
+// "FormDataBody_login-login_access_token"), so that a client generated from
+// the template's document keeps its type names, and points the request
+// bodies at the new names.
+func dropFormPrefix(s *openapi31.Spec) {
+	const refPrefix = "#/components/schemas/"
+	if s.Components == nil || s.Paths == nil {
+		return
+	}
+	names := make(map[string]bool, len(schemaNames))
+	for _, n := range schemaNames {
+		names[n] = true
+	}
+	for _, item := range s.Paths.MapOfPathItemValues {
+		for _, op := range []*openapi31.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op == nil || op.RequestBody == nil || op.RequestBody.RequestBody == nil {
+				continue
+			}
+			for _, mt := range op.RequestBody.RequestBody.Content {
+				ref, _ := mt.Schema["$ref"].(string)
+				name, ok := strings.CutPrefix(ref, refPrefix+formDefPrefix)
+				if !ok || !names[name] {
+					continue
+				}
+				mt.Schema["$ref"] = refPrefix + name
+				if def, ok := s.Components.Schemas[formDefPrefix+name]; ok {
+					s.Components.Schemas[name] = def
+					delete(s.Components.Schemas, formDefPrefix+name)
+				}
+			}
+		}
+	}
 }
 
 // errorStatuses lists every error status a route can answer.

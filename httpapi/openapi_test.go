@@ -24,14 +24,41 @@ var operationIDs = []string{
 	"utils-test_email", "utils-health_check", "utils-ready", "private-create_user",
 }
 
+// templateSchemaNames are the component schema names of the template's
+// document that its frontend imports from the generated client.
+var templateSchemaNames = []string{
+	"UserPublic", "UsersPublic", "UserCreate", "UserRegister", "UserUpdate", "UserUpdateMe", "UpdatePassword",
+	"NewPassword", "ItemPublic", "ItemsPublic", "ItemCreate", "ItemUpdate", "Message", "Token",
+	"HTTPValidationError", "ValidationError", "PrivateUserCreate", "Body_login-login_access_token",
+}
+
 type openapiDoc struct {
 	OpenAPI string `json:"openapi"`
 	Paths   map[string]map[string]struct {
-		OperationID string                     `json:"operationId"`
-		Responses   map[string]json.RawMessage `json:"responses"`
-		Security    []map[string][]string      `json:"security"`
+		OperationID string   `json:"operationId"`
+		Tags        []string `json:"tags"`
+		Parameters  []struct {
+			Name     string `json:"name"`
+			In       string `json:"in"`
+			Required bool   `json:"required"`
+			Schema   struct {
+				Type    string `json:"type"`
+				Format  string `json:"format"`
+				Default *int   `json:"default"`
+			} `json:"schema"`
+		} `json:"parameters"`
+		RequestBody struct {
+			Content map[string]struct {
+				Schema struct {
+					Ref string `json:"$ref"`
+				} `json:"schema"`
+			} `json:"content"`
+		} `json:"requestBody"`
+		Responses map[string]json.RawMessage `json:"responses"`
+		Security  []map[string][]string      `json:"security"`
 	} `json:"paths"`
 	Components struct {
+		Schemas         map[string]json.RawMessage `json:"schemas"`
 		SecuritySchemes map[string]struct {
 			Type  string `json:"type"`
 			Flows struct {
@@ -102,6 +129,82 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 		}
 	})
+	t.Run("every component schema a template client imports has the template's name", func(t *testing.T) {
+		for _, name := range templateSchemaNames {
+			if _, ok := doc.Components.Schemas[name]; !ok {
+				t.Errorf("no component schema %q", name)
+			}
+		}
+		for name := range doc.Components.Schemas {
+			if strings.HasPrefix(name, "FormData") || strings.Contains(strings.ToLower(name), "uuid") {
+				t.Errorf("component schema %q is not one of the template's", name)
+			}
+		}
+	})
+	t.Run("each body refers to the template's schema", func(t *testing.T) {
+		for _, c := range []struct{ method, path, mime, schema string }{
+			{"post", "/login/access-token", "application/x-www-form-urlencoded", "Body_login-login_access_token"},
+			{"post", "/reset-password/", "application/json", "NewPassword"},
+			{"post", "/users/", "application/json", "UserCreate"},
+			{"post", "/users/signup", "application/json", "UserRegister"},
+			{"patch", "/users/me", "application/json", "UserUpdateMe"},
+			{"patch", "/users/me/password", "application/json", "UpdatePassword"},
+			{"patch", "/users/{user_id}", "application/json", "UserUpdate"},
+			{"post", "/items/", "application/json", "ItemCreate"},
+			{"put", "/items/{id}", "application/json", "ItemUpdate"},
+			{"post", "/private/users/", "application/json", "PrivateUserCreate"},
+		} {
+			got := doc.Paths[c.path][c.method].RequestBody.Content[c.mime].Schema.Ref
+			if want := "#/components/schemas/" + c.schema; got != want {
+				t.Errorf("%s %s %s: $ref %q, want %q", c.method, c.path, c.mime, got, want)
+			}
+		}
+	})
+	t.Run("every operation has the template's tag", func(t *testing.T) {
+		for path, ops := range doc.Paths {
+			for method, op := range ops {
+				tag, _, _ := strings.Cut(op.OperationID, "-")
+				if !slices.Equal(op.Tags, []string{tag}) || !slices.Contains([]string{"login", "users", "items", "utils", "private"}, tag) {
+					t.Errorf("%s %s: tags %v", method, path, op.Tags)
+				}
+			}
+		}
+	})
+	t.Run("parameters have the template's names, places and defaults", func(t *testing.T) {
+		type param struct {
+			name, in, typ, format string
+			required              bool
+			def                   int
+		}
+		page := []param{{"skip", "query", "integer", "", false, 0}, {"limit", "query", "integer", "", false, 100}}
+		for _, c := range []struct {
+			method, path string
+			want         []param
+		}{
+			{"get", "/users/", page},
+			{"get", "/items/", page},
+			{"get", "/users/{user_id}", []param{{"user_id", "path", "string", "uuid", true, -1}}},
+			{"patch", "/users/{user_id}", []param{{"user_id", "path", "string", "uuid", true, -1}}},
+			{"delete", "/users/{user_id}", []param{{"user_id", "path", "string", "uuid", true, -1}}},
+			{"get", "/items/{id}", []param{{"id", "path", "string", "uuid", true, -1}}},
+			{"put", "/items/{id}", []param{{"id", "path", "string", "uuid", true, -1}}},
+			{"delete", "/items/{id}", []param{{"id", "path", "string", "uuid", true, -1}}},
+			{"post", "/password-recovery/{email}", []param{{"email", "path", "string", "", true, -1}}},
+			{"post", "/utils/test-email/", []param{{"email_to", "query", "string", "email", true, -1}}},
+		} {
+			var got []param
+			for _, p := range doc.Paths[c.path][c.method].Parameters {
+				def := -1
+				if p.Schema.Default != nil {
+					def = *p.Schema.Default
+				}
+				got = append(got, param{p.Name, p.In, p.Schema.Type, p.Schema.Format, p.Required, def})
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s %s: parameters\n got %+v\nwant %+v", c.method, c.path, got, c.want)
+			}
+		}
+	})
 	t.Run("the security scheme is the OAuth2 password flow at login/access-token", func(t *testing.T) {
 		s := doc.Components.SecuritySchemes["OAuth2PasswordBearer"]
 		if s.Type != "oauth2" || s.Flows.Password.TokenURL != "login/access-token" {
@@ -166,6 +269,13 @@ func TestDocsPage(t *testing.T) {
 		expect(t, res, 200, "")
 		if res.Header.Get("Content-Encoding") != "gzip" {
 			t.Fatal("not gzipped")
+		}
+	})
+	t.Run("the page with a trailing slash redirects to the page, relatively", func(t *testing.T) {
+		res := e.do(req{method: "GET", path: "/docs/"})
+		expect(t, res, 301, "")
+		if loc := res.Header.Get("Location"); loc != "../docs" {
+			t.Fatalf("Location %q", loc)
 		}
 	})
 	t.Run("an unknown asset answers 404 JSON", func(t *testing.T) {

@@ -291,6 +291,7 @@ func (a *api) routeTable() []route {
 	rts = append(rts,
 		route{method: "GET", path: "/openapi.json", tag: "meta", fn: "openapi", serve: serveOpenAPI, doc: opDoc{hidden: true}},
 		route{method: "GET", path: "/docs", tag: "meta", fn: "docs", serve: serveDocs, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/docs/{$}", tag: "meta", fn: "docs_slash", serve: redirectDocs, doc: opDoc{hidden: true}},
 		route{method: "GET", path: "/docs/{asset}", tag: "meta", fn: "docs_asset", serve: serveDocs, doc: opDoc{hidden: true}},
 	)
 	return rts

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -72,12 +73,18 @@ func TestMountedUnderPrefix(t *testing.T) {
 		{"the docs assets resolve under the prefix", "/api/v1/docs/swagger-ui-bundle.js", 200},
 		{"a collection path is served under the prefix", "/api/v1/utils/health-check", 200},
 		{"an unknown route under the prefix is 404", "/api/v1/nope", 404},
+		{"the docs page with a trailing slash redirects under the prefix", "/api/v1/docs/", 301},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			mux.ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
 			if rec.Code != tc.status {
 				t.Fatalf("%s: %d", tc.path, rec.Code)
+			}
+			if loc := rec.Header().Get("Location"); loc != "" {
+				if u, err := url.Parse(tc.path); err != nil || u.ResolveReference(&url.URL{Path: loc}).Path != "/api/v1/docs" {
+					t.Fatalf("%s redirects to %q", tc.path, loc)
+				}
 			}
 		})
 	}
