@@ -106,8 +106,9 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 			RecoveryPerAddress: c.RecoveryAddress,
 			RecoveryPerAccount: c.RecoveryAccount,
 		},
-		Mailer: mailer,
-		Logger: log,
+		MaxConcurrentHashes: c.MaxHashes,
+		Mailer:              mailer,
+		Logger:              log,
 	})
 }
 

@@ -60,6 +60,8 @@ type config struct {
 	Migrate         bool
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	PprofAddr       string // "" when off
+	MaxHashes       int    // 0: keel's default (GOMAXPROCS)
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -274,6 +276,21 @@ func settings() []setting {
 				c.MaxBodyBytes = int64(n)
 				return err
 			}},
+		{Name: "KEEL_MAX_CONCURRENT_HASHES", Default: "", DefaultDoc: "GOMAXPROCS",
+			Help: "How many password hashes (argon2id, 19 MiB each) run at once. Fewer than the cores leaves CPU for other requests while logins flood in, at the cost of logins per second.",
+			parse: func(c *config, v string) (err error) {
+				if strings.TrimSpace(v) == "" {
+					return nil
+				}
+				c.MaxHashes, err = positiveInt(v)
+				return err
+			}},
+		{Name: "KEEL_PPROF_ADDR", Default: "",
+			Help: "Serve Go's net/http/pprof profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, apart from the API. Unset: off. Only loopback hosts are accepted: profiles reveal internals.",
+			parse: func(c *config, v string) (err error) {
+				c.PprofAddr, err = parseLoopbackAddr(v)
+				return err
+			}},
 		{Name: "KEEL_SHUTDOWN_TIMEOUT", Default: "25s",
 			Help: "How long serve waits for requests in flight after SIGINT or SIGTERM.",
 			parse: func(c *config, v string) error {
@@ -391,6 +408,23 @@ func parseDatabaseURL(v string) (string, error) {
 		}
 	default:
 		return "", errors.New("must be memory: or a postgres://, postgresql:// or sqlite: URL")
+	}
+	return v, nil
+}
+
+// parseLoopbackAddr checks a host:port address whose host is 127.0.0.1,
+// ::1 or localhost ("" stays off).
+func parseLoopbackAddr(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || port == "" {
+		return "", fmt.Errorf("%q is not a host:port address", v)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost)", v)
 	}
 	return v, nil
 }

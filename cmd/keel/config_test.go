@@ -95,6 +95,8 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_MIGRATE":                     "0",
 		"KEEL_MAX_BODY_BYTES":              "4096",
 		"KEEL_SHUTDOWN_TIMEOUT":            "5s",
+		"KEEL_PPROF_ADDR":                  "127.0.0.1:6060",
+		"KEEL_MAX_CONCURRENT_HASHES":       "1",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +134,8 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		Migrate:         false,
 		MaxBodyBytes:    4096,
 		ShutdownTimeout: 5 * time.Second,
+		PprofAddr:       "127.0.0.1:6060",
+		MaxHashes:       1,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -160,6 +164,9 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a reset lifetime of -1 fails", "EMAIL_RESET_TOKEN_EXPIRE_HOURS", "-1"},
 		{"a first superuser that is no address fails", "FIRST_SUPERUSER", "admin"},
 		{"an address without port fails", "KEEL_ADDR", "localhost"},
+		{"a pprof address that is not loopback fails", "KEEL_PPROF_ADDR", "0.0.0.0:6060"},
+		{"a pprof address without port fails", "KEEL_PPROF_ADDR", "127.0.0.1"},
+		{"zero concurrent hashes fail", "KEEL_MAX_CONCURRENT_HASHES", "0"},
 		{"a proxy that is no CIDR fails", "KEEL_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"rate limits neither on nor off fail", "KEEL_RATE_LIMITS", "sometimes"},
 		{"a limit without window fails", "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", "10"},

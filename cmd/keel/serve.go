@@ -85,6 +85,14 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 		log.WarnContext(ctx, "SMTP_HOST is not set: emails are logged, not sent")
 	}
 
+	if c.PprofAddr != "" {
+		stopPprof, err := startPprof(ctx, c.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
+
 	srv := &http.Server{
 		Handler:           routes(apiHandler(c, svc, log)),
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -277,3 +277,37 @@ func TestShutdownDrainsRequestsInFlight(t *testing.T) {
 		t.Errorf("the request in flight got %q, %v", a.body, a.err)
 	}
 }
+
+func TestServePprof(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pprofAddr := ln.Addr().String()
+	ln.Close()
+	s := startServe(t, map[string]string{"DATABASE_URL": "memory:", "KEEL_PPROF_ADDR": pprofAddr})
+
+	t.Run("profiles are served on KEEL_PPROF_ADDR", func(t *testing.T) {
+		var resp *http.Response
+		for range 50 { // serve opens the pprof listener after the store
+			if resp, err = http.Get("http://" + pprofAddr + "/debug/pprof/goroutine?debug=1"); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile") {
+			t.Errorf("pprof: %d %.200s", resp.StatusCode, body)
+		}
+	})
+	t.Run("profiles are not served on the API's address", func(t *testing.T) {
+		resp, _ := s.do(t, "GET", "/debug/pprof/", "", nil, "")
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET /debug/pprof/ on the API: %d, want 404", resp.StatusCode)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/google/uuid"
 
@@ -13,6 +14,12 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 // CreateItem inserts it. NotFound (the foreign key) when its owner does not
 // exist.
 func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
+	if p := s.fastWrites(); p != nil {
+		if st := p.stmt(ctx, sqlCreateItem); st != nil {
+			_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, s.timeArg(it.CreatedAt), s.timeArg(it.UpdatedAt))
+			return storeError("create item", err, msgUserNotFound, "")
+		}
+	}
 	_, err := s.w.NewInsert().Model(toItemRow(it)).Exec(ctx)
 	return storeError("create item", err, msgUserNotFound, "")
 }
@@ -20,6 +27,15 @@ func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
 // Item returns the item with the id.
 func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var row itemRow
+	if p := s.fastPath(); p != nil {
+		if st := p.stmt(ctx, sqlItem); st != nil {
+			err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
+			if err != nil {
+				return nil, storeError("item", err, msgItemNotFound, "")
+			}
+			return row.item(), nil
+		}
+	}
 	if err := s.lockInTx(s.r.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("item", err, msgItemNotFound, "")
 	}
@@ -30,6 +46,11 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // their total count, from the (owner_id, created_at DESC, id DESC) or the
 // (created_at DESC, id DESC) index.
 func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	if fp := s.fastPath(); fp != nil && f.OwnerID != uuid.Nil {
+		if st := fp.stmt(ctx, sqlOwnerItems); st != nil {
+			return s.ownerItems(ctx, st, f, p)
+		}
+	}
 	var rows []itemRow
 	q := s.r.NewSelect().Model(&rows)
 	cq := s.r.NewSelect().Model((*itemRow)(nil))
@@ -48,6 +69,38 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 	items := make([]*keel.Item, len(rows))
 	for i := range rows {
 		items[i] = rows[i].item()
+	}
+	return items, total, nil
+}
+
+// ownerItems is ListItems for one owner in one round trip (the page and
+// the count together), through the prepared sqlOwnerItems.
+func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
+	rows, err := st.QueryContext(ctx, f.OwnerID, f.OwnerID, limit, offset)
+	if err != nil {
+		return nil, 0, storeError("list items", err, "", "")
+	}
+	defer rows.Close()
+	items := make([]*keel.Item, 0, limit)
+	total := 0
+	for rows.Next() {
+		var row itemRow
+		if err := rows.Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt, &total); err != nil {
+			return nil, 0, storeError("list items", err, "", "")
+		}
+		items = append(items, row.item())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, storeError("list items", err, "", "")
+	}
+	if len(items) == 0 {
+		// An empty page carries no count: ask for it (none is needed on
+		// the first page).
+		cq := s.r.NewSelect().Model((*itemRow)(nil)).Where("i.owner_id = ?", f.OwnerID)
+		if total, err = count(ctx, p, 0, cq); err != nil {
+			return nil, 0, storeError("count items", err, "", "")
+		}
 	}
 	return items, total, nil
 }

@@ -17,6 +17,19 @@ const (
 // FindSession returns the unexpired session with the token hash and its
 // user, in one query that joins sessions to users.
 func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+	if p := s.fastPath(); p != nil {
+		if st := p.stmt(ctx, sqlFindSession); st != nil {
+			row := sessionRow{User: &userRow{}}
+			u := row.User
+			err := st.QueryRowContext(ctx, tokenHash, s.timeArg(now)).Scan(
+				&row.TokenHash, &row.UserID, &row.Data, &row.Expiry,
+				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+			if err != nil {
+				return nil, nil, storeError("find session", err, msgSessionNotFound, "")
+			}
+			return row.record(), u.user(), nil
+		}
+	}
 	var row sessionRow
 	err := s.r.NewSelect().Model(&row).
 		Relation("User").

@@ -42,6 +42,13 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	owned     bool // Close closes wdb and rdb
+
+	// prep holds the prepared hot queries (prepared.go); nil in a Store
+	// made by New or InTx.
+	prep *prepared
+	// wprep is prep's counterpart on the writer pool (prep itself for
+	// PostgreSQL, whose one pool does both).
+	wprep *prepared
 }
 
 var _ keel.Store = (*Store)(nil)
@@ -141,7 +148,9 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	sqldb.SetConnMaxLifetime(pgConnMaxLifetime)
 	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
-	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true, pgDSN: rawURL, hooks: c.hooks}, nil
+	prep := &prepared{db: sqldb, dialect: dialect.PG}
+	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true, pgDSN: rawURL, hooks: c.hooks,
+		prep: prep, wprep: prep}, nil
 }
 
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
@@ -216,7 +225,9 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wsql.SetConnMaxLifetime(0)
 	wsql.SetConnMaxIdleTime(0)
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
-	s := &Store{w: wdb, r: wdb, wdb: wdb, rdb: wdb, dialect: dialect.SQLite, owned: true}
+	s := &Store{w: wdb, r: wdb, wdb: wdb, rdb: wdb, dialect: dialect.SQLite, owned: true, hooks: c.hooks,
+		prep: &prepared{db: wsql, dialect: dialect.SQLite}}
+	s.wprep = s.prep
 	if memory {
 		// Every connection to :memory: is a database of its own, so the
 		// single writer connection serves the reads too.
@@ -244,6 +255,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	rsql.SetMaxIdleConns(n)
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
 	s.r, s.rdb = rdb, rdb
+	s.prep = &prepared{db: rsql, dialect: dialect.SQLite}
 	return s, nil
 }
 
@@ -280,6 +292,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closeOnce.Do(func() {
+		for _, p := range []*prepared{s.prep, s.wprep} {
+			if p != nil {
+				p.close()
+			}
+		}
 		var errs []error
 		if s.rdb != s.wdb {
 			errs = append(errs, s.rdb.Close())

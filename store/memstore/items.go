@@ -74,16 +74,58 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 				all = append(all, it)
 			}
 		}
-		slices.SortFunc(all, func(a, b *keel.Item) int {
-			return newestFirst(a.CreatedAt, a.ID, b.CreatedAt, b.ID)
-		})
-		out, total = page(all, p, cloneItem), len(all)
+		total = len(all)
+		out = page(newestItems(all, max(p.Offset, 0)+max(p.Limit, 0)), p, cloneItem)
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// newestItems returns the k newest of all, newest first. A page near the
+// start of a long list (the common case) needs only its k items in order,
+// not all of them: a bounded heap finds them in O(n log k). all is
+// reordered.
+func newestItems(all []*keel.Item, k int) []*keel.Item {
+	cmp := func(a, b *keel.Item) int { return newestFirst(a.CreatedAt, a.ID, b.CreatedAt, b.ID) }
+	if k >= len(all)/2 {
+		slices.SortFunc(all, cmp)
+		return all
+	}
+	if k <= 0 {
+		return all[:0]
+	}
+	// h is a max-heap under cmp: h[0] is the oldest item kept.
+	h := all[:k]
+	down := func(i int) {
+		for {
+			c := 2*i + 1
+			if c >= k {
+				return
+			}
+			if c+1 < k && cmp(h[c+1], h[c]) > 0 {
+				c++
+			}
+			if cmp(h[c], h[i]) <= 0 {
+				return
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, it := range all[k:] {
+		if cmp(it, h[0]) < 0 { // newer than the oldest kept
+			h[0] = it
+			down(0)
+		}
+	}
+	slices.SortFunc(h, cmp)
+	return h
 }
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item with
