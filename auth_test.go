@@ -390,7 +390,7 @@ func TestPasswordRecovery(t *testing.T) {
 		e.signUp(t, "ada@example.com")
 		s := e.login(t, "ada@example.com", goodPassword)
 		request(e, "ADA@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		if m.To != "ada@example.com" || len(m.Token) < 40 || strings.ContainsAny(m.Token, "+/=") {
 			t.Fatalf("mail = %+v", m)
 		}
@@ -406,7 +406,7 @@ func TestPasswordRecovery(t *testing.T) {
 		e := newEnv(t)
 		e.signUp(t, "ada@example.com")
 		request(e, "ada@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		if err := reset(e, m.Token, "a brand new password"); err != nil {
 			t.Fatal(err)
 		}
@@ -416,7 +416,7 @@ func TestPasswordRecovery(t *testing.T) {
 		e := newEnv(t)
 		e.signUp(t, "ada@example.com")
 		request(e, "ada@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		var ok atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 10 {
@@ -437,7 +437,7 @@ func TestPasswordRecovery(t *testing.T) {
 		e := newEnv(t)
 		e.signUp(t, "ada@example.com")
 		request(e, "ada@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		e.clock.Advance(keel.DefaultResetTokenLifetime + time.Second)
 		wantErr(t, reset(e, m.Token, "a brand new password"), keel.ErrInvalidResetToken)
 	})
@@ -445,10 +445,10 @@ func TestPasswordRecovery(t *testing.T) {
 		e := newEnv(t)
 		e.signUp(t, "ada@example.com")
 		request(e, "ada@example.com")
-		old := e.mail.lastReset(t)
+		old := e.mail.WaitReset(t)
 		e.clock.Advance(time.Second)
 		request(e, "ada@example.com")
-		newer := e.mail.lastReset(t)
+		newer := e.mail.WaitReset(t)
 		wantErr(t, reset(e, old.Token, "a brand new password"), keel.ErrInvalidResetToken)
 		if err := reset(e, newer.Token, "a brand new password"); err != nil {
 			t.Fatal(err)
@@ -458,7 +458,7 @@ func TestPasswordRecovery(t *testing.T) {
 		e := newEnv(t)
 		e.signUp(t, "ada@example.com")
 		request(e, "ada@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		s := e.login(t, "ada@example.com", goodPassword)
 		if err := e.svc.ChangePassword(ctx, s, keel.ChangePasswordInput{CurrentPassword: goodPassword, NewPassword: "a new long password"}); err != nil {
 			t.Fatal(err)
@@ -474,7 +474,7 @@ func TestPasswordRecovery(t *testing.T) {
 		e := newEnv(t)
 		e.signUp(t, "ada@example.com")
 		request(e, "ada@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		wantCode(t, reset(e, m.Token, "short"), keel.Invalid)
 		if err := reset(e, m.Token, "a brand new password"); err != nil {
 			t.Fatal(err)
@@ -488,7 +488,7 @@ func TestPasswordRecovery(t *testing.T) {
 		request(e, "nobody@example.com")
 		request(e, "off@example.com")
 		e.svc.Close(ctx)
-		if n := e.mail.count(); n != 0 {
+		if n := len(e.mail.Resets()); n != 0 {
 			t.Fatalf("%d mails sent", n)
 		}
 	})
@@ -511,7 +511,7 @@ func TestPasswordRecovery(t *testing.T) {
 			e.svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: "wrong password!"})
 		}
 		request(e, "ada@example.com")
-		m := e.mail.lastReset(t)
+		m := e.mail.WaitReset(t)
 		if err := reset(e, m.Token, "a brand new password"); err != nil {
 			t.Fatal(err)
 		}
@@ -533,12 +533,12 @@ func TestSendTestEmail(t *testing.T) {
 	if err := e.svc.SendTestEmail(ctx, root, "Someone@Example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.mail.tests) != 1 || e.mail.tests[0] != "someone@example.com" {
-		t.Fatalf("tests = %v", e.mail.tests)
+	if got := e.mail.Tests(); len(got) != 1 || got[0] != "someone@example.com" {
+		t.Fatalf("tests = %v", got)
 	}
 	wantErr(t, e.svc.SendTestEmail(ctx, user, "x@example.com"), keel.ErrNotSuperuser)
 	wantCode(t, e.svc.SendTestEmail(ctx, root, "not an email"), keel.Invalid)
-	e.mail.fail = context.DeadlineExceeded
+	e.mail.Fail(context.DeadlineExceeded)
 	wantCode(t, e.svc.SendTestEmail(ctx, root, "x@example.com"), keel.Unavailable)
 }
 

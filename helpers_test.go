@@ -11,13 +11,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/store/memstore"
 	"golang.org/x/crypto/argon2"
 )
 
 // cheap are argon2id parameters that keep tests fast. Production uses
 // keel.DefaultArgon2().
-var cheap = keel.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+var cheap = keeltest.CheapArgon2
 
 // clock is a settable clock for tests.
 type clock struct {
@@ -39,67 +40,16 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// mailbox is a keel.Mailer that keeps what it is given.
-type mailbox struct {
-	mu     sync.Mutex
-	resets []keel.PasswordResetMail
-	tests  []string
-	fail   error
-	sent   chan struct{}
-}
-
-func newMailbox() *mailbox { return &mailbox{sent: make(chan struct{}, 100)} }
-
-func (m *mailbox) SendPasswordReset(_ context.Context, msg keel.PasswordResetMail) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
-	m.resets = append(m.resets, msg)
-	m.sent <- struct{}{}
-	return nil
-}
-
-func (m *mailbox) SendTestEmail(_ context.Context, to string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
-	m.tests = append(m.tests, to)
-	return nil
-}
-
-// lastReset waits for the background send of a reset email.
-func (m *mailbox) lastReset(t *testing.T) keel.PasswordResetMail {
-	t.Helper()
-	select {
-	case <-m.sent:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no password-reset email was sent")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.resets[len(m.resets)-1]
-}
-
-func (m *mailbox) count() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.resets)
-}
-
 type env struct {
 	svc   *keel.Service
 	store keel.Store
 	clock *clock
-	mail  *mailbox
+	mail  *keeltest.Mailbox
 }
 
 func newEnv(t *testing.T, mod ...func(*keel.Config)) *env {
 	t.Helper()
-	e := &env{store: memstore.New(), clock: newClock(), mail: newMailbox()}
+	e := &env{store: memstore.New(), clock: newClock(), mail: keeltest.NewMailbox()}
 	cfg := keel.Config{Argon2: cheap, Now: e.clock.Now, Mailer: e.mail}
 	for _, m := range mod {
 		m(&cfg)

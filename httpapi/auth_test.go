@@ -285,11 +285,9 @@ func TestPasswordRecovery(t *testing.T) {
 		})
 	}
 	t.Run("the registered email got a reset token", func(t *testing.T) {
-		<-e.mail.sent
-		e.mail.mu.Lock()
-		defer e.mail.mu.Unlock()
-		if len(e.mail.resets) != 1 || e.mail.resets[0].To != "alice@example.com" || e.mail.resets[0].Token == "" {
-			t.Fatalf("mails %+v", e.mail.resets)
+		m := e.mail.WaitReset(t)
+		if got := e.mail.Resets(); len(got) != 1 || m.To != "alice@example.com" || m.Token == "" {
+			t.Fatalf("mails %+v", got)
 		}
 	})
 	t.Run("without a mailer the answer is still 200 and the failure is logged", func(t *testing.T) {
@@ -318,10 +316,7 @@ func TestResetPassword(t *testing.T) {
 	e := newEnv(t)
 	u, tok := e.userToken("alice@example.com", false)
 	expect(t, e.do(req{method: "POST", path: "/password-recovery/alice@example.com"}), 200, "")
-	<-e.mail.sent
-	e.mail.mu.Lock()
-	reset := e.mail.resets[0].Token
-	e.mail.mu.Unlock()
+	reset := e.mail.WaitReset(t).Token
 
 	t.Run("missing fields answer 422", func(t *testing.T) {
 		list := validationDetail(t, e.do(req{method: "POST", path: "/reset-password/", json: map[string]any{}}))

@@ -15,63 +15,14 @@ import (
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/store/memstore"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 )
 
 // fastArgon2 makes hashing cheap in tests; production uses keel's defaults.
-var fastArgon2 = keel.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// mailbox is a keel.Mailer that keeps what it is given.
-type mailbox struct {
-	mu     sync.Mutex
-	resets []keel.PasswordResetMail
-	tests  []string
-	fail   error
-	sent   chan struct{}
-}
-
-func newMailbox() *mailbox { return &mailbox{sent: make(chan struct{}, 100)} }
-
-func (m *mailbox) SendPasswordReset(_ context.Context, msg keel.PasswordResetMail) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	defer func() { m.sent <- struct{}{} }()
-	if m.fail != nil {
-		return m.fail
-	}
-	m.resets = append(m.resets, msg)
-	return nil
-}
-
-func (m *mailbox) SendTestEmail(_ context.Context, to string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
-	m.tests = append(m.tests, to)
-	return nil
-}
+var fastArgon2 = keeltest.CheapArgon2
 
 // env is one API over a fresh memstore.
 type env struct {
@@ -79,8 +30,8 @@ type env struct {
 	store *memstore.Store
 	svc   *keel.Service
 	h     http.Handler
-	mail  *mailbox
-	logs  *syncBuffer
+	mail  *keeltest.Mailbox
+	logs  *keeltest.SyncBuffer
 	doc   []byte
 	val   validator.Validator
 	// noValidate turns the response check off (for answers the document
@@ -100,7 +51,7 @@ func withKeel(f func(*keel.Config)) envOption {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, store: memstore.New(), mail: newMailbox(), logs: &syncBuffer{}}
+	e := &env{t: t, store: memstore.New(), mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	kc := keel.Config{Argon2: fastArgon2, Mailer: e.mail, Logger: log}
 	hc := httpapi.Config{Logger: log}

@@ -26,10 +26,8 @@ func TestUtils(t *testing.T) {
 		if res.json(t)["message"] != "Test email sent" {
 			t.Fatalf("answer %s", res.body)
 		}
-		e.mail.mu.Lock()
-		defer e.mail.mu.Unlock()
-		if len(e.mail.tests) != 1 || e.mail.tests[0] != "someone@example.com" {
-			t.Fatalf("mails %v", e.mail.tests)
+		if got := e.mail.Tests(); len(got) != 1 || got[0] != "someone@example.com" {
+			t.Fatalf("mails %v", got)
 		}
 	})
 	t.Run("test-email without email_to answers 422 at the query", func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/internal/pgtest"
 )
 
@@ -74,7 +75,7 @@ func buildKeel(t *testing.T) string {
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *keeltest.SyncBuffer
 	base   chan string // the URL it printed, once
 	exited chan struct{}
 	err    error // what Wait returned, once exited is closed
@@ -94,7 +95,7 @@ func launchKeel(t *testing.T, name string, vars map[string]string) *process {
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = t.TempDir()
 	cmd.Env = environ
-	p := &process{name: name, cmd: cmd, stderr: new(syncBuffer), base: make(chan string, 1), exited: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, stderr: new(keeltest.SyncBuffer), base: make(chan string, 1), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,10 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/store/bunstore"
 )
 
@@ -22,26 +21,8 @@ type server struct {
 	base   string
 	cancel context.CancelFunc
 	done   chan error
-	out    *syncBuffer
-	log    *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that the server and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out    *keeltest.SyncBuffer
+	log    *keeltest.SyncBuffer
 }
 
 // startServe runs serve with the variables until the test stops it (with
@@ -57,7 +38,7 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), out: new(syncBuffer), log: new(syncBuffer)}
+	s := &server{base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), out: new(keeltest.SyncBuffer), log: new(keeltest.SyncBuffer)}
 	go func() { s.done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(s.log, nil)), s.out) }()
 	t.Cleanup(func() { s.stop() })
 	return s

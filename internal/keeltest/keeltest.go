@@ -1,0 +1,108 @@
+// Package keeltest holds the test doubles keel's own tests share: a
+// Mailer that keeps what it is given, a goroutine-safe log sink, and cheap
+// hashing parameters.
+package keeltest
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keel-dev/keel"
+)
+
+// CheapArgon2 keeps hashing fast in tests; production uses keel's defaults.
+var CheapArgon2 = keel.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+// Mailbox is a keel.Mailer that keeps what it is given.
+type Mailbox struct {
+	mu     sync.Mutex
+	resets []keel.PasswordResetMail
+	tests  []string
+	fail   error
+	sent   chan struct{} // one value per password-reset attempt
+}
+
+// NewMailbox returns an empty Mailbox.
+func NewMailbox() *Mailbox { return &Mailbox{sent: make(chan struct{}, 1000)} }
+
+// SendPasswordReset keeps m, or fails with the error given to Fail.
+func (b *Mailbox) SendPasswordReset(_ context.Context, m keel.PasswordResetMail) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	defer func() { b.sent <- struct{}{} }()
+	if b.fail != nil {
+		return b.fail
+	}
+	b.resets = append(b.resets, m)
+	return nil
+}
+
+// SendTestEmail keeps to, or fails with the error given to Fail.
+func (b *Mailbox) SendTestEmail(_ context.Context, to string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail != nil {
+		return b.fail
+	}
+	b.tests = append(b.tests, to)
+	return nil
+}
+
+// Fail makes every later send fail with err (nil: succeed again).
+func (b *Mailbox) Fail(err error) {
+	b.mu.Lock()
+	b.fail = err
+	b.mu.Unlock()
+}
+
+// WaitReset waits for the next password-reset attempt (keel sends in the
+// background) and returns the newest reset mail kept.
+func (b *Mailbox) WaitReset(t testing.TB) keel.PasswordResetMail {
+	t.Helper()
+	select {
+	case <-b.sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no password-reset email was sent")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.resets) == 0 {
+		t.Fatal("the password-reset email failed")
+	}
+	return b.resets[len(b.resets)-1]
+}
+
+// Resets returns the reset mails kept so far.
+func (b *Mailbox) Resets() []keel.PasswordResetMail {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]keel.PasswordResetMail(nil), b.resets...)
+}
+
+// Tests returns the recipients of the test emails kept so far.
+func (b *Mailbox) Tests() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.tests...)
+}
+
+// SyncBuffer is a bytes.Buffer safe for a server and a test to share.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
