@@ -47,7 +47,11 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // (created_at DESC, id DESC) index.
 func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	if fp := s.fastPath(); fp != nil && f.OwnerID != uuid.Nil {
-		if st := fp.stmt(ctx, sqlOwnerItems); st != nil {
+		query := sqlOwnerItems
+		if p.After != nil {
+			query = sqlOwnerItemsAfter
+		}
+		if st := fp.stmt(ctx, query); st != nil {
 			return s.ownerItems(ctx, st, f, p)
 		}
 	}
@@ -57,6 +61,10 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 	if f.OwnerID != uuid.Nil {
 		q = q.Where("i.owner_id = ?", f.OwnerID)
 		cq = cq.Where("i.owner_id = ?", f.OwnerID)
+	}
+	if a := p.After; a != nil {
+		// A row comparison, which both dialects answer from the index.
+		q = q.Where("(i.created_at, i.id) < (?, ?)", s.timeArg(a.CreatedAt), a.ID)
 	}
 	q = q.OrderExpr("i.created_at DESC, i.id DESC")
 	if err := page(q, p).Scan(ctx); err != nil {
@@ -74,10 +82,15 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 }
 
 // ownerItems is ListItems for one owner in one round trip (the page and
-// the count together), through the prepared sqlOwnerItems.
+// the count together), through the prepared sqlOwnerItems or, with
+// p.After, sqlOwnerItemsAfter.
 func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
-	rows, err := st.QueryContext(ctx, f.OwnerID, f.OwnerID, limit, offset)
+	args := []any{f.OwnerID, f.OwnerID}
+	if a := p.After; a != nil {
+		args = append(args, s.timeArg(a.CreatedAt), a.ID)
+	}
+	rows, err := st.QueryContext(ctx, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, storeError("list items", err, "", "")
 	}

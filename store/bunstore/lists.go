@@ -19,10 +19,11 @@ func page(q *bun.SelectQuery, p keel.Page) *bun.SelectQuery {
 
 // count returns the total number of rows q (a query without order, offset
 // or limit) matches, given that the page p of it held n rows. When the page
-// is the last one, the total follows from it and the count query is not run.
+// is the last one and starts at a known position (no p.After), the total
+// follows from it and the count query is not run.
 func count(ctx context.Context, p keel.Page, n int, q *bun.SelectQuery) (int, error) {
 	offset := max(p.Offset, 0)
-	if n > 0 && n < p.Limit || n == 0 && offset == 0 {
+	if p.After == nil && (n > 0 && n < p.Limit || n == 0 && offset == 0) {
 		return offset + n, nil
 	}
 	n64, err := q.Count(ctx)

@@ -32,6 +32,12 @@ const (
 	sqlOwnerItems = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at,
  (SELECT count(*) FROM items AS c WHERE c.owner_id = ?) AS total
  FROM items AS i WHERE i.owner_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
+	// sqlOwnerItemsAfter is sqlOwnerItems after a cursor: the row
+	// comparison is a range of the (owner_id, created_at DESC, id DESC)
+	// index, so the page costs the same at any depth.
+	sqlOwnerItemsAfter = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at,
+ (SELECT count(*) FROM items AS c WHERE c.owner_id = ?) AS total
+ FROM items AS i WHERE i.owner_id = ? AND (i.created_at, i.id) < (?, ?) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
 	sqlCreateItem = `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
 	sqlItem       = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at FROM items AS i WHERE i.id = ?`
 )
