@@ -71,9 +71,9 @@ func wantItemCount(t *testing.T, s *bunstore.Store, owner uuid.UUID, n int) {
 // and its name: the test of its backfill applies it to a schema with items.
 var undoItemCounts = map[string][]string{
 	"SQLite file": {"DROP TRIGGER items_count_move", "DROP TRIGGER items_count_delete", "DROP TRIGGER items_count_insert", "DROP TABLE item_counts"},
-	"PostgreSQL": {"DROP TRIGGER items_count_move_in ON items", "DROP TRIGGER items_count_move ON items",
-		"DROP TRIGGER items_count_delete ON items", "DROP TRIGGER items_count_insert ON items",
-		"DROP FUNCTION item_counts_sub()", "DROP FUNCTION item_counts_add()", "DROP TABLE item_counts"},
+	"PostgreSQL": {"DROP TRIGGER items_count_move ON items", "DROP TRIGGER items_count_delete ON items",
+		"DROP TRIGGER items_count_insert ON items", "DROP FUNCTION item_counts_move()",
+		"DROP FUNCTION item_counts_delete()", "DROP FUNCTION item_counts_insert()", "DROP TABLE item_counts"},
 }
 
 const itemCountsMigration = "20251125000001"

@@ -1,7 +1,3 @@
-DROP TRIGGER items_count_move_in ON items;
-
---bun:split
-
 DROP TRIGGER items_count_move ON items;
 
 --bun:split
@@ -14,11 +10,15 @@ DROP TRIGGER items_count_insert ON items;
 
 --bun:split
 
-DROP FUNCTION item_counts_sub();
+DROP FUNCTION item_counts_move();
 
 --bun:split
 
-DROP FUNCTION item_counts_add();
+DROP FUNCTION item_counts_delete();
+
+--bun:split
+
+DROP FUNCTION item_counts_insert();
 
 --bun:split
 

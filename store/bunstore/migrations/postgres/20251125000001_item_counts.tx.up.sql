@@ -5,7 +5,7 @@
 -- connection (the backend pid modulo 16), so that concurrent inserts of one
 -- owner's items, from a pool of connections, lock different rows instead of
 -- waiting for each other's commits on one. A shard may go negative (a
--- delete takes from any shard); their sum is exact.
+-- delete takes from any shard of the owner); their sum is exact.
 CREATE TABLE item_counts (
     owner_id uuid     NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     shard    smallint NOT NULL,
@@ -15,8 +15,60 @@ CREATE TABLE item_counts (
 
 --bun:split
 
-CREATE FUNCTION item_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Statement-level triggers with transition tables: a statement that
+-- inserts or deletes many items of an owner (a bulk load, the cascade of
+-- deleting the owner) changes its count once, not once per row (in one
+-- transaction, each update of one row would walk the row's growing chain
+-- of versions: quadratic).
+CREATE FUNCTION item_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    INSERT INTO item_counts AS c (owner_id, shard, n)
+    SELECT owner_id, pg_backend_pid() % 16, count(*) FROM new_items GROUP BY owner_id
+    ON CONFLICT (owner_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;
+    RETURN NULL;
+END
+$$;
+
+--bun:split
+
+-- A delete takes from the shard of its connection when the owner has
+-- that row, else from the owner's first row (one exists: the owner's
+-- items were counted). When the owner itself is being deleted, the cascade
+-- may have removed the rows already; then there is nothing left to count.
+CREATE FUNCTION item_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE item_counts AS c SET n = c.n - d.k
+    FROM (SELECT owner_id, count(*) AS k FROM old_items GROUP BY owner_id) AS d
+    WHERE c.owner_id = d.owner_id
+      AND c.shard = (SELECT s.shard FROM item_counts AS s WHERE s.owner_id = d.owner_id
+                     ORDER BY s.shard = pg_backend_pid() % 16 DESC, s.shard LIMIT 1);
+    RETURN NULL;
+END
+$$;
+
+--bun:split
+
+CREATE TRIGGER items_count_insert AFTER INSERT ON items
+    REFERENCING NEW TABLE AS new_items
+    FOR EACH STATEMENT EXECUTE FUNCTION item_counts_insert();
+
+--bun:split
+
+CREATE TRIGGER items_count_delete AFTER DELETE ON items
+    REFERENCING OLD TABLE AS old_items
+    FOR EACH STATEMENT EXECUTE FUNCTION item_counts_delete();
+
+--bun:split
+
+-- keel never moves an item to another owner; a manual UPDATE that does
+-- moves its count too (row by row: transition tables cannot go with a
+-- column list, and without one every UpdateItem would pay for them).
+CREATE FUNCTION item_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE item_counts AS c SET n = c.n - 1
+    WHERE c.owner_id = OLD.owner_id
+      AND c.shard = (SELECT s.shard FROM item_counts AS s WHERE s.owner_id = OLD.owner_id
+                     ORDER BY s.shard = pg_backend_pid() % 16 DESC, s.shard LIMIT 1);
     INSERT INTO item_counts AS c (owner_id, shard, n)
     VALUES (NEW.owner_id, pg_backend_pid() % 16, 1)
     ON CONFLICT (owner_id, shard) DO UPDATE SET n = c.n + 1;
@@ -26,46 +78,9 @@ $$;
 
 --bun:split
 
--- A delete takes one from the shard of its connection when the owner has
--- that row, else from any row of the owner (one exists: the owner's items
--- were counted). When the owner itself is being deleted, the cascade may
--- have removed the rows already; then there is nothing left to count.
-CREATE FUNCTION item_counts_sub() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE item_counts SET n = n - 1
-    WHERE owner_id = OLD.owner_id AND shard = pg_backend_pid() % 16;
-    IF NOT FOUND THEN
-        UPDATE item_counts SET n = n - 1
-        WHERE owner_id = OLD.owner_id
-          AND shard = (SELECT min(shard) FROM item_counts WHERE owner_id = OLD.owner_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---bun:split
-
-CREATE TRIGGER items_count_insert AFTER INSERT ON items
-    FOR EACH ROW EXECUTE FUNCTION item_counts_add();
-
---bun:split
-
-CREATE TRIGGER items_count_delete AFTER DELETE ON items
-    FOR EACH ROW EXECUTE FUNCTION item_counts_sub();
-
---bun:split
-
--- keel never moves an item to another owner; a manual UPDATE that does
--- moves its count too.
 CREATE TRIGGER items_count_move AFTER UPDATE OF owner_id ON items
     FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
-    EXECUTE FUNCTION item_counts_sub();
-
---bun:split
-
-CREATE TRIGGER items_count_move_in AFTER UPDATE OF owner_id ON items
-    FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
-    EXECUTE FUNCTION item_counts_add();
+    EXECUTE FUNCTION item_counts_move();
 
 --bun:split
 
