@@ -64,15 +64,38 @@ func (s *Service) Item(ctx context.Context, actor *User, id uuid.UUID) (*Item, e
 	return it, nil
 }
 
+// ItemPage is a page of items with the total count.
+type ItemPage struct {
+	Items []*Item
+	// Count is the number of items the actor may see in all, not only on
+	// this page or after its cursor.
+	Count int
+	// Next is the cursor (ListOptions.Cursor) of the page after this one
+	// when this page is full; "" when it is shorter than its limit, and so
+	// the last.
+	Next string
+}
+
 // Items lists the items the actor may see, newest first, with the total
-// count: a superuser sees all, anyone else only its own.
+// count: a superuser sees all, anyone else only its own. ItemsPage also
+// returns the cursor of the next page.
 func (s *Service) Items(ctx context.Context, actor *User, opts ListOptions) ([]*Item, int, error) {
-	if err := requireActive(actor); err != nil {
+	p, err := s.ItemsPage(ctx, actor, opts)
+	if err != nil {
 		return nil, 0, err
+	}
+	return p.Items, p.Count, nil
+}
+
+// ItemsPage is Items with the cursor of the next page: a malformed
+// opts.Cursor is an Invalid error on the field "cursor".
+func (s *Service) ItemsPage(ctx context.Context, actor *User, opts ListOptions) (ItemPage, error) {
+	if err := requireActive(actor); err != nil {
+		return ItemPage{}, err
 	}
 	p, err := s.page(opts)
 	if err != nil {
-		return nil, 0, err
+		return ItemPage{}, err
 	}
 	var f ItemFilter
 	if !actor.IsSuperuser {
@@ -80,9 +103,13 @@ func (s *Service) Items(ctx context.Context, actor *User, opts ListOptions) ([]*
 	}
 	items, n, err := s.store.ListItems(ctx, f, p)
 	if err != nil {
-		return nil, 0, asCode(err, Internal)
+		return ItemPage{}, asCode(err, Internal)
 	}
-	return items, n, nil
+	out := ItemPage{Items: items, Count: n}
+	if len(items) > 0 && len(items) >= p.Limit {
+		out.Next = CursorOf(items[len(items)-1]).String()
+	}
+	return out, nil
 }
 
 // UpdateItem changes the fields given of an item the actor may see.

@@ -24,8 +24,9 @@ import (
 //     exactly one succeeds and the others get Conflict.
 //   - Times are stored with at least microsecond precision and returned in UTC.
 //   - Lists are newest first (CreatedAt descending, then ID descending),
-//     apply Page.Offset and Page.Limit, and return the total number of
-//     matching rows (not the page size) as the count.
+//     apply Page.After (ListItems), then Page.Offset and Page.Limit, and
+//     return the total number of matching rows (not the page size, and not
+//     only those after Page.After) as the count.
 //   - Structs passed in are not retained; structs returned are the caller's.
 //   - Every method is safe for concurrent use.
 type Store interface {
@@ -62,6 +63,7 @@ type UserStore interface {
 	// UserByEmail returns the user with the (normalised) email. NotFound when there is none.
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns a page of users, newest first, and the total count.
+	// keel never sets Page.After here.
 	ListUsers(ctx context.Context, p Page) ([]*User, int, error)
 	// UpdateUser replaces every field of the user with u.ID except ID and
 	// CreatedAt. NotFound when there is none, Conflict when the email is taken.
@@ -78,7 +80,10 @@ type ItemStore interface {
 	// Item returns the item with the id. NotFound when there is none.
 	Item(ctx context.Context, id uuid.UUID) (*Item, error)
 	// ListItems returns a page of the items that match f, newest first, and
-	// the total count of matching items.
+	// the total count of matching items. With Page.After, the page holds
+	// only items strictly after it in that order (older, or as old with a
+	// smaller ID), read from the (owner, CreatedAt, ID) order directly: its
+	// cost does not grow with how many items come before it.
 	ListItems(ctx context.Context, f ItemFilter, p Page) ([]*Item, int, error)
 	// UpdateItem replaces Title, Description and UpdatedAt of the item with
 	// it.ID; OwnerID and CreatedAt stay. NotFound when there is none.
@@ -141,6 +146,9 @@ type CounterStore interface {
 
 // Page selects a slice of a list. Limit is at least 1; keel bounds it.
 type Page struct {
+	// After, when not nil, keeps only the rows strictly after it in list
+	// order (keyset paging). Offset then skips rows after it.
+	After  *Cursor
 	Offset int
 	Limit  int
 }

@@ -59,9 +59,16 @@ type UpdateUserInput struct {
 
 // ListOptions pages a list. Limit 0 means Config.DefaultPageLimit; it may
 // not exceed Config.MaxPageLimit.
+//
+// Offset paging (Skip) is the default. Cursor, when not empty, is the Next
+// cursor of an earlier page of items (see ItemPage): the list then starts
+// right after that page's last item, at a cost that does not grow with the
+// depth of the page as Skip's does (Skip still applies, after the cursor).
+// Only Service.ItemsPage and Service.Items take a cursor.
 type ListOptions struct {
-	Skip  int `json:"skip" validate:"min=0"`
-	Limit int `json:"limit" validate:"min=0"`
+	Skip   int    `json:"skip" validate:"min=0"`
+	Limit  int    `json:"limit" validate:"min=0"`
+	Cursor string `json:"cursor"`
 }
 
 // SignUp opens an account for anyone: active, not a superuser.
@@ -140,6 +147,9 @@ func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, e
 func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*User, int, error) {
 	if err := requireSuperuser(actor); err != nil {
 		return nil, 0, err
+	}
+	if opts.Cursor != "" {
+		return nil, 0, fieldErr("cursor", "value_error", "Value error, users are paged with skip, not a cursor", opts.Cursor)
 	}
 	p, err := s.page(opts)
 	if err != nil {
@@ -283,7 +293,15 @@ func (s *Service) page(o ListOptions) (Page, error) {
 	if o.Limit > s.cfg.MaxPageLimit {
 		return Page{}, fieldErr("limit", "less_than_equal", fmt.Sprintf("Input should be less than or equal to %d", s.cfg.MaxPageLimit), o.Limit)
 	}
-	return Page{Offset: o.Skip, Limit: o.Limit}, nil
+	p := Page{Offset: o.Skip, Limit: o.Limit}
+	if o.Cursor != "" {
+		c, err := ParseCursor(o.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		p.After = &c
+	}
+	return p, nil
 }
 
 // userStoreErr gives a store error on users its keel meaning: a missing

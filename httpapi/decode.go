@@ -236,6 +236,13 @@ type pageQuery struct {
 	Limit int `query:"limit" minimum:"1" default:"100" description:"How many to return at most."`
 }
 
+// itemsPageQuery is the paging of GET /items/: pageQuery and a cursor.
+type itemsPageQuery struct {
+	Skip   int    `query:"skip" minimum:"0" default:"0" description:"How many to skip, newest first (after the cursor, when one is given)."`
+	Limit  int    `query:"limit" minimum:"1" default:"100" description:"How many to return at most."`
+	Cursor string `query:"cursor" description:"The next_cursor of the previous page: the page starts right after that page's last item, at the same cost however deep it is. Without it, paging is by skip alone."`
+}
+
 // parsePage reads skip and limit: integers, skip ≥ 0, 1 ≤ limit ≤ max.
 func parsePage(r *http.Request, def, max int) (keel.ListOptions, error) {
 	q := r.URL.Query()

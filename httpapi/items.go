@@ -17,10 +17,13 @@ type ItemPublic struct {
 	CreatedAt   time.Time `json:"created_at" required:"true"`
 }
 
-// ItemsPublic is a page of items with the total count.
+// ItemsPublic is a page of items with the total count. NextCursor, keel's
+// addition to the template's {data, count}, is there only when the page is
+// full: passed as ?cursor=, it asks for the page after this one.
 type ItemsPublic struct {
-	Data  []ItemPublic `json:"data" required:"true" nullable:"false"`
-	Count int          `json:"count" required:"true" minimum:"0"`
+	Data       []ItemPublic `json:"data" required:"true" nullable:"false"`
+	Count      int          `json:"count" required:"true" minimum:"0"`
+	NextCursor string       `json:"next_cursor,omitempty" description:"When the page is full: the cursor query parameter of the next page."`
 }
 
 func itemPublic(it *keel.Item) ItemPublic {
@@ -38,12 +41,13 @@ func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessio
 	if err != nil {
 		return err
 	}
-	items, n, err := a.svc.Items(r.Context(), sess.User, opts)
+	opts.Cursor = r.URL.Query().Get("cursor")
+	p, err := a.svc.ItemsPage(r.Context(), sess.User, opts)
 	if err != nil {
 		return err
 	}
-	out := ItemsPublic{Data: make([]ItemPublic, len(items)), Count: n}
-	for i, it := range items {
+	out := ItemsPublic{Data: make([]ItemPublic, len(p.Items)), Count: p.Count, NextCursor: p.Next}
+	for i, it := range p.Items {
 		out.Data[i] = itemPublic(it)
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -140,4 +143,82 @@ func TestRequestBodies(t *testing.T) {
 			expect(t, res, tc.status, "")
 		})
 	}
+}
+
+func TestItemsByCursor(t *testing.T) {
+	e := newEnv(t)
+	_, atok := e.userToken("alice@example.com", false)
+	_, btok := e.userToken("bob@example.com", false)
+	var want []string // newest first
+	for i := range 5 {
+		res := e.do(req{method: "POST", path: "/items/", bearer: atok, json: map[string]any{"title": fmt.Sprint("a", i)}})
+		expect(t, res, 201, "")
+		want = append([]string{res.json(t)["title"].(string)}, want...)
+	}
+	expect(t, e.do(req{method: "POST", path: "/items/", bearer: btok, json: map[string]any{"title": "b"}}), 201, "")
+
+	t.Run("following next_cursor walks every item once, newest first, with the total count on every page", func(t *testing.T) {
+		var got []string
+		path := "/items/?limit=2"
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatal("the walk did not end")
+			}
+			res := e.do(req{method: "GET", path: path, bearer: atok})
+			expect(t, res, 200, "")
+			m := res.json(t)
+			if m["count"] != float64(5) {
+				t.Fatalf("count on page %d: %s", pages, res.body)
+			}
+			for _, d := range m["data"].([]any) {
+				got = append(got, d.(map[string]any)["title"].(string))
+			}
+			next, ok := m["next_cursor"].(string)
+			if !ok {
+				if len(m["data"].([]any)) == 2 {
+					t.Fatalf("a full page without next_cursor: %s", res.body)
+				}
+				break
+			}
+			path = "/items/?limit=2&cursor=" + url.QueryEscape(next)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("titles %v, want %v", got, want)
+		}
+	})
+	t.Run("a short page has no next_cursor: the answer is the template's {data, count}", func(t *testing.T) {
+		res := e.do(req{method: "GET", path: "/items/", bearer: atok})
+		expect(t, res, 200, "")
+		m := res.json(t)
+		if _, ok := m["next_cursor"]; ok || len(m) != 2 {
+			t.Errorf("answer %s, want only data and count", res.body)
+		}
+	})
+	t.Run("skip applies after the cursor", func(t *testing.T) {
+		first := e.do(req{method: "GET", path: "/items/?limit=1", bearer: atok}).json(t)
+		res := e.do(req{method: "GET", path: "/items/?limit=1&skip=1&cursor=" + first["next_cursor"].(string), bearer: atok})
+		expect(t, res, 200, "")
+		if data := res.json(t)["data"].([]any); len(data) != 1 || data[0].(map[string]any)["title"] != want[2] {
+			t.Errorf("page %s, want %s", res.body, want[2])
+		}
+	})
+	t.Run("a malformed cursor is a 422 at query.cursor", func(t *testing.T) {
+		res := e.do(req{method: "GET", path: "/items/?cursor=nope", bearer: atok})
+		expect(t, res, 422, "")
+		var v struct {
+			Detail []struct {
+				Type string `json:"type"`
+				Loc  []any  `json:"loc"`
+			} `json:"detail"`
+		}
+		if err := json.Unmarshal(res.body, &v); err != nil || len(v.Detail) != 1 ||
+			fmt.Sprint(v.Detail[0].Loc) != "[query cursor]" {
+			t.Errorf("answer %s", res.body)
+		}
+	})
+	t.Run("the users list ignores a cursor parameter", func(t *testing.T) {
+		_, su := e.userToken("root@example.com", true)
+		next := e.do(req{method: "GET", path: "/items/?limit=1", bearer: su}).json(t)["next_cursor"].(string)
+		expect(t, e.do(req{method: "GET", path: "/users/?cursor=" + next, bearer: su}), 200, "")
+	})
 }

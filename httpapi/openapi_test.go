@@ -182,7 +182,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			want         []param
 		}{
 			{"get", "/users/", page},
-			{"get", "/items/", page},
+			// keel's optional cursor follows the template's two.
+			{"get", "/items/", append(slices.Clone(page), param{"cursor", "query", "string", "", false, -1})},
 			{"get", "/users/{user_id}", []param{{"user_id", "path", "string", "uuid", true, -1}}},
 			{"patch", "/users/{user_id}", []param{{"user_id", "path", "string", "uuid", true, -1}}},
 			{"delete", "/users/{user_id}", []param{{"user_id", "path", "string", "uuid", true, -1}}},
@@ -203,6 +204,27 @@ func TestOpenAPIDocument(t *testing.T) {
 			if !slices.Equal(got, c.want) {
 				t.Errorf("%s %s: parameters\n got %+v\nwant %+v", c.method, c.path, got, c.want)
 			}
+		}
+	})
+	t.Run("ItemsPublic is the template's {data, count} plus an optional next_cursor", func(t *testing.T) {
+		var schema struct {
+			Required   []string                   `json:"required"`
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal(doc.Components.Schemas["ItemsPublic"], &schema); err != nil {
+			t.Fatal(err)
+		}
+		req := slices.Sorted(slices.Values(schema.Required))
+		if !slices.Equal(req, []string{"count", "data"}) {
+			t.Errorf("ItemsPublic requires %v, want count and data", req)
+		}
+		var names []string
+		for n := range schema.Properties {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"count", "data", "next_cursor"}) {
+			t.Errorf("ItemsPublic has the properties %v", names)
 		}
 	})
 	t.Run("the security scheme is the OAuth2 password flow at login/access-token", func(t *testing.T) {

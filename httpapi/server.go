@@ -268,7 +268,7 @@ func (a *api) routeTable() []route {
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
 
 		{method: "GET", path: "/items/", tag: "items", fn: "read_items", access: user, loc: "query", serve: readItems,
-			summary: "List items, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: ItemsPublic{}}},
+			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, resp: ItemsPublic{}}},
 		{method: "POST", path: "/items/", tag: "items", fn: "create_item", access: user, serve: createItem,
 			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, resp: ItemPublic{}}},
 		{method: "GET", path: "/items/{id}", tag: "items", fn: "read_item", access: user, loc: "path", serve: readItem,

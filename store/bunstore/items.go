@@ -47,22 +47,28 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // (created_at DESC, id DESC) index.
 func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	if fp := s.fastPath(); fp != nil && f.OwnerID != uuid.Nil {
-		if st := fp.stmt(ctx, sqlOwnerItems); st != nil {
+		query := sqlOwnerItems
+		if p.After != nil {
+			query = sqlOwnerItemsAfter
+		}
+		if st := fp.stmt(ctx, query); st != nil {
 			return s.ownerItems(ctx, st, f, p)
 		}
 	}
 	var rows []itemRow
 	q := s.r.NewSelect().Model(&rows)
-	cq := s.r.NewSelect().Model((*itemRow)(nil))
 	if f.OwnerID != uuid.Nil {
 		q = q.Where("i.owner_id = ?", f.OwnerID)
-		cq = cq.Where("i.owner_id = ?", f.OwnerID)
+	}
+	if a := p.After; a != nil {
+		// A row comparison, which both dialects answer from the index.
+		q = q.Where("(i.created_at, i.id) < (?, ?)", s.timeArg(a.CreatedAt), a.ID)
 	}
 	q = q.OrderExpr("i.created_at DESC, i.id DESC")
 	if err := page(q, p).Scan(ctx); err != nil {
 		return nil, 0, storeError("list items", err, "", "")
 	}
-	total, err := count(ctx, p, len(rows), cq)
+	total, err := s.itemCount(ctx, f, p, len(rows))
 	if err != nil {
 		return nil, 0, storeError("count items", err, "", "")
 	}
@@ -74,10 +80,15 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 }
 
 // ownerItems is ListItems for one owner in one round trip (the page and
-// the count together), through the prepared sqlOwnerItems.
+// the count together), through the prepared sqlOwnerItems or, with
+// p.After, sqlOwnerItemsAfter.
 func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
-	rows, err := st.QueryContext(ctx, f.OwnerID, f.OwnerID, limit, offset)
+	args := []any{f.OwnerID, f.OwnerID}
+	if a := p.After; a != nil {
+		args = append(args, s.timeArg(a.CreatedAt), a.ID)
+	}
+	rows, err := st.QueryContext(ctx, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, storeError("list items", err, "", "")
 	}
@@ -97,12 +108,31 @@ func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter,
 	if len(items) == 0 {
 		// An empty page carries no count: ask for it (none is needed on
 		// the first page).
-		cq := s.r.NewSelect().Model((*itemRow)(nil)).Where("i.owner_id = ?", f.OwnerID)
-		if total, err = count(ctx, p, 0, cq); err != nil {
+		if total, err = s.itemCount(ctx, f, p, 0); err != nil {
 			return nil, 0, storeError("count items", err, "", "")
 		}
 	}
 	return items, total, nil
+}
+
+// itemCount returns the number of items that match f, given that the page
+// p of them held n. It sums the rows of item_counts, which triggers keep
+// in the transaction of every insert and delete of an item (see the
+// item_counts migration): at most 16 rows per owner on PostgreSQL, one on
+// SQLite, where a count(*) would read every item of the owner. Without an
+// owner it sums every owner's rows, which are fewer than the items. Like
+// count, it skips the query when the page tells the total.
+func (s *Store) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, n int) (int, error) {
+	if total, ok := pageTotal(p, n); ok {
+		return total, nil
+	}
+	q := s.r.NewSelect().TableExpr("item_counts AS c").ColumnExpr("CAST(coalesce(sum(c.n), 0) AS bigint)")
+	if f.OwnerID != uuid.Nil {
+		q = q.Where("c.owner_id = ?", f.OwnerID)
+	}
+	var total int64
+	err := q.Scan(ctx, &total)
+	return int(total), err
 }
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item.

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/storetest"
@@ -36,17 +38,45 @@ func wantApplied(t *testing.T, s *bunstore.Store, want bool) {
 	}
 }
 
-// wantWorks fails t unless the schema takes a user and an item.
+// wantWorks fails t unless the schema takes a user and items, and counts
+// them.
 func wantWorks(t *testing.T, s *bunstore.Store) {
 	t.Helper()
 	u := storetest.NewUser()
 	if err := s.CreateUser(t.Context(), u); err != nil {
 		t.Fatalf("CreateUser after migrating: %v", err)
 	}
-	if err := s.CreateItem(t.Context(), storetest.NewItem(u.ID)); err != nil {
-		t.Fatalf("CreateItem after migrating: %v", err)
+	for range 3 {
+		if err := s.CreateItem(t.Context(), storetest.NewItem(u.ID)); err != nil {
+			t.Fatalf("CreateItem after migrating: %v", err)
+		}
+	}
+	wantItemCount(t, s, u.ID, 3)
+}
+
+// wantItemCount fails t unless ListItems counts n items of the owner on a
+// page that cannot tell the total by itself.
+func wantItemCount(t *testing.T, s *bunstore.Store, owner uuid.UUID, n int) {
+	t.Helper()
+	_, total, err := s.ListItems(t.Context(), keel.ItemFilter{OwnerID: owner}, keel.Page{Limit: 1})
+	if err != nil {
+		t.Fatalf("ListItems after migrating: %v", err)
+	}
+	if total != n {
+		t.Errorf("ListItems after migrating: count = %d, want %d", total, n)
 	}
 }
+
+// undoItemCounts is the item_counts migration's down file, per dialect,
+// and its name: the test of its backfill applies it to a schema with items.
+var undoItemCounts = map[string][]string{
+	"SQLite file": {"DROP TRIGGER items_count_move", "DROP TRIGGER items_count_delete", "DROP TRIGGER items_count_insert", "DROP TABLE item_counts"},
+	"PostgreSQL": {"DROP TRIGGER items_count_move ON items", "DROP TRIGGER items_count_delete ON items",
+		"DROP TRIGGER items_count_insert ON items", "DROP FUNCTION item_counts_move()",
+		"DROP FUNCTION item_counts_delete()", "DROP FUNCTION item_counts_insert()", "DROP TABLE item_counts"},
+}
+
+const itemCountsMigration = "20251125000001"
 
 func TestMigrations(t *testing.T) {
 	for _, d := range dialects {
@@ -86,6 +116,46 @@ func TestMigrations(t *testing.T) {
 					t.Fatalf("Migrate after Rollback: %v", err)
 				}
 				wantApplied(t, s, true)
+				wantWorks(t, s)
+			})
+
+			t.Run("the item_counts migration counts the items that were there before it", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatalf("Migrate: %v", err)
+				}
+				// Back to the schema before item_counts, with items in it.
+				for _, q := range undoItemCounts[d.name] {
+					if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				if _, err := s.DB().ExecContext(t.Context(), "DELETE FROM keel_migrations WHERE name = ?", itemCountsMigration); err != nil {
+					t.Fatal(err)
+				}
+				counts := map[uuid.UUID]int{}
+				for _, n := range []int{0, 1, 5} {
+					u := storetest.NewUser()
+					if err := s.CreateUser(t.Context(), u); err != nil {
+						t.Fatal(err)
+					}
+					for range n {
+						if err := s.CreateItem(t.Context(), storetest.NewItem(u.ID)); err != nil {
+							t.Fatal(err)
+						}
+					}
+					counts[u.ID] = n
+				}
+				applied, err := s.Migrate(t.Context())
+				if err != nil {
+					t.Fatalf("Migrate: %v", err)
+				}
+				if len(applied) != 1 || applied[0].Name != itemCountsMigration {
+					t.Fatalf("Migrate applied %v, want only %s", applied, itemCountsMigration)
+				}
+				for owner, n := range counts {
+					wantItemCount(t, s, owner, n)
+				}
 				wantWorks(t, s)
 			})
 

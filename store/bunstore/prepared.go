@@ -28,10 +28,17 @@ const (
  FROM sessions AS s JOIN users AS u ON u.id = s.user_id
  WHERE s.token_hash = ? AND s.expiry > ?`
 	// sqlOwnerItems is a page of one owner's items with their total count
-	// in the same round trip: the count is a scalar subquery, run once.
+	// in the same round trip: the count is a scalar subquery, run once, that
+	// sums the owner's rows of item_counts (see itemCount).
 	sqlOwnerItems = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at,
- (SELECT count(*) FROM items AS c WHERE c.owner_id = ?) AS total
+ (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
  FROM items AS i WHERE i.owner_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
+	// sqlOwnerItemsAfter is sqlOwnerItems after a cursor: the row
+	// comparison is a range of the (owner_id, created_at DESC, id DESC)
+	// index, so the page costs the same at any depth.
+	sqlOwnerItemsAfter = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at,
+ (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
+ FROM items AS i WHERE i.owner_id = ? AND (i.created_at, i.id) < (?, ?) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
 	sqlCreateItem = `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
 	sqlItem       = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at FROM items AS i WHERE i.id = ?`
 )

@@ -54,7 +54,7 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 
 // ListItems returns a page of the items that match f, newest first, and
 // the number of matching items. An owner filter reads only that owner's
-// items.
+// items; p.After drops the items at or before the cursor before paging.
 func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	var (
 		out   []*keel.Item
@@ -75,6 +75,16 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 			}
 		}
 		total = len(all)
+		if a := p.After; a != nil {
+			// Keep only the items after the cursor, then page them.
+			kept := all[:0]
+			for _, it := range all {
+				if newestFirst(it.CreatedAt, it.ID, a.CreatedAt, a.ID) > 0 {
+					kept = append(kept, it)
+				}
+			}
+			all = kept
+		}
 		out = page(newestItems(all, max(p.Offset, 0)+max(p.Limit, 0)), p, cloneItem)
 		return nil
 	})

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -164,6 +165,107 @@ func testItems(t *testing.T, newStore newStoreFunc) {
 					t.Errorf("ListItems count = %d, want %d", total, tc.wantTotal)
 				}
 			})
+		}
+	})
+
+	t.Run("ListItems after a cursor returns only the items strictly after it", func(t *testing.T) {
+		s := newStore(t)
+		alice := mustCreateUser(t, s, NewUser())
+		bob := mustCreateUser(t, s, NewUser())
+		stamps := newestFirst()
+		owners := []uuid.UUID{alice.ID, bob.ID, alice.ID, alice.ID, bob.ID, alice.ID, bob.ID}
+		for _, i := range insertionOrder {
+			it := NewItem(owners[i])
+			it.ID, it.CreatedAt = stamps[i].ID, stamps[i].CreatedAt
+			mustCreateItem(t, s, it)
+		}
+		ids := stampIDs(stamps)
+		after := func(i int) *keel.Cursor { return &keel.Cursor{CreatedAt: stamps[i].CreatedAt, ID: stamps[i].ID} }
+		all, mine := keel.ItemFilter{}, keel.ItemFilter{OwnerID: alice.ID}
+		for _, tc := range []struct {
+			name      string
+			filter    keel.ItemFilter
+			page      keel.Page
+			want      []int
+			wantTotal int
+		}{
+			{"after the newest item comes the rest", all, keel.Page{After: after(0), Limit: 100}, []int{1, 2, 3, 4, 5, 6}, 7},
+			{"after the first of a CreatedAt tie come the rest of the tie, by ID", all, keel.Page{After: after(1), Limit: 2}, []int{2, 3}, 7},
+			{"after the middle of a tie comes its last", all, keel.Page{After: after(2), Limit: 1}, []int{3}, 7},
+			{"after the last of a tie come the older items", all, keel.Page{After: after(3), Limit: 100}, []int{4, 5, 6}, 7},
+			{"a microsecond older counts as older", all, keel.Page{After: after(4), Limit: 100}, []int{5, 6}, 7},
+			{"after the oldest item nothing is left, but the count is the total", all, keel.Page{After: after(6), Limit: 5}, nil, 7},
+			{"the offset applies after the cursor", all, keel.Page{After: after(0), Offset: 2, Limit: 2}, []int{3, 4}, 7},
+			{"an owner filter keeps only that owner's items after the cursor", mine, keel.Page{After: after(0), Limit: 100}, []int{2, 3, 5}, 4},
+			{"an owner filter after another owner's item starts at the next of its own", mine, keel.Page{After: after(1), Limit: 100}, []int{2, 3, 5}, 4},
+			{"an owner filter after its last item is empty but counts", mine, keel.Page{After: after(5), Limit: 100}, nil, 4},
+			{"a cursor between stored items works", all, keel.Page{After: &keel.Cursor{CreatedAt: stamps[3].CreatedAt.Add(-time.Second), ID: NewID()}, Limit: 100}, []int{4, 5, 6}, 7},
+			{"a cursor newer than every item returns all of them", all, keel.Page{After: &keel.Cursor{CreatedAt: Now().Add(time.Hour), ID: NewID()}, Limit: 100}, []int{0, 1, 2, 3, 4, 5, 6}, 7},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got, total, err := s.ListItems(t.Context(), tc.filter, tc.page)
+				wantNoError(t, "ListItems", err)
+				checkIDs(t, "ListItems", itemIDs(got), pick(ids, tc.want...))
+				if total != tc.wantTotal {
+					t.Errorf("ListItems count = %d, want %d", total, tc.wantTotal)
+				}
+			})
+		}
+	})
+
+	t.Run("walking the pages by cursor yields every item once, in order", func(t *testing.T) {
+		s := newStore(t)
+		alice := mustCreateUser(t, s, NewUser())
+		bob := mustCreateUser(t, s, NewUser())
+		// 23 items each, in runs that share a CreatedAt, so that pages
+		// start and end inside ties.
+		base := Now().Add(-time.Hour)
+		var wantAll, wantAlice []uuid.UUID
+		for i := range 46 {
+			owner := alice.ID
+			if i%2 == 1 {
+				owner = bob.ID
+			}
+			it := NewItem(owner)
+			it.CreatedAt = base.Add(time.Duration(i/5) * time.Millisecond)
+			mustCreateItem(t, s, it)
+		}
+		every, _, err := s.ListItems(t.Context(), keel.ItemFilter{}, keel.Page{Limit: 100})
+		wantNoError(t, "ListItems", err)
+		for _, it := range every {
+			wantAll = append(wantAll, it.ID)
+			if it.OwnerID == alice.ID {
+				wantAlice = append(wantAlice, it.ID)
+			}
+		}
+		for _, tc := range []struct {
+			name   string
+			filter keel.ItemFilter
+			want   []uuid.UUID
+		}{
+			{"with the zero filter", keel.ItemFilter{}, wantAll},
+			{"with an owner filter", keel.ItemFilter{OwnerID: alice.ID}, wantAlice},
+		} {
+			for _, limit := range []int{1, 3, 5, 7, 23, 100} {
+				t.Run(fmt.Sprintf("%s, %d a page", tc.name, limit), func(t *testing.T) {
+					var got []uuid.UUID
+					var after *keel.Cursor
+					for range len(tc.want) + 2 {
+						items, total, err := s.ListItems(t.Context(), tc.filter, keel.Page{After: after, Limit: limit})
+						wantNoError(t, "ListItems", err)
+						if total != len(tc.want) {
+							t.Errorf("ListItems count = %d, want %d on every page", total, len(tc.want))
+						}
+						got = append(got, itemIDs(items)...)
+						if len(items) < limit {
+							break
+						}
+						c := keel.CursorOf(items[len(items)-1])
+						after = &c
+					}
+					checkIDs(t, "the pages walked by cursor", got, tc.want)
+				})
+			}
 		}
 	})
 

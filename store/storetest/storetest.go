@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Helper()
 	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
 	t.Run("Items", func(t *testing.T) { testItems(t, newStore) })
+	t.Run("ItemCounts", func(t *testing.T) { testItemCounts(t, newStore) })
 	t.Run("Cascades", func(t *testing.T) { testCascades(t, newStore) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, newStore) })
 	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore) })
