@@ -29,6 +29,13 @@
 // a missing one. Input structs hold only the fields their caller may set,
 // so mass assignment is impossible by type.
 //
+// # Paging
+//
+// Lists are newest first and come with the total count. ListOptions pages
+// by Skip and Limit; for items, ListOptions.Cursor (the Next of an
+// ItemPage from ItemsPage) continues after the last item of the previous
+// page straight from the index, so deep pages cost what the first does.
+//
 // # Sessions
 //
 // Sessions are server-side and revocable, managed with
