@@ -56,8 +56,9 @@ func gitCommit(root string) string {
 func hashCeiling(ctx context.Context, root string) (float64, error) {
 	n := runtime.NumCPU()
 	logf("BenchmarkPasswordHashing/op=login on 1 core and op=login-parallel on %d (predicts the W4 ceiling)", n)
-	// bench returns the median ns/op of count runs: neighbours on a shared
-	// machine slow some of them down.
+	// bench returns the fastest ns/op of count runs: on a shared machine
+	// neighbours only ever slow a run down, so the fastest is the closest to
+	// what the cores can do.
 	bench := func(op string, cpu, iters, count int) (float64, error) {
 		cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkPasswordHashing$/^op="+op+"$",
 			"-benchtime", strconv.Itoa(iters)+"x", "-count", strconv.Itoa(count), "-cpu", strconv.Itoa(cpu), ".")
@@ -78,8 +79,8 @@ func hashCeiling(ctx context.Context, root string) (float64, error) {
 			return 0, fmt.Errorf("hashing benchmark printed no ns/op: %s", out)
 		}
 		slices.Sort(ns)
-		logf("  op=%s -cpu %d: %.1f ms/op median of %d (%.1f-%.1f)", op, cpu, ns[len(ns)/2]/1e6, len(ns), ns[0]/1e6, ns[len(ns)-1]/1e6)
-		return ns[len(ns)/2], nil
+		logf("  op=%s -cpu %d: %.1f ms/op, fastest of %d (median %.1f, slowest %.1f)", op, cpu, ns[0]/1e6, len(ns), ns[len(ns)/2]/1e6, ns[len(ns)-1]/1e6)
+		return ns[0], nil
 	}
 	one, err := bench("login", 1, 20, 3)
 	if err != nil {
