@@ -25,6 +25,13 @@ type Config struct {
 	// MaxConcurrentHashes bounds how many password hashes run at once, and so
 	// the memory hashing takes (Argon2.Memory × this). Default GOMAXPROCS.
 	MaxConcurrentHashes int
+	// HashNice is the nice value (1-19) of the OS threads that hash
+	// passwords, on Linux: under a flood of logins other requests get the
+	// CPU first, while without other work hashing gets all of it. Run with
+	// GOMAXPROCS above MaxConcurrentHashes (cmd/keel does) so that other
+	// requests find a free P while the hashes run. Default 10; -1 hashes at
+	// the process's priority. No effect outside Linux.
+	HashNice int
 
 	// DefaultPageLimit is the page size when a list call gives none. Default 100.
 	DefaultPageLimit int
@@ -106,6 +113,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Argon2.Threads == 0 {
 		c.Argon2.Threads = def.Threads
+	}
+	switch {
+	case c.HashNice == 0:
+		c.HashNice = 10
+	case c.HashNice > 19:
+		c.HashNice = 19
 	}
 	if c.MaxConcurrentHashes <= 0 {
 		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -31,17 +32,18 @@ const (
 type hasher struct {
 	params Argon2Params
 	slots  chan struct{}
+	nice   int // the hashing threads' nice value; < 1: the process's
 	common map[string]struct{}
 	// dummy is a real hash of a random password, verified when a login names
 	// an unknown email so that it costs the same as a wrong password.
 	dummy string
 }
 
-func newHasher(p Argon2Params, concurrency int) (*hasher, error) {
+func newHasher(p Argon2Params, concurrency, nice int) (*hasher, error) {
 	if p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1 {
 		return nil, fmt.Errorf("keel: argon2 parameters m=%d t=%d p=%d are out of range", p.Memory, p.Time, p.Threads)
 	}
-	h := &hasher{params: p, slots: make(chan struct{}, concurrency), common: parseCommonPasswords(commonPasswordsFile)}
+	h := &hasher{params: p, slots: make(chan struct{}, concurrency), nice: nice, common: parseCommonPasswords(commonPasswordsFile)}
 	var secret [32]byte
 	rand.Read(secret[:])
 	dummy, err := h.hashNow(base64.RawStdEncoding.EncodeToString(secret[:]))
@@ -83,6 +85,29 @@ func (h *hasher) acquire(ctx context.Context) error {
 
 func (h *hasher) release() { <-h.slots }
 
+// compute runs f — one hash, ~20 ms of CPU — on a goroutine of its own,
+// locked to an OS thread whose nice value is h.nice, and waits for it. Under
+// a flood of logins the hashes then take only the CPU that other requests
+// (on threads at the process's priority, with GOMAXPROCS above the hash
+// slots) leave: the kernel runs those first instead of sharing the cores
+// evenly with the hashes. With no other work the hashes get the whole CPU.
+// The goroutine never unlocks its thread, so the thread, with its lowered
+// priority, ends with it (a new thread per hash costs microseconds).
+func (h *hasher) compute(f func()) {
+	if h.nice < 1 {
+		f()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		lowerThreadPriority(h.nice)
+		f()
+		close(done)
+	}()
+	<-done
+}
+
 // Hash makes a PHC string for the password with the current parameters.
 func (h *hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
@@ -98,7 +123,8 @@ func (h *hasher) hashNow(password string) (string, error) {
 		return "", Wrap(err, Internal, "")
 	}
 	p := h.params
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, 32)
+	var key []byte
+	h.compute(func() { key = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, 32) })
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
@@ -117,11 +143,13 @@ func (h *hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 		if err != nil {
 			return false, false, err
 		}
-		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+		var got []byte
+		h.compute(func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key))) })
 		ok := subtle.ConstantTimeCompare(got, key) == 1
 		return ok, p != h.params, nil
 	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
-		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+		var err error
+		h.compute(func() { err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) })
 		switch {
 		case err == nil:
 			return true, true, nil

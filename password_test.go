@@ -15,7 +15,7 @@ var cheapParams = Argon2Params{Memory: 64, Time: 1, Threads: 1}
 
 func TestHashIsAPHCStringThatVerifies(t *testing.T) {
 	ctx := context.Background()
-	h, err := newHasher(cheapParams, 2)
+	h, err := newHasher(cheapParams, 2, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestHashIsAPHCStringThatVerifies(t *testing.T) {
 }
 
 func TestMalformedStoredHashesAreErrorsNotPanics(t *testing.T) {
-	h, err := newHasher(cheapParams, 1)
+	h, err := newHasher(cheapParams, 1, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

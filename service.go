@@ -32,7 +32,7 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, errors.New("keel: New needs a Store")
 	}
 	cfg = cfg.withDefaults()
-	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
+	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashNice)
 	if err != nil {
 		return nil, err
 	}

@@ -107,6 +107,7 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 			RecoveryPerAccount: c.RecoveryAccount,
 		},
 		MaxConcurrentHashes: c.MaxHashes,
+		HashNice:            c.HashNice,
 		Mailer:              mailer,
 		Logger:              log,
 	})

@@ -61,7 +61,9 @@ type config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	PprofAddr       string // "" when off
-	MaxHashes       int    // 0: keel's default (GOMAXPROCS)
+	MaxHashes       int    // 0: the cores (see procs)
+	Procs           int    // GOMAXPROCS; 0: the cores + 1 (see procs)
+	HashNice        int    // keel.Config.HashNice: -1 off
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -276,14 +278,36 @@ func settings() []setting {
 				c.MaxBodyBytes = int64(n)
 				return err
 			}},
-		{Name: "KEEL_MAX_CONCURRENT_HASHES", Default: "", DefaultDoc: "GOMAXPROCS",
-			Help: "How many password hashes (argon2id, 19 MiB each) run at once. Fewer than the cores leaves CPU for other requests while logins flood in, at the cost of logins per second.",
+		{Name: "KEEL_GOMAXPROCS", Default: "", DefaultDoc: "cores + 1",
+			Help: "How many goroutines run Go code at once (Go's GOMAXPROCS). The default, one more than the cores Go finds (CPUs or the container's CPU limit), keeps a processor free for other requests while password hashes occupy the cores; a GOMAXPROCS variable in the environment is respected as is.",
+			parse: func(c *config, v string) (err error) {
+				if strings.TrimSpace(v) == "" {
+					return nil
+				}
+				c.Procs, err = positiveInt(v)
+				return err
+			}},
+		{Name: "KEEL_MAX_CONCURRENT_HASHES", Default: "", DefaultDoc: "cores",
+			Help: "How many password hashes (argon2id, 19 MiB each) run at once; the default is the cores Go finds (before KEEL_GOMAXPROCS). Fewer leaves more CPU for other requests while logins flood in, at the cost of logins per second.",
 			parse: func(c *config, v string) (err error) {
 				if strings.TrimSpace(v) == "" {
 					return nil
 				}
 				c.MaxHashes, err = positiveInt(v)
 				return err
+			}},
+		{Name: "KEEL_HASH_NICE", Default: "10",
+			Help: "Linux: the nice value (1-19) of the threads that hash passwords, so that under a flood of logins other requests get the CPU first; without other work hashing still gets all of it. 0: hash at keel's own priority.",
+			parse: func(c *config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < 0 || n > 19 {
+					return fmt.Errorf("%q is not a nice value from 0 (off) to 19", v)
+				}
+				c.HashNice = n
+				if n == 0 {
+					c.HashNice = -1
+				}
+				return nil
 			}},
 		{Name: "KEEL_PPROF_ADDR", Default: "",
 			Help: "Serve Go's net/http/pprof profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, apart from the API. Unset: off. Only loopback hosts are accepted: profiles reveal internals.",

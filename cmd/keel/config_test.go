@@ -97,6 +97,8 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_SHUTDOWN_TIMEOUT":            "5s",
 		"KEEL_PPROF_ADDR":                  "127.0.0.1:6060",
 		"KEEL_MAX_CONCURRENT_HASHES":       "1",
+		"KEEL_GOMAXPROCS":                  "6",
+		"KEEL_HASH_NICE":                   "0",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +138,8 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		ShutdownTimeout: 5 * time.Second,
 		PprofAddr:       "127.0.0.1:6060",
 		MaxHashes:       1,
+		Procs:           6,
+		HashNice:        -1,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -167,6 +171,10 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a pprof address that is not loopback fails", "KEEL_PPROF_ADDR", "0.0.0.0:6060"},
 		{"a pprof address without port fails", "KEEL_PPROF_ADDR", "127.0.0.1"},
 		{"zero concurrent hashes fail", "KEEL_MAX_CONCURRENT_HASHES", "0"},
+		{"a GOMAXPROCS of zero fails", "KEEL_GOMAXPROCS", "0"},
+		{"a nice value above 19 fails", "KEEL_HASH_NICE", "20"},
+		{"a negative nice value fails", "KEEL_HASH_NICE", "-5"},
+		{"a GOMAXPROCS that is no number fails", "KEEL_GOMAXPROCS", "many"},
 		{"a proxy that is no CIDR fails", "KEEL_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"rate limits neither on nor off fail", "KEEL_RATE_LIMITS", "sometimes"},
 		{"a limit without window fails", "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", "10"},

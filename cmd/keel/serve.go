@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 )
 
@@ -43,7 +44,9 @@ func serveCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) err
 	if err != nil {
 		return err
 	}
+	setProcs(&c, env)
 	log := newLogger(c, sio.err)
+	log.InfoContext(ctx, "scheduling", "gomaxprocs", runtime.GOMAXPROCS(0), "max_concurrent_hashes", c.MaxHashes)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("KEEL_ADDR: %w", err)

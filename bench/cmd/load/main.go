@@ -39,12 +39,13 @@ type options struct {
 	profileDir string
 	logLevel   string
 	hashBench  bool
+	serverEnv  []string
 	out        string
 }
 
 func main() {
 	var o options
-	var stores, workloads string
+	var stores, workloads, serverEnv string
 	defStores := "mem,sqlite"
 	if os.Getenv("KEEL_TEST_DATABASE_URL") != "" {
 		defStores += ",postgres"
@@ -63,10 +64,18 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "directory for pprof CPU and alloc profiles of the first run of each workload (sets KEEL_PPROF_ADDR)")
 	flag.StringVar(&o.logLevel, "log-level", "info", "KEEL_LOG_LEVEL of the server (info keeps the access log on, as in production)")
 	flag.BoolVar(&o.hashBench, "hash-bench", true, "run BenchmarkPasswordHashing/op=login to predict the W4 ceiling")
+	flag.StringVar(&serverEnv, "server-env", "", "extra environment of keel serve, comma-separated KEY=VALUE pairs (e.g. GOMAXPROCS=2,KEEL_MAX_CONCURRENT_HASHES=1), to compare settings")
 	flag.StringVar(&o.out, "out", "", "also write the table (markdown) to this file")
 	flag.Parse()
 	o.stores = splitList(stores)
 	o.workloads = splitList(workloads)
+	o.serverEnv = splitList(serverEnv)
+	for _, kv := range o.serverEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			fmt.Fprintf(os.Stderr, "load: -server-env: %q is not KEY=VALUE\n", kv)
+			os.Exit(2)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -169,6 +178,9 @@ func run(ctx context.Context, o options) error {
 	if o.extraItems > 0 {
 		fmt.Fprintf(&buf, " + %d in bulk (PostgreSQL)", o.extraItems)
 	}
+	if len(o.serverEnv) > 0 {
+		fmt.Fprintf(&buf, ", keel serve with %s", strings.Join(o.serverEnv, " "))
+	}
 	buf.WriteString(".\n\n")
 	printTable(&buf, rows, bareRPS)
 	buf.WriteString("\n")
@@ -207,7 +219,7 @@ func runStore(ctx context.Context, o options, wrk, bin, tmp, store string) (rows
 		return nil, fmt.Errorf("unknown store %q (want mem, sqlite or postgres)", store)
 	}
 	logf("%s: starting keel serve", store)
-	srv, err := startKeel(ctx, bin, dbURL, tmp, o.logLevel, o.profileDir != "")
+	srv, err := startKeel(ctx, bin, dbURL, tmp, o.logLevel, o.profileDir != "", o.serverEnv)
 	if err != nil {
 		return nil, err
 	}

@@ -46,23 +46,53 @@ func gitCommit(root string) string {
 	return c
 }
 
-// hashCeiling runs BenchmarkPasswordHashing/op=login on one core and
-// returns the logins per second it predicts for all of the machine's cores.
+// hashCeiling runs BenchmarkPasswordHashing/op=login-parallel with -cpu
+// set to the machine's cores (b.RunParallel: as many logins at once as
+// cores) and returns the logins per second it measures: the W4 ceiling.
+// It measures what the cores sustain together rather than multiplying one
+// core's figure, because argon2id is memory-hard and does not scale
+// linearly with cores that share caches and memory bandwidth. One core's
+// figure (op=login, -cpu 1) is logged beside it for comparison.
 func hashCeiling(ctx context.Context, root string) (float64, error) {
-	logf("BenchmarkPasswordHashing/op=login on one core (predicts the W4 ceiling)")
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkPasswordHashing$/^op=login$", "-benchtime", "20x", "-cpu", "1", ".")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
+	n := runtime.NumCPU()
+	logf("BenchmarkPasswordHashing/op=login on 1 core and op=login-parallel on %d (predicts the W4 ceiling)", n)
+	// bench returns the fastest ns/op of count runs: on a shared machine
+	// neighbours only ever slow a run down, so the fastest is the closest to
+	// what the cores can do.
+	bench := func(op string, cpu, iters, count int) (float64, error) {
+		cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkPasswordHashing$/^op="+op+"$",
+			"-benchtime", strconv.Itoa(iters)+"x", "-count", strconv.Itoa(count), "-cpu", strconv.Itoa(cpu), ".")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("hashing benchmark: %v: %s", err, out)
+		}
+		var ns []float64
+		for _, m := range regexp.MustCompile(`op=`+regexp.QuoteMeta(op)+`(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`).FindAllSubmatch(out, -1) {
+			v, err := strconv.ParseFloat(string(m[1]), 64)
+			if err != nil {
+				return 0, err
+			}
+			ns = append(ns, v)
+		}
+		if len(ns) == 0 {
+			return 0, fmt.Errorf("hashing benchmark printed no ns/op: %s", out)
+		}
+		slices.Sort(ns)
+		logf("  op=%s -cpu %d: %.1f ms/op, fastest of %d (median %.1f, slowest %.1f)", op, cpu, ns[0]/1e6, len(ns), ns[len(ns)/2]/1e6, ns[len(ns)-1]/1e6)
+		return ns[0], nil
+	}
+	one, err := bench("login", 1, 20, 3)
 	if err != nil {
-		return 0, fmt.Errorf("hashing benchmark: %v: %s", err, out)
+		return 0, err
 	}
-	m := regexp.MustCompile(`op=login\s+\d+\s+([\d.]+) ns/op`).FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("hashing benchmark printed no ns/op: %s", out)
+	par, err := bench("login-parallel", n, 50*n, 5)
+	if err != nil {
+		return 0, err
 	}
-	ns, _ := strconv.ParseFloat(string(m[1]), 64)
-	perSec := float64(runtime.NumCPU()) * 1e9 / ns
-	logf("one login costs %.1f ms of one core: %.0f logins/s predicted on %d cores", ns/1e6, perSec, runtime.NumCPU())
+	perSec := 1e9 / par
+	logf("one login costs %.1f ms of one core (%.0f/s); %d cores sustain %.0f logins/s (%.2fx one core)",
+		one/1e6, 1e9/one, n, perSec, one/par)
 	return perSec, nil
 }
 
@@ -208,7 +238,7 @@ func printTargets(w io.Writer, rows []row, bare, hashPerSec float64) {
 		}
 		w4 := find(store, "W4", 0)
 		if w4 != nil && hashPerSec > 0 {
-			ts = append(ts, target{fmt.Sprintf("%s W4 >= 80%% of the hashing ceiling (%.0f/s)", store, hashPerSec),
+			ts = append(ts, target{fmt.Sprintf("%s W4 >= 80%% of the hashing benchmark on all cores (%.0f/s)", store, hashPerSec),
 				fmt.Sprintf("%.0f/s = %.0f%%", w4.res.rps(), 100*w4.res.rps()/hashPerSec), w4.res.rps() >= 0.8*hashPerSec})
 		}
 		w1, beside := find(store, "W1 get", 0), find(store, "W1 beside", 0)

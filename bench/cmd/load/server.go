@@ -62,7 +62,7 @@ type keelServer struct {
 }
 
 // startKeel runs the binary against databaseURL and waits until it answers.
-func startKeel(ctx context.Context, bin, databaseURL, logDir, logLevel string, pprof bool) (*keelServer, error) {
+func startKeel(ctx context.Context, bin, databaseURL, logDir, logLevel string, pprof bool, extraEnv []string) (*keelServer, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -76,6 +76,7 @@ func startKeel(ctx context.Context, bin, databaseURL, logDir, logLevel string, p
 		"KEEL_LOG_LEVEL="+logLevel,
 		"ENVIRONMENT=production",
 	)
+	env = append(env, extraEnv...)
 	if pprof {
 		if s.pprof, err = freeAddr(); err != nil {
 			return nil, err
