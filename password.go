@@ -94,7 +94,7 @@ func (h *hasher) release() { <-h.slots }
 // The goroutine never unlocks its thread, so the thread, with its lowered
 // priority, ends with it (a new thread per hash costs microseconds).
 func (h *hasher) compute(f func()) {
-	if h.nice < 1 {
+	if h.nice < 1 || !threadPriorities {
 		f()
 		return
 	}
