@@ -127,25 +127,10 @@ func testItems(t *testing.T, newStore newStoreFunc) {
 
 	t.Run("ListItems filters by owner, returns pages newest first and counts every match", func(t *testing.T) {
 		s := newStore(t)
-		alice := mustCreateUser(t, s, NewUser())
-		bob := mustCreateUser(t, s, NewUser())
 		mustCreateUser(t, s, NewUser()) // a user without items
-		stamps := newestFirst()
-		owners := []uuid.UUID{alice.ID, bob.ID, alice.ID, alice.ID, bob.ID, alice.ID, bob.ID}
-		for _, i := range insertionOrder {
-			it := NewItem(owners[i])
-			it.ID, it.CreatedAt = stamps[i].ID, stamps[i].CreatedAt
-			mustCreateItem(t, s, it)
-		}
-		ids := stampIDs(stamps)
+		alice, bob, stamps := seedListItems(t, s)
 		all := keel.ItemFilter{}
-		for _, tc := range []struct {
-			name      string
-			filter    keel.ItemFilter
-			page      keel.Page
-			want      []int
-			wantTotal int
-		}{
+		runListItems(t, s, stamps, []listItemsCase{
 			{"the zero filter selects every item in order", all, keel.Page{Limit: 100}, []int{0, 1, 2, 3, 4, 5, 6}, 7},
 			{"the zero filter pages from the start", all, keel.Page{Offset: 0, Limit: 2}, []int{0, 1}, 7},
 			{"the zero filter pages through a CreatedAt tie by ID", all, keel.Page{Offset: 2, Limit: 2}, []int{2, 3}, 7},
@@ -156,39 +141,15 @@ func testItems(t *testing.T, newStore newStoreFunc) {
 			{"another owner's filter keeps only theirs", keel.ItemFilter{OwnerID: bob.ID}, keel.Page{Limit: 100}, []int{1, 4, 6}, 3},
 			{"an owner filter past the end is empty but counts", keel.ItemFilter{OwnerID: bob.ID}, keel.Page{Offset: 3, Limit: 2}, nil, 3},
 			{"an unknown owner has no items", keel.ItemFilter{OwnerID: NewID()}, keel.Page{Limit: 100}, nil, 0},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				got, total, err := s.ListItems(t.Context(), tc.filter, tc.page)
-				wantNoError(t, "ListItems", err)
-				checkIDs(t, "ListItems", itemIDs(got), pick(ids, tc.want...))
-				if total != tc.wantTotal {
-					t.Errorf("ListItems count = %d, want %d", total, tc.wantTotal)
-				}
-			})
-		}
+		})
 	})
 
 	t.Run("ListItems after a cursor returns only the items strictly after it", func(t *testing.T) {
 		s := newStore(t)
-		alice := mustCreateUser(t, s, NewUser())
-		bob := mustCreateUser(t, s, NewUser())
-		stamps := newestFirst()
-		owners := []uuid.UUID{alice.ID, bob.ID, alice.ID, alice.ID, bob.ID, alice.ID, bob.ID}
-		for _, i := range insertionOrder {
-			it := NewItem(owners[i])
-			it.ID, it.CreatedAt = stamps[i].ID, stamps[i].CreatedAt
-			mustCreateItem(t, s, it)
-		}
-		ids := stampIDs(stamps)
+		alice, _, stamps := seedListItems(t, s)
 		after := func(i int) *keel.Cursor { return &keel.Cursor{CreatedAt: stamps[i].CreatedAt, ID: stamps[i].ID} }
 		all, mine := keel.ItemFilter{}, keel.ItemFilter{OwnerID: alice.ID}
-		for _, tc := range []struct {
-			name      string
-			filter    keel.ItemFilter
-			page      keel.Page
-			want      []int
-			wantTotal int
-		}{
+		runListItems(t, s, stamps, []listItemsCase{
 			{"after the newest item comes the rest", all, keel.Page{After: after(0), Limit: 100}, []int{1, 2, 3, 4, 5, 6}, 7},
 			{"after the first of a CreatedAt tie come the rest of the tie, by ID", all, keel.Page{After: after(1), Limit: 2}, []int{2, 3}, 7},
 			{"after the middle of a tie comes its last", all, keel.Page{After: after(2), Limit: 1}, []int{3}, 7},
@@ -201,16 +162,7 @@ func testItems(t *testing.T, newStore newStoreFunc) {
 			{"an owner filter after its last item is empty but counts", mine, keel.Page{After: after(5), Limit: 100}, nil, 4},
 			{"a cursor between stored items works", all, keel.Page{After: &keel.Cursor{CreatedAt: stamps[3].CreatedAt.Add(-time.Second), ID: NewID()}, Limit: 100}, []int{4, 5, 6}, 7},
 			{"a cursor newer than every item returns all of them", all, keel.Page{After: &keel.Cursor{CreatedAt: Now().Add(time.Hour), ID: NewID()}, Limit: 100}, []int{0, 1, 2, 3, 4, 5, 6}, 7},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				got, total, err := s.ListItems(t.Context(), tc.filter, tc.page)
-				wantNoError(t, "ListItems", err)
-				checkIDs(t, "ListItems", itemIDs(got), pick(ids, tc.want...))
-				if total != tc.wantTotal {
-					t.Errorf("ListItems count = %d, want %d", total, tc.wantTotal)
-				}
-			})
-		}
+		})
 	})
 
 	t.Run("walking the pages by cursor yields every item once, in order", func(t *testing.T) {
@@ -335,4 +287,46 @@ func testCascades(t *testing.T, newStore newStoreFunc) {
 		wantNoError(t, "ConsumeResetToken of the other user", err)
 		checkResetToken(t, "the other user's reset token", gotTok, keptToken)
 	})
+}
+
+// seedListItems stores the seven items of the list tests: stamps (newest
+// first, with a CreatedAt tie) inserted out of order, owned by alice
+// (0, 2, 3, 5) and bob (1, 4, 6).
+func seedListItems(t *testing.T, s keel.Store) (alice, bob *keel.User, stamps []stamp) {
+	t.Helper()
+	alice = mustCreateUser(t, s, NewUser())
+	bob = mustCreateUser(t, s, NewUser())
+	stamps = newestFirst()
+	owners := []uuid.UUID{alice.ID, bob.ID, alice.ID, alice.ID, bob.ID, alice.ID, bob.ID}
+	for _, i := range insertionOrder {
+		it := NewItem(owners[i])
+		it.ID, it.CreatedAt = stamps[i].ID, stamps[i].CreatedAt
+		mustCreateItem(t, s, it)
+	}
+	return alice, bob, stamps
+}
+
+// listItemsCase is one ListItems call and what it must return: the
+// indexes (into the stamps) of the page, in order, and the total count.
+type listItemsCase struct {
+	name      string
+	filter    keel.ItemFilter
+	page      keel.Page
+	want      []int
+	wantTotal int
+}
+
+func runListItems(t *testing.T, s keel.Store, stamps []stamp, cases []listItemsCase) {
+	t.Helper()
+	ids := stampIDs(stamps)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, total, err := s.ListItems(t.Context(), tc.filter, tc.page)
+			wantNoError(t, "ListItems", err)
+			checkIDs(t, "ListItems", itemIDs(got), pick(ids, tc.want...))
+			if total != tc.wantTotal {
+				t.Errorf("ListItems count = %d, want %d", total, tc.wantTotal)
+			}
+		})
+	}
 }
