@@ -46,9 +46,19 @@ func CursorOf(it *Item) Cursor {
 // ParseCursor reads a cursor made by Cursor.String. Anything else is an
 // Invalid error on the field "cursor".
 func ParseCursor(s string) (Cursor, error) {
+	bad := func() (Cursor, error) {
+		echo := s
+		if len(echo) > 64 { // a hostile cursor is not echoed back whole
+			echo = echo[:64]
+		}
+		return Cursor{}, fieldErr("cursor", "value_error", "Value error, the cursor is malformed", echo)
+	}
+	if len(s) > 2*cursorLen {
+		return bad()
+	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) != cursorLen || b[0] != cursorVersion {
-		return Cursor{}, fieldErr("cursor", "value_error", "Value error, the cursor is malformed", s)
+		return bad()
 	}
 	c := Cursor{CreatedAt: time.UnixMicro(int64(binary.BigEndian.Uint64(b[1:9]))).UTC()}
 	copy(c.ID[:], b[9:])

@@ -167,3 +167,15 @@ func TestItemsPageByCursor(t *testing.T) {
 		wantCursorError(t, err)
 	})
 }
+
+func TestAHugeCursorIsRefusedWithoutEchoingIt(t *testing.T) {
+	huge := strings.Repeat("A", 100000)
+	_, err := keel.ParseCursor(huge)
+	var e *keel.Error
+	if !errors.As(err, &e) || e.Code != keel.Invalid || len(e.Fields) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	if v, _ := e.Fields[0].Value.(string); len(v) > 64 {
+		t.Fatalf("the error echoes %d bytes of the cursor", len(v))
+	}
+}

@@ -17,6 +17,11 @@
 // handlers' own Go types; GET /docs is Swagger UI for it, embedded in the
 // binary (no CDN), with URLs relative to the mount prefix.
 //
+// Lists take skip and limit and answer {"data": [...], "count": N}. GET
+// /items/ also takes an opaque cursor (keel's addition): a full page adds
+// "next_cursor", and ?cursor=<next_cursor> continues after its last item
+// straight from the index, however deep.
+//
 // # Sessions: bearer token and cookie
 //
 // POST /login/access-token returns an opaque session token and also sets
