@@ -20,7 +20,7 @@ import (
 //go:embed common-passwords.txt
 var commonPasswordsFile []byte
 
-// Password length bounds, in Unicode code points (SECURITY.md).
+// Password length bounds, in Unicode code points (docs/SECURITY.md).
 const (
 	MinPasswordLength = 8
 	MaxPasswordLength = 128

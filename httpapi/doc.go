@@ -1,6 +1,6 @@
 // Package httpapi serves keel over HTTP: the wire protocol of the FastAPI
 // full-stack template's backend (users, items, login), with keel's
-// security fixes. See API.md for every route, status and message.
+// security fixes. See docs/API.md for every route, status and message.
 //
 // # Mounting
 //

@@ -68,7 +68,7 @@ const (
 )
 
 // errorResponse is the one place that turns an error into a status and a
-// body. rt gives the route, for the wording API.md chooses per route and
+// body. rt gives the route, for the wording docs/API.md chooses per route and
 // for where a failing field lives.
 func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 	var re *requestError

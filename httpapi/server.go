@@ -79,7 +79,7 @@ type api struct {
 	openapi []byte // the OpenAPI document, built once
 }
 
-// New returns an http.Handler serving the keel HTTP API (see API.md and
+// New returns an http.Handler serving the keel HTTP API (see docs/API.md and
 // the package documentation) over svc. It composes the middleware of this
 // package around the routes, outermost first: RequestID, AccessLog,
 // Recover, SecurityHeaders, CORS. The handler may be mounted under any
@@ -125,7 +125,7 @@ func newAPI(svc *keel.Service, cfg Config) *api {
 }
 
 // ServeHTTP routes a request. ServeMux's own plain-text 404 and 405
-// answers are replaced by the JSON ones of API.md.
+// answers are replaced by the JSON ones of docs/API.md.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := a.mux.Handler(r)
 	if pattern == "" {
@@ -181,7 +181,7 @@ const (
 // document describes it.
 type route struct {
 	method string
-	// path is the canonical path, as in API.md and the OpenAPI document. A
+	// path is the canonical path, as in docs/API.md and the OpenAPI document. A
 	// path ending in "/" is served without the slash too.
 	path   string
 	tag    string

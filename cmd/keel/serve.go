@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// The HTTP server's timeouts (SECURITY.md: read-header, read, write and
+// The HTTP server's timeouts (docs/SECURITY.md: read-header, read, write and
 // idle timeouts are set).
 const (
 	readHeaderTimeout = 10 * time.Second
