@@ -18,6 +18,11 @@ func TestRecover(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("/late-panic", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, "partial")
+		panic("late boom")
+	})
 	srv := httptest.NewServer(httpapi.RequestID(httpapi.AccessLog(log)(httpapi.Recover(log)(mux))))
 	defer srv.Close()
 
@@ -40,6 +45,17 @@ func TestRecover(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != 200 {
 			t.Fatalf("status %d", res.StatusCode)
+		}
+	})
+	t.Run("a panic after the answer started leaves the answer as it was", func(t *testing.T) {
+		res, err := http.Get(srv.URL + "/late-panic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 202 || string(b) != "partial" {
+			t.Fatalf("%d %s", res.StatusCode, b)
 		}
 	})
 	t.Run("the panic is logged with its stack, request id and a 500 access line", func(t *testing.T) {

@@ -129,8 +129,11 @@ func newAPI(svc *keel.Service, cfg Config) *api {
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := a.mux.Handler(r)
 	if pattern == "" {
-		rec := &statusOnly{header: w.Header()}
+		rec := &statusWriter{ResponseWriter: w, discard: true}
 		h.ServeHTTP(rec, r)
+		// The fallback set a text/plain type (and nosniff, which
+		// SecurityHeaders sets anyway) for the body it did not send.
+		w.Header().Del("Content-Type")
 		switch rec.status {
 		case http.StatusMethodNotAllowed:
 			writeJSON(w, http.StatusMethodNotAllowed, HTTPError{Detail: "Method Not Allowed"})
@@ -143,29 +146,6 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mux.ServeHTTP(w, r)
-}
-
-// statusOnly records the status ServeMux's fallback handler writes and
-// drops its plain-text body; headers (Allow, Location) go to the real
-// writer.
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header { return s.header }
-func (s *statusOnly) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (s *statusOnly) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-		// The fallback set a text/plain type and nosniff for its own body.
-		s.header.Del("Content-Type")
-	}
 }
 
 // access says who may call a route.
