@@ -38,9 +38,24 @@ type rateLimitedError struct {
 	RetryAfter int `header:"Retry-After" minimum:"1" description:"Seconds to wait before trying again."`
 }
 
-// schemaNames gives the request types the names the FastAPI template's
-// document uses, so that generated clients keep their type names.
+// schemaNames names the component schemas: as the FastAPI template's
+// document does, so that generated clients keep their type names, and
+// keel's own error bodies as they have always been named. Every body type
+// is named here rather than after its Go type, so that renaming or
+// unexporting a Go type never renames a schema.
 var schemaNames = map[reflect.Type]string{
+	reflect.TypeFor[Token]():               "Token",
+	reflect.TypeFor[Message]():             "Message",
+	reflect.TypeFor[UserPublic]():          "UserPublic",
+	reflect.TypeFor[UsersPublic]():         "UsersPublic",
+	reflect.TypeFor[ItemPublic]():          "ItemPublic",
+	reflect.TypeFor[ItemsPublic]():         "ItemsPublic",
+	reflect.TypeFor[HTTPError]():           "HTTPError",
+	reflect.TypeFor[HTTPValidationError](): "HTTPValidationError",
+	reflect.TypeFor[ValidationError]():     "ValidationError",
+	reflect.TypeFor[unauthorizedError]():   "UnauthorizedError",
+	reflect.TypeFor[rateLimitedError]():    "RateLimitedError",
+
 	reflect.TypeFor[keel.SignUpInput]():         "UserRegister",
 	reflect.TypeFor[keel.CreateUserInput]():     "UserCreate",
 	reflect.TypeFor[keel.UpdateMeInput]():       "UserUpdateMe",
