@@ -26,15 +26,15 @@ type opDoc struct {
 	errs   []int
 }
 
-// unauthorizedError is HTTPError with the header a 401 carries.
+// unauthorizedError is httpError with the header a 401 carries.
 type unauthorizedError struct {
-	HTTPError
+	httpError
 	WWWAuthenticate string `header:"WWW-Authenticate" enum:"Bearer"`
 }
 
-// rateLimitedError is HTTPError with the header a 429 carries.
+// rateLimitedError is httpError with the header a 429 carries.
 type rateLimitedError struct {
-	HTTPError
+	httpError
 	RetryAfter int `header:"Retry-After" minimum:"1" description:"Seconds to wait before trying again."`
 }
 
@@ -44,15 +44,15 @@ type rateLimitedError struct {
 // is named here rather than after its Go type, so that renaming or
 // unexporting a Go type never renames a schema.
 var schemaNames = map[reflect.Type]string{
-	reflect.TypeFor[Token]():               "Token",
-	reflect.TypeFor[Message]():             "Message",
-	reflect.TypeFor[UserPublic]():          "UserPublic",
-	reflect.TypeFor[UsersPublic]():         "UsersPublic",
-	reflect.TypeFor[ItemPublic]():          "ItemPublic",
-	reflect.TypeFor[ItemsPublic]():         "ItemsPublic",
-	reflect.TypeFor[HTTPError]():           "HTTPError",
-	reflect.TypeFor[HTTPValidationError](): "HTTPValidationError",
-	reflect.TypeFor[ValidationError]():     "ValidationError",
+	reflect.TypeFor[accessToken]():         "Token",
+	reflect.TypeFor[message]():             "Message",
+	reflect.TypeFor[userPublic]():          "UserPublic",
+	reflect.TypeFor[usersPublic]():         "UsersPublic",
+	reflect.TypeFor[itemPublic]():          "ItemPublic",
+	reflect.TypeFor[itemsPublic]():         "ItemsPublic",
+	reflect.TypeFor[httpError]():           "HTTPError",
+	reflect.TypeFor[httpValidationError](): "HTTPValidationError",
+	reflect.TypeFor[validationError]():     "ValidationError",
 	reflect.TypeFor[unauthorizedError]():   "UnauthorizedError",
 	reflect.TypeFor[rateLimitedError]():    "RateLimitedError",
 
@@ -191,14 +191,14 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			oc.AddSecurity(securityName)
 		}
 		for _, st := range a.errorStatuses(rt) {
-			var v any = HTTPError{}
+			var v any = httpError{}
 			switch st {
 			case http.StatusUnauthorized:
 				v = unauthorizedError{}
 			case http.StatusTooManyRequests:
 				v = rateLimitedError{}
 			case http.StatusUnprocessableEntity:
-				v = HTTPValidationError{}
+				v = httpValidationError{}
 			}
 			oc.AddRespStructure(v, openapi.WithHTTPStatus(st))
 		}

@@ -32,7 +32,7 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 					for _, k := range []string{"Set-Cookie", "Content-Length", "Retry-After", "WWW-Authenticate"} {
 						w.Header().Del(k)
 					}
-					writeJSON(w, http.StatusInternalServerError, HTTPError{Detail: msgInternal})
+					writeJSON(w, http.StatusInternalServerError, httpError{Detail: msgInternal})
 				}
 			}()
 			next.ServeHTTP(sw, r)

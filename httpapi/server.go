@@ -136,12 +136,12 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Del("Content-Type")
 		switch rec.status {
 		case http.StatusMethodNotAllowed:
-			writeJSON(w, http.StatusMethodNotAllowed, HTTPError{Detail: "Method Not Allowed"})
+			writeJSON(w, http.StatusMethodNotAllowed, httpError{Detail: "Method Not Allowed"})
 		case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusFound:
 			// ServeMux cleaning an unclean path ("//users/me"): keep the redirect.
 			w.WriteHeader(rec.status)
 		default:
-			writeJSON(w, http.StatusNotFound, HTTPError{Detail: "Not Found"})
+			writeJSON(w, http.StatusNotFound, httpError{Detail: "Not Found"})
 		}
 		return
 	}
@@ -216,50 +216,50 @@ func (a *api) routeTable() []route {
 	rts := []route{
 		{method: "POST", path: "/login/access-token", tag: "login", fn: "login_access_token", serve: login,
 			summary: "Log in with an email and password (OAuth2 password flow)",
-			doc:     opDoc{form: loginForm{}, status: 200, resp: Token{}, errs: []int{400, 429}}},
+			doc:     opDoc{form: loginForm{}, status: 200, resp: accessToken{}, errs: []int{400, 429}}},
 		{method: "POST", path: "/login/test-token", tag: "login", fn: "test_token", access: user, serve: testToken,
-			summary: "Test the access token", doc: opDoc{status: 200, resp: UserPublic{}}},
+			summary: "Test the access token", doc: opDoc{status: 200, resp: userPublic{}}},
 		{method: "POST", path: "/logout", tag: "login", fn: "logout", access: user, serve: logout,
-			summary: "End the session (both bearer token and cookie)", doc: opDoc{status: 200, resp: Message{}}},
+			summary: "End the session (both bearer token and cookie)", doc: opDoc{status: 200, resp: message{}}},
 		{method: "POST", path: "/password-recovery/{email}", tag: "login", fn: "recover_password", loc: "path", serve: recoverPassword,
-			summary: "Send a password recovery email", doc: opDoc{params: recoveryPath{}, status: 200, resp: Message{}, errs: []int{429}}},
+			summary: "Send a password recovery email", doc: opDoc{params: recoveryPath{}, status: 200, resp: message{}, errs: []int{429}}},
 		{method: "POST", path: "/reset-password/", tag: "login", fn: "reset_password", serve: resetPassword,
-			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, resp: Message{}, errs: []int{400}}},
+			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, resp: message{}, errs: []int{400}}},
 
 		{method: "GET", path: "/users/", tag: "users", fn: "read_users", access: superuser, loc: "query", serve: readUsers,
-			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: UsersPublic{}}},
+			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: usersPublic{}}},
 		{method: "POST", path: "/users/", tag: "users", fn: "create_user", access: superuser, serve: createUser,
-			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, resp: UserPublic{}}},
+			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, resp: userPublic{}}},
 		{method: "GET", path: "/users/me", tag: "users", fn: "read_user_me", access: user, serve: readUserMe,
-			summary: "Read the current user", doc: opDoc{status: 200, resp: UserPublic{}}},
+			summary: "Read the current user", doc: opDoc{status: 200, resp: userPublic{}}},
 		{method: "PATCH", path: "/users/me", tag: "users", fn: "update_user_me", access: user, serve: updateUserMe,
-			summary: "Update the current user", doc: opDoc{body: keel.UpdateMeInput{}, status: 200, resp: UserPublic{}, errs: []int{409}}},
+			summary: "Update the current user", doc: opDoc{body: keel.UpdateMeInput{}, status: 200, resp: userPublic{}, errs: []int{409}}},
 		{method: "DELETE", path: "/users/me", tag: "users", fn: "delete_user_me", access: user, serve: deleteUserMe,
-			summary: "Delete the current user", doc: opDoc{status: 200, resp: Message{}}},
+			summary: "Delete the current user", doc: opDoc{status: 200, resp: message{}}},
 		{method: "PATCH", path: "/users/me/password", tag: "users", fn: "update_password_me", access: user, serve: updatePasswordMe,
-			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, resp: Message{}, errs: []int{429}}},
+			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, resp: message{}, errs: []int{429}}},
 		{method: "POST", path: "/users/signup", tag: "users", fn: "register_user", serve: signUp,
-			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, resp: UserPublic{}, errs: []int{400}}},
+			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, resp: userPublic{}, errs: []int{400}}},
 		{method: "GET", path: "/users/{user_id}", tag: "users", fn: "read_user_by_id", access: user, loc: "path", serve: readUserByID,
-			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, resp: UserPublic{}, errs: []int{403, 404}}},
+			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, resp: userPublic{}, errs: []int{403, 404}}},
 		{method: "PATCH", path: "/users/{user_id}", tag: "users", fn: "update_user", access: superuser, serve: updateUser,
-			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, resp: UserPublic{}, errs: []int{404, 409}}},
+			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, resp: userPublic{}, errs: []int{404, 409}}},
 		{method: "DELETE", path: "/users/{user_id}", tag: "users", fn: "delete_user", access: superuser, loc: "path", serve: deleteUser,
-			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
+			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, resp: message{}, errs: []int{404}}},
 
 		{method: "GET", path: "/items/", tag: "items", fn: "read_items", access: user, loc: "query", serve: readItems,
-			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, resp: ItemsPublic{}}},
+			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, resp: itemsPublic{}}},
 		{method: "POST", path: "/items/", tag: "items", fn: "create_item", access: user, serve: createItem,
-			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, resp: ItemPublic{}}},
+			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, resp: itemPublic{}}},
 		{method: "GET", path: "/items/{id}", tag: "items", fn: "read_item", access: user, loc: "path", serve: readItem,
-			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: ItemPublic{}, errs: []int{404}}},
+			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: itemPublic{}, errs: []int{404}}},
 		{method: "PUT", path: "/items/{id}", tag: "items", fn: "update_item", access: user, serve: updateItem,
-			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, resp: ItemPublic{}, errs: []int{404}}},
+			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, resp: itemPublic{}, errs: []int{404}}},
 		{method: "DELETE", path: "/items/{id}", tag: "items", fn: "delete_item", access: user, loc: "path", serve: deleteItem,
-			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
+			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: message{}, errs: []int{404}}},
 
 		{method: "POST", path: "/utils/test-email/", tag: "utils", fn: "test_email", access: superuser, loc: "query", serve: testEmail,
-			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, resp: Message{}}},
+			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, resp: message{}}},
 		{method: "GET", path: "/utils/health-check/", tag: "utils", fn: "health_check", serve: healthCheck,
 			summary: "Liveness", doc: opDoc{status: 200, resp: true}},
 		{method: "GET", path: "/utils/ready", tag: "utils", fn: "ready", serve: ready,
@@ -267,7 +267,7 @@ func (a *api) routeTable() []route {
 	}
 	if a.cfg.Development {
 		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", fn: "create_user", serve: createPrivateUser,
-			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, resp: UserPublic{}, errs: []int{400}}})
+			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, resp: userPublic{}, errs: []int{400}}})
 	}
 	rts = append(rts,
 		route{method: "GET", path: "/openapi.json", tag: "meta", fn: "openapi", serve: serveOpenAPI, doc: opDoc{hidden: true}},
