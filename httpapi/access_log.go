@@ -17,7 +17,7 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w}
 			route := &routeHolder{}
-			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, route))
+			r = r.WithContext(context.WithValue(r.Context(), routeHolderKey{}, route))
 			defer func() {
 				status := sw.status
 				if status == 0 {
@@ -25,7 +25,7 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
 					slog.String("method", r.Method),
-					route.path(r),
+					route.logAttr(r),
 					slog.Int("status", status),
 					slog.Int64("bytes", sw.size),
 					slog.Duration("duration", time.Since(start)),

@@ -65,7 +65,7 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (*keel.Sessio
 	// Answers that depend on credentials are never cached.
 	w.Header().Set("Cache-Control", "no-store")
 	if byCookie {
-		if err := a.cop.Check(r); err != nil {
+		if err := a.crossOriginProtection.Check(r); err != nil {
 			return nil, keel.Errorf(keel.PermissionDenied, msgCrossOrigin)
 		}
 	}

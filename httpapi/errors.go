@@ -107,7 +107,7 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 	switch keel.ErrorCode(err) {
 	case keel.Invalid:
 		if ke != nil && len(ke.Fields) > 0 {
-			loc := rt.loc
+			loc := rt.fieldLocation
 			if loc == "" {
 				loc = "body"
 			}

@@ -7,13 +7,12 @@ import (
 	"net/http"
 )
 
-type ctxKey int
-
-const ctxRequestID ctxKey = iota
+// requestIDKey is the context key of the request id.
+type requestIDKey struct{}
 
 // RequestIDFrom returns the request id RequestID put in ctx, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(ctxRequestID).(string)
+	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
 
@@ -30,7 +29,7 @@ func RequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxRequestID, id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
 	})
 }
 

@@ -11,15 +11,19 @@ import (
 // access logs.
 type routeHolder struct{ pattern string }
 
-type routeKey struct{}
+type routeHolderKey struct{}
 
+// setRoute records the pattern of the route serving r, when AccessLog
+// is there to log it.
 func setRoute(r *http.Request, pattern string) {
-	if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
+	if h, ok := r.Context().Value(routeHolderKey{}).(*routeHolder); ok {
 		h.pattern = pattern
 	}
 }
 
-func (h *routeHolder) path(r *http.Request) slog.Attr {
+// logAttr is what the access log says of where r went: the route
+// pattern, or the path when no route of httpapi matched.
+func (h *routeHolder) logAttr(r *http.Request) slog.Attr {
 	if h.pattern != "" {
 		return slog.String("route", h.pattern)
 	}
