@@ -79,14 +79,15 @@ type api struct {
 	openapi               []byte // the OpenAPI document, built once
 }
 
-// New returns an http.Handler serving the keel HTTP API (see API.md and
-// the package documentation) over svc. It composes the middleware of this
+// New returns an http.Handler serving the keel HTTP API (see the package
+// documentation) over svc. It composes the middleware of this
 // package around the routes, outermost first: RequestID, AccessLog,
 // Recover, SecurityHeaders, CORS. The handler may be mounted under any
 // prefix with http.StripPrefix.
 //
-// New panics if the OpenAPI document cannot be built, which only a bug in
-// this package can cause.
+// New panics if http.CrossOriginProtection refuses one of
+// cfg.CORSOrigins (other than "*") as an origin, or if the OpenAPI
+// document cannot be built, which only a bug in this package can cause.
 func New(svc *keel.Service, cfg Config) http.Handler {
 	a := newAPI(svc, cfg)
 	var h http.Handler = a
@@ -125,7 +126,7 @@ func newAPI(svc *keel.Service, cfg Config) *api {
 }
 
 // ServeHTTP routes a request. ServeMux's own plain-text 404 and 405
-// answers are replaced by the JSON ones of API.md.
+// answers are replaced by JSON ones, as every other error answer.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := a.mux.Handler(r)
 	if pattern == "" {
@@ -161,7 +162,7 @@ const (
 // document describes it.
 type route struct {
 	method string
-	// path is the canonical path, as in API.md and the OpenAPI document. A
+	// path is the canonical path, as in the OpenAPI document. A
 	// path ending in "/" is served without the slash too.
 	path string
 	tag  string
