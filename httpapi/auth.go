@@ -10,14 +10,14 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// Token is the answer of a successful login.
-type Token struct {
+// accessToken is the answer of a successful login.
+type accessToken struct {
 	AccessToken string `json:"access_token" required:"true"`
 	TokenType   string `json:"token_type" required:"true" enum:"bearer"`
 }
 
-// Message is a plain confirmation.
-type Message struct {
+// message is a plain confirmation.
+type message struct {
 	Message string `json:"message" required:"true"`
 }
 
@@ -65,7 +65,7 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (*keel.Sessio
 	// Answers that depend on credentials are never cached.
 	w.Header().Set("Cache-Control", "no-store")
 	if byCookie {
-		if err := a.cop.Check(r); err != nil {
+		if err := a.crossOriginProtection.Check(r); err != nil {
 			return nil, keel.Errorf(keel.PermissionDenied, msgCrossOrigin)
 		}
 	}
@@ -124,7 +124,7 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 		return err
 	}
 	a.setCookie(w, sess)
-	writeJSON(w, http.StatusOK, Token{AccessToken: sess.Token, TokenType: "bearer"})
+	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm
 	}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return loginForm{}, invalid(ValidationError{Type: "value_error", Loc: []any{"body"}, Msg: "The form could not be parsed", Input: nil})
+		return loginForm{}, invalid(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "The form could not be parsed", Input: nil})
 	}
 	f := loginForm{
 		GrantType:    vals.Get("grant_type"),
@@ -152,15 +152,15 @@ func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm
 		ClientID:     vals.Get("client_id"),
 		ClientSecret: vals.Get("client_secret"),
 	}
-	var bad []ValidationError
+	var bad []validationError
 	if f.Username == "" {
-		bad = append(bad, ValidationError{Type: "missing", Loc: []any{"body", "username"}, Msg: "Field required", Input: nil})
+		bad = append(bad, validationError{Type: "missing", Loc: []any{"body", "username"}, Msg: "Field required", Input: nil})
 	}
 	if f.Password == "" {
-		bad = append(bad, ValidationError{Type: "missing", Loc: []any{"body", "password"}, Msg: "Field required", Input: nil})
+		bad = append(bad, validationError{Type: "missing", Loc: []any{"body", "password"}, Msg: "Field required", Input: nil})
 	}
 	if vals.Has("grant_type") && f.GrantType != "password" {
-		bad = append(bad, ValidationError{Type: "string_pattern_mismatch", Loc: []any{"body", "grant_type"},
+		bad = append(bad, validationError{Type: "string_pattern_mismatch", Loc: []any{"body", "grant_type"},
 			Msg: "String should match pattern '^password$'", Input: f.GrantType})
 	}
 	if len(bad) > 0 {
@@ -171,7 +171,7 @@ func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm
 
 // testToken serves POST /login/test-token.
 func testToken(_ *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
-	writeJSON(w, http.StatusOK, userPublic(sess.User))
+	writeJSON(w, http.StatusOK, newUserPublic(sess.User))
 	return nil
 }
 
@@ -182,7 +182,7 @@ func logout(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) 
 		return err
 	}
 	a.clearCookie(w)
-	writeJSON(w, http.StatusOK, Message{msgLoggedOut})
+	writeJSON(w, http.StatusOK, message{msgLoggedOut})
 	return nil
 }
 
@@ -198,7 +198,7 @@ func recoverPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Ses
 		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed",
 			"request_id", RequestIDFrom(r.Context()), "err", err)
 	}
-	writeJSON(w, http.StatusOK, Message{msgRecovery})
+	writeJSON(w, http.StatusOK, message{msgRecovery})
 	return nil
 }
 
@@ -211,6 +211,6 @@ func resetPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Sessi
 	if err := a.svc.ResetPassword(r.Context(), in); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Message{"Password updated successfully"})
+	writeJSON(w, http.StatusOK, message{"Password updated successfully"})
 	return nil
 }

@@ -86,7 +86,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		if errors.As(err, &mbe) {
 			return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: msgTooLarge}
 		}
-		return nil, invalid(ValidationError{Type: "json_invalid", Loc: []any{"body"}, Msg: "The request body could not be read", Input: nil})
+		return nil, invalid(validationError{Type: "json_invalid", Loc: []any{"body"}, Msg: "The request body could not be read", Input: nil})
 	}
 	return b, nil
 }
@@ -97,7 +97,7 @@ func decodeObject(body []byte, dst any) error {
 	fields := jsonFields(rv.Type())
 	if len(bytes.TrimSpace(body)) == 0 {
 		if hasRequired(fields) {
-			return invalid(ValidationError{Type: "missing", Loc: []any{"body"}, Msg: "Field required", Input: nil})
+			return invalid(validationError{Type: "missing", Loc: []any{"body"}, Msg: "Field required", Input: nil})
 		}
 		return nil
 	}
@@ -111,19 +111,19 @@ func decodeObject(body []byte, dst any) error {
 		return jsonInvalid(errors.New("trailing data after the JSON value"), dec.InputOffset())
 	}
 	if _, ok := top.(map[string]any); !ok {
-		return invalid(ValidationError{Type: "model_attributes_type", Loc: []any{"body"},
+		return invalid(validationError{Type: "model_attributes_type", Loc: []any{"body"},
 			Msg: "Input should be a valid dictionary or object to extract fields from", Input: echo(body)})
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return jsonInvalid(err, 0)
 	}
-	var bad []ValidationError
+	var bad []validationError
 	for _, f := range fields {
 		v, ok := raw[f.name]
 		if !ok {
 			if f.required {
-				bad = append(bad, ValidationError{Type: "missing", Loc: []any{"body", f.name}, Msg: "Field required", Input: nil})
+				bad = append(bad, validationError{Type: "missing", Loc: []any{"body", f.name}, Msg: "Field required", Input: nil})
 			}
 			continue
 		}
@@ -159,7 +159,7 @@ func jsonInvalid(err error, offset int64) error {
 	if errors.As(err, &se) {
 		offset = se.Offset
 	}
-	return invalid(ValidationError{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error", Input: map[string]any{}})
+	return invalid(validationError{Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error", Input: map[string]any{}})
 }
 
 // optionalValue returns the value type of a keel.Optional, or nil.
@@ -183,7 +183,7 @@ func nullable(t reflect.Type) bool {
 }
 
 // typeError words a value of the wrong JSON type for a field.
-func typeError(name string, t reflect.Type, raw json.RawMessage) ValidationError {
+func typeError(name string, t reflect.Type, raw json.RawMessage) validationError {
 	if v := optionalValue(t); v != nil {
 		t = v
 	}
@@ -194,7 +194,7 @@ func typeError(name string, t reflect.Type, raw json.RawMessage) ValidationError
 	if !strings.Contains(name, "password") {
 		input = echo(raw)
 	}
-	e := ValidationError{Loc: []any{"body", name}, Input: input}
+	e := validationError{Loc: []any{"body", name}, Input: input}
 	switch t.Kind() {
 	case reflect.String:
 		e.Type, e.Msg = "string_type", "Input should be a valid string"
@@ -224,7 +224,7 @@ func pathUUID(r *http.Request, name string) (uuid.UUID, error) {
 	s := r.PathValue(name)
 	id, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return uuid.Nil, invalid(ValidationError{Type: "uuid_parsing", Loc: []any{"path", name},
+		return uuid.Nil, invalid(validationError{Type: "uuid_parsing", Loc: []any{"path", name},
 			Msg: "Input should be a valid UUID", Input: s})
 	}
 	return id, nil
@@ -246,7 +246,7 @@ type itemsPageQuery struct {
 // parsePage reads skip and limit: integers, skip ≥ 0, 1 ≤ limit ≤ max.
 func parsePage(r *http.Request, def, max int) (keel.ListOptions, error) {
 	q := r.URL.Query()
-	var bad []ValidationError
+	var bad []validationError
 	get := func(name string, def, min, max int) int {
 		s, ok := q[name]
 		if !ok || len(s) == 0 {
@@ -255,13 +255,13 @@ func parsePage(r *http.Request, def, max int) (keel.ListOptions, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(s[0]))
 		switch {
 		case err != nil:
-			bad = append(bad, ValidationError{Type: "int_parsing", Loc: []any{"query", name},
+			bad = append(bad, validationError{Type: "int_parsing", Loc: []any{"query", name},
 				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: s[0]})
 		case n < min:
-			bad = append(bad, ValidationError{Type: "greater_than_equal", Loc: []any{"query", name},
+			bad = append(bad, validationError{Type: "greater_than_equal", Loc: []any{"query", name},
 				Msg: "Input should be greater than or equal to " + strconv.Itoa(min), Input: s[0]})
 		case max > 0 && n > max:
-			bad = append(bad, ValidationError{Type: "less_than_equal", Loc: []any{"query", name},
+			bad = append(bad, validationError{Type: "less_than_equal", Loc: []any{"query", name},
 				Msg: "Input should be less than or equal to " + strconv.Itoa(max), Input: s[0]})
 		}
 		return n

@@ -1,53 +1,42 @@
-// Package httpapi serves keel over HTTP: the wire protocol of the FastAPI
-// full-stack template's backend (users, items, login), with keel's
-// security fixes. See docs/API.md for every route, status and message.
+// Package httpapi serves keel over HTTP in the wire protocol of the FastAPI
+// full-stack template's backend (login, users, items, utils), with keel's
+// security fixes. docs/API.md in the repository lists every route, status and
+// message; GET /openapi.json is the OpenAPI 3.1 document of every
+// route, built from the handlers' own Go types; GET /docs is Swagger UI for
+// it, embedded in the binary (no CDN).
 //
 // # Mounting
 //
-// New returns an http.Handler whose routes are relative to where it is
-// mounted. To serve it under /api/v1, strip the prefix:
+// New returns an http.Handler whose routes, the document and the docs page
+// included, are relative to where it is mounted:
 //
-//	mux := http.NewServeMux()
 //	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", httpapi.New(svc, httpapi.Config{})))
 //
-// Every collection path is served with and without its trailing slash
-// ("/items" and "/items/"), with no redirect. Unknown routes answer 404
-// {"detail": "Not Found"} and a wrong method 405 {"detail": "Method Not
-// Allowed"}. GET /openapi.json is the OpenAPI 3.1 document, built from the
-// handlers' own Go types; GET /docs is Swagger UI for it, embedded in the
-// binary (no CDN), with URLs relative to the mount prefix.
+// Collection paths answer with and without their trailing slash ("/items"
+// and "/items/"), without a redirect. An unknown route answers 404
+// {"detail": "Not Found"}, a wrong method 405 {"detail": "Method Not
+// Allowed"}. Lists take skip and limit and answer {"data": [...], "count":
+// N}; GET /items/ also pages by an opaque cursor: a full page carries
+// "next_cursor", and ?cursor=<next_cursor> continues after its last item.
 //
-// Lists take skip and limit and answer {"data": [...], "count": N}. GET
-// /items/ also takes an opaque cursor (keel's addition): a full page adds
-// "next_cursor", and ?cursor=<next_cursor> continues after its last item
-// straight from the index, however deep.
+// # Sessions
 //
-// # Sessions: bearer token and cookie
+// POST /login/access-token returns an opaque session token and also sets it
+// as an HttpOnly, SameSite=Lax cookie (Secure unless Config.Development). A
+// request presents the token as "Authorization: Bearer <token>" or in the
+// cookie; when both are there the bearer token decides. A token in the URL
+// is never accepted. An unsafe request (POST, PUT, PATCH, DELETE)
+// authenticated by the cookie must pass Go's http.CrossOriginProtection,
+// which trusts the API's own origin and Config.CORSOrigins, or it answers
+// 403. Answers to requests with credentials carry Cache-Control: no-store.
+// POST /logout ends the session at once, for both transports, and clears
+// the cookie.
 //
-// POST /login/access-token returns an opaque session token and also sets
-// it as a session cookie (HttpOnly, SameSite=Lax, Path=/, Secure unless
-// Config.Development; named by Config.CookieName). A request may present
-// the token either as "Authorization: Bearer <token>" or in the cookie.
-// When both are present the bearer token decides and the cookie is not
-// looked at. A token in the URL query is never accepted.
-//
-// Unsafe requests (POST, PUT, PATCH, DELETE) authenticated by the cookie
-// go through Go's http.CrossOriginProtection: from an origin other than
-// the API's own and Config.CORSOrigins they answer 403. Bearer requests
-// are not affected (a browser never adds a bearer token by itself).
-// Answers to requests that carry credentials have Cache-Control: no-store.
-// POST /logout ends the session at once, whichever transport presents it,
-// and clears the cookie.
-//
-// # Coexisting with a host's scs sessions
-//
-// keel's Service drives its own scs.SessionManager, with its own store
-// adapter and its own context keys, directly from the request's token; the
-// handler does not use scs's LoadAndSave middleware. A host program that
-// uses scs for its own sessions (with LoadAndSave around its own routes, or
-// around this handler) is therefore unaffected: the two session managers
-// share nothing, and only the cookie names must differ (Config.CookieName,
-// default "keel_session", against scs's default "session").
+// keel drives its own scs.SessionManager, with its own store and context
+// keys, straight from the request's token, not through scs's LoadAndSave.
+// A host using scs for its own sessions is therefore unaffected, as long as
+// the cookie names differ (Config.CookieName, default "keel_session";
+// scs's default is "session").
 //
 // # Middleware
 //
@@ -56,16 +45,13 @@
 //
 //	RequestID -> AccessLog -> Recover -> SecurityHeaders -> CORS -> routes
 //
-// RequestID comes first so that every log line has the id; AccessLog sits
-// outside Recover so that a recovered panic is logged with its 500 status;
-// SecurityHeaders and CORS headers are set before any route (and the JSON
-// 404/405) answers, and CORS answers preflight requests itself.
+// so that every log line has the request id, a recovered panic is logged
+// with its 500, and every answer, the JSON 404 and 405 included, carries
+// the security headers and, for a listed origin, the CORS headers. CORS
+// answers preflight requests itself.
 //
-// # Client address
-//
-// Login and password recovery are rate limited per client address. The
-// address is the connection's peer (r.RemoteAddr); X-Forwarded-For and
-// Forwarded are believed only when the peer is in Config.TrustedProxies,
-// and then the right-most address that is not a trusted proxy is taken
-// (see ClientAddr).
+// Login and password recovery are rate limited per client address: the
+// connection's peer or, when the peer is in Config.TrustedProxies, the
+// right-most address of Forwarded (or X-Forwarded-For) that is not a
+// trusted proxy (see ClientAddr).
 package httpapi

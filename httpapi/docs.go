@@ -12,12 +12,12 @@ import (
 	"github.com/swaggest/swgui/v5/static"
 )
 
-// DocsContentSecurityPolicy is the Content-Security-Policy of the docs
+// docsContentSecurityPolicy is the Content-Security-Policy of the docs
 // page: its scripts and styles come from the handler itself (Swagger UI is
 // embedded, no CDN), it may call the API of its own origin, and nothing
 // may frame it. Swagger UI sets inline style attributes, hence
 // 'unsafe-inline' for styles only; there is no inline script.
-const DocsContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+const docsContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // docsPage is the interactive documentation page. Every URL in it is
@@ -57,7 +57,7 @@ const docsInit = `window.addEventListener("load", function () {
 // the binary by github.com/swaggest/swgui.
 func serveDocs(_ *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
 	h := w.Header()
-	h.Set("Content-Security-Policy", DocsContentSecurityPolicy)
+	h.Set("Content-Security-Policy", docsContentSecurityPolicy)
 	asset := r.PathValue("asset")
 	switch asset {
 	case "":

@@ -11,20 +11,20 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// HTTPError is the body of every error answer but validation errors.
-type HTTPError struct {
+// httpError is the body of every error answer but validation errors.
+type httpError struct {
 	Detail string `json:"detail" required:"true"`
 }
 
-// HTTPValidationError is the body of a 422 answer: one entry per failing
+// httpValidationError is the body of a 422 answer: one entry per failing
 // field.
-type HTTPValidationError struct {
-	Detail []ValidationError `json:"detail" required:"true" nullable:"false"`
+type httpValidationError struct {
+	Detail []validationError `json:"detail" required:"true" nullable:"false"`
 }
 
-// ValidationError is one failing field, in the shape of pydantic (and so of
+// validationError is one failing field, in the shape of pydantic (and so of
 // the FastAPI clients keel is compatible with).
-type ValidationError struct {
+type validationError struct {
 	// Type is a machine-readable reason: "missing", "json_invalid",
 	// "string_type", "string_too_short", "value_error", ...
 	Type string `json:"type" required:"true"`
@@ -42,7 +42,7 @@ type ValidationError struct {
 type requestError struct {
 	status int
 	detail string            // for 413 and 415
-	fields []ValidationError // for 422
+	fields []validationError // for 422
 }
 
 func (e *requestError) Error() string {
@@ -52,7 +52,7 @@ func (e *requestError) Error() string {
 	return "invalid request: " + strconv.Itoa(len(e.fields)) + " failing fields"
 }
 
-func invalid(fields ...ValidationError) error {
+func invalid(fields ...validationError) error {
 	return &requestError{status: http.StatusUnprocessableEntity, fields: fields}
 }
 
@@ -74,68 +74,68 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 	var re *requestError
 	if errors.As(err, &re) {
 		if re.status == http.StatusUnprocessableEntity {
-			return re.status, HTTPValidationError{Detail: re.fields}, 0
+			return re.status, httpValidationError{Detail: re.fields}, 0
 		}
-		return re.status, HTTPError{Detail: re.detail}, 0
+		return re.status, httpError{Detail: re.detail}, 0
 	}
 	op := rt.operationID()
 	switch {
 	case errors.Is(err, keel.ErrEmailTaken):
 		switch op {
 		case "users-register_user":
-			return http.StatusBadRequest, HTTPError{"The user with this email already exists in the system"}, 0
+			return http.StatusBadRequest, httpError{"The user with this email already exists in the system"}, 0
 		case "users-create_user", "private-create_user":
-			return http.StatusBadRequest, HTTPError{"The user with this email already exists in the system."}, 0
+			return http.StatusBadRequest, httpError{"The user with this email already exists in the system."}, 0
 		}
-		return http.StatusConflict, HTTPError{"User with this email already exists"}, 0
+		return http.StatusConflict, httpError{"User with this email already exists"}, 0
 	case errors.Is(err, keel.ErrUserNotFound):
 		if op == "users-update_user" {
-			return http.StatusNotFound, HTTPError{"The user with this id does not exist in the system"}, 0
+			return http.StatusNotFound, httpError{"The user with this id does not exist in the system"}, 0
 		}
-		return http.StatusNotFound, HTTPError{"User not found"}, 0
+		return http.StatusNotFound, httpError{"User not found"}, 0
 	case errors.Is(err, keel.ErrInactiveUser),
 		errors.Is(err, keel.ErrIncorrectLogin),
 		errors.Is(err, keel.ErrIncorrectPassword),
 		errors.Is(err, keel.ErrSamePassword),
 		errors.Is(err, keel.ErrInvalidResetToken):
-		return http.StatusBadRequest, HTTPError{keel.ErrorMessage(err)}, 0
+		return http.StatusBadRequest, httpError{keel.ErrorMessage(err)}, 0
 	case errors.Is(err, keel.ErrNotAuthenticated):
-		return http.StatusUnauthorized, HTTPError{"Not authenticated"}, 0
+		return http.StatusUnauthorized, httpError{"Not authenticated"}, 0
 	}
 	var ke *keel.Error
 	errors.As(err, &ke)
 	switch keel.ErrorCode(err) {
 	case keel.Invalid:
 		if ke != nil && len(ke.Fields) > 0 {
-			loc := rt.loc
+			loc := rt.fieldLocation
 			if loc == "" {
 				loc = "body"
 			}
-			out := make([]ValidationError, len(ke.Fields))
+			out := make([]validationError, len(ke.Fields))
 			for i, f := range ke.Fields {
-				out[i] = ValidationError{Type: f.Kind, Loc: []any{loc, f.Field}, Msg: f.Message, Input: f.Value}
+				out[i] = validationError{Type: f.Kind, Loc: []any{loc, f.Field}, Msg: f.Message, Input: f.Value}
 			}
-			return http.StatusUnprocessableEntity, HTTPValidationError{Detail: out}, 0
+			return http.StatusUnprocessableEntity, httpValidationError{Detail: out}, 0
 		}
-		return http.StatusBadRequest, HTTPError{messageOr(ke, "Bad Request")}, 0
+		return http.StatusBadRequest, httpError{messageOr(ke, "Bad Request")}, 0
 	case keel.NotFound:
-		return http.StatusNotFound, HTTPError{messageOr(ke, msgNotFound)}, 0
+		return http.StatusNotFound, httpError{messageOr(ke, msgNotFound)}, 0
 	case keel.Conflict:
-		return http.StatusConflict, HTTPError{messageOr(ke, "Conflict")}, 0
+		return http.StatusConflict, httpError{messageOr(ke, "Conflict")}, 0
 	case keel.Unauthenticated:
-		return http.StatusUnauthorized, HTTPError{"Could not validate credentials"}, 0
+		return http.StatusUnauthorized, httpError{"Could not validate credentials"}, 0
 	case keel.PermissionDenied:
-		return http.StatusForbidden, HTTPError{messageOr(ke, "The user doesn't have enough privileges")}, 0
+		return http.StatusForbidden, httpError{messageOr(ke, "The user doesn't have enough privileges")}, 0
 	case keel.RateLimited:
 		secs := 1
 		if ke != nil && ke.RetryAfter > 0 {
 			secs = int(math.Ceil(ke.RetryAfter.Seconds()))
 		}
-		return http.StatusTooManyRequests, HTTPError{"Too many requests"}, secs
+		return http.StatusTooManyRequests, httpError{"Too many requests"}, secs
 	case keel.Unavailable:
-		return http.StatusServiceUnavailable, HTTPError{msgUnavailable}, 0
+		return http.StatusServiceUnavailable, httpError{msgUnavailable}, 0
 	}
-	return http.StatusInternalServerError, HTTPError{msgInternal}, 0
+	return http.StatusInternalServerError, httpError{msgInternal}, 0
 }
 
 func messageOr(e *keel.Error, def string) string {

@@ -17,3 +17,6 @@ func Routes(svc *keel.Service, cfg Config) []RouteInfo {
 	}
 	return out
 }
+
+// DocsContentSecurityPolicy is the policy the docs page must carry.
+const DocsContentSecurityPolicy = docsContentSecurityPolicy

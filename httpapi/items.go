@@ -8,8 +8,8 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// ItemPublic is an item as the API shows it.
-type ItemPublic struct {
+// itemPublic is an item as the API shows it.
+type itemPublic struct {
 	ID          uuid.UUID `json:"id" required:"true" format:"uuid"`
 	Title       string    `json:"title" required:"true" minLength:"1" maxLength:"255"`
 	Description *string   `json:"description" required:"true" maxLength:"255"`
@@ -17,17 +17,17 @@ type ItemPublic struct {
 	CreatedAt   time.Time `json:"created_at" required:"true"`
 }
 
-// ItemsPublic is a page of items with the total count. NextCursor, keel's
+// itemsPublic is a page of items with the total count. NextCursor, keel's
 // addition to the template's {data, count}, is there only when the page is
 // full: passed as ?cursor=, it asks for the page after this one.
-type ItemsPublic struct {
-	Data       []ItemPublic `json:"data" required:"true" nullable:"false"`
+type itemsPublic struct {
+	Data       []itemPublic `json:"data" required:"true" nullable:"false"`
 	Count      int          `json:"count" required:"true" minimum:"0"`
 	NextCursor string       `json:"next_cursor,omitempty" description:"When the page is full: the cursor query parameter of the next page."`
 }
 
-func itemPublic(it *keel.Item) ItemPublic {
-	return ItemPublic{ID: it.ID, Title: it.Title, Description: it.Description, OwnerID: it.OwnerID, CreatedAt: it.CreatedAt.UTC()}
+func newItemPublic(it *keel.Item) itemPublic {
+	return itemPublic{ID: it.ID, Title: it.Title, Description: it.Description, OwnerID: it.OwnerID, CreatedAt: it.CreatedAt.UTC()}
 }
 
 // itemIDPath is the path parameter of the /items/{id} routes.
@@ -46,9 +46,9 @@ func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessio
 	if err != nil {
 		return err
 	}
-	out := ItemsPublic{Data: make([]ItemPublic, len(p.Items)), Count: p.Count, NextCursor: p.Next}
+	out := itemsPublic{Data: make([]itemPublic, len(p.Items)), Count: p.Count, NextCursor: p.Next}
 	for i, it := range p.Items {
-		out.Data[i] = itemPublic(it)
+		out.Data[i] = newItemPublic(it)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -63,7 +63,7 @@ func createItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, itemPublic(it))
+	writeJSON(w, http.StatusCreated, newItemPublic(it))
 	return nil
 }
 
@@ -76,7 +76,7 @@ func readItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, itemPublic(it))
+	writeJSON(w, http.StatusOK, newItemPublic(it))
 	return nil
 }
 
@@ -93,7 +93,7 @@ func updateItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, itemPublic(it))
+	writeJSON(w, http.StatusOK, newItemPublic(it))
 	return nil
 }
 
@@ -105,6 +105,6 @@ func deleteItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err := a.svc.DeleteItem(r.Context(), sess.User, id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Message{"Item deleted successfully"})
+	writeJSON(w, http.StatusOK, message{"Item deleted successfully"})
 	return nil
 }

@@ -22,25 +22,43 @@ type opDoc struct {
 	body   any  // the JSON body type
 	form   any  // the urlencoded form type
 	status int  // the success status
-	resp   any  // the success body type
-	errs   []int
+	// response is the success body type.
+	response any
+	// errorStatuses are the route's own error statuses; allErrorStatuses
+	// adds those every route of its kind answers.
+	errorStatuses []int
 }
 
-// unauthorizedError is HTTPError with the header a 401 carries.
+// unauthorizedError is httpError with the header a 401 carries.
 type unauthorizedError struct {
-	HTTPError
+	httpError
 	WWWAuthenticate string `header:"WWW-Authenticate" enum:"Bearer"`
 }
 
-// rateLimitedError is HTTPError with the header a 429 carries.
+// rateLimitedError is httpError with the header a 429 carries.
 type rateLimitedError struct {
-	HTTPError
+	httpError
 	RetryAfter int `header:"Retry-After" minimum:"1" description:"Seconds to wait before trying again."`
 }
 
-// schemaNames gives the request types the names the FastAPI template's
-// document uses, so that generated clients keep their type names.
+// schemaNames names the component schemas: as the FastAPI template's
+// document does, so that generated clients keep their type names, and
+// keel's own error bodies as they have always been named. Every body type
+// is named here rather than after its Go type, so that renaming or
+// unexporting a Go type never renames a schema.
 var schemaNames = map[reflect.Type]string{
+	reflect.TypeFor[accessToken]():         "Token",
+	reflect.TypeFor[message]():             "Message",
+	reflect.TypeFor[userPublic]():          "UserPublic",
+	reflect.TypeFor[usersPublic]():         "UsersPublic",
+	reflect.TypeFor[itemPublic]():          "ItemPublic",
+	reflect.TypeFor[itemsPublic]():         "ItemsPublic",
+	reflect.TypeFor[httpError]():           "HTTPError",
+	reflect.TypeFor[httpValidationError](): "HTTPValidationError",
+	reflect.TypeFor[validationError]():     "ValidationError",
+	reflect.TypeFor[unauthorizedError]():   "UnauthorizedError",
+	reflect.TypeFor[rateLimitedError]():    "RateLimitedError",
+
 	reflect.TypeFor[keel.SignUpInput]():         "UserRegister",
 	reflect.TypeFor[keel.CreateUserInput]():     "UserCreate",
 	reflect.TypeFor[keel.UpdateMeInput]():       "UserUpdateMe",
@@ -62,12 +80,12 @@ const securityName = "OAuth2PasswordBearer"
 // types.
 func (a *api) buildOpenAPI() ([]byte, error) {
 	cfg := a.svc.Config()
-	r := openapi31.NewReflector()
-	r.Spec.Info.WithTitle(a.cfg.Title).WithVersion(a.cfg.Version).
+	reflector := openapi31.NewReflector()
+	reflector.Spec.Info.WithTitle(a.cfg.Title).WithVersion(a.cfg.Version).
 		WithDescription("The keel users, items and authentication API. Every collection path is served with and without its trailing slash.")
 	// Relative to where the document is served, so it works under any mount prefix.
-	r.Spec.WithServers(openapi31.Server{URL: "./"})
-	r.Spec.ComponentsEns().WithSecuritySchemesItem(securityName, openapi31.SecuritySchemeOrReference{
+	reflector.Spec.WithServers(openapi31.Server{URL: "./"})
+	reflector.Spec.ComponentsEns().WithSecuritySchemesItem(securityName, openapi31.SecuritySchemeOrReference{
 		SecurityScheme: &openapi31.SecurityScheme{
 			Oauth2: (&openapi31.SecuritySchemeOauth2{}).WithFlows(openapi31.OauthFlows{
 				Password: &openapi31.OauthFlowsDefsPassword{TokenURL: "login/access-token", Scopes: map[string]string{}},
@@ -76,13 +94,13 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 	})
 
 	// keel.Optional[T] is T on the wire (null only where T is a pointer).
-	r.AddTypeMapping(keel.Optional[string]{}, "")
-	r.AddTypeMapping(keel.Optional[*string]{}, "")
-	r.AddTypeMapping(keel.Optional[bool]{}, false)
+	reflector.AddTypeMapping(keel.Optional[string]{}, "")
+	reflector.AddTypeMapping(keel.Optional[*string]{}, "")
+	reflector.AddTypeMapping(keel.Optional[bool]{}, false)
 	// A UUID is an inline {"type": "string", "format": "uuid"}, as FastAPI
 	// writes it, not a shared component a generated client would name.
-	r.JSONSchemaReflector().InlineDefinition(uuid.UUID{})
-	r.DefaultOptions = append(r.DefaultOptions,
+	reflector.JSONSchemaReflector().InlineDefinition(uuid.UUID{})
+	reflector.DefaultOptions = append(reflector.DefaultOptions,
 		jsonschema.InterceptDefName(func(t reflect.Type, def string) string {
 			if n, ok := schemaNames[t]; ok {
 				return n
@@ -151,7 +169,7 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 		if rt.doc.hidden {
 			continue
 		}
-		oc, err := r.NewOperationContext(rt.method, rt.path)
+		oc, err := reflector.NewOperationContext(rt.method, rt.path)
 		if err != nil {
 			return nil, err
 		}
@@ -171,28 +189,28 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 		if d.form != nil {
 			oc.AddReqStructure(d.form, openapi.WithContentType("application/x-www-form-urlencoded"))
 		}
-		oc.AddRespStructure(d.resp, openapi.WithHTTPStatus(d.status))
+		oc.AddRespStructure(d.response, openapi.WithHTTPStatus(d.status))
 		if rt.access != public {
 			oc.AddSecurity(securityName)
 		}
-		for _, st := range a.errorStatuses(rt) {
-			var v any = HTTPError{}
+		for _, st := range a.allErrorStatuses(rt) {
+			var v any = httpError{}
 			switch st {
 			case http.StatusUnauthorized:
 				v = unauthorizedError{}
 			case http.StatusTooManyRequests:
 				v = rateLimitedError{}
 			case http.StatusUnprocessableEntity:
-				v = HTTPValidationError{}
+				v = httpValidationError{}
 			}
 			oc.AddRespStructure(v, openapi.WithHTTPStatus(st))
 		}
-		if err := r.AddOperation(oc); err != nil {
+		if err := reflector.AddOperation(oc); err != nil {
 			return nil, err
 		}
 	}
-	dropFormPrefix(r.Spec)
-	return r.Spec.MarshalJSON()
+	dropFormPrefix(reflector.Spec)
+	return reflector.Spec.MarshalJSON()
 }
 
 // formDefPrefix is what openapi-go puts before the component name of a
@@ -234,9 +252,9 @@ func dropFormPrefix(s *openapi31.Spec) {
 	}
 }
 
-// errorStatuses lists every error status a route can answer.
-func (a *api) errorStatuses(rt route) []int {
-	st := slices.Clone(rt.doc.errs)
+// allErrorStatuses lists every error status a route can answer.
+func (a *api) allErrorStatuses(rt route) []int {
+	st := slices.Clone(rt.doc.errorStatuses)
 	if rt.access != public {
 		// 400 Inactive user, 401 no or bad credentials, 403 cross-origin
 		// cookie request (and superuser routes).

@@ -70,13 +70,13 @@ func (c Config) withDefaults() Config {
 
 // api is the state the handlers share. It is immutable after New.
 type api struct {
-	svc     *keel.Service
-	cfg     Config
-	log     *slog.Logger
-	cop     *http.CrossOriginProtection
-	routes  []route
-	mux     *http.ServeMux
-	openapi []byte // the OpenAPI document, built once
+	svc                   *keel.Service
+	cfg                   Config
+	log                   *slog.Logger
+	crossOriginProtection *http.CrossOriginProtection // of cookie-authenticated requests
+	routes                []route
+	mux                   *http.ServeMux
+	openapi               []byte // the OpenAPI document, built once
 }
 
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
@@ -85,8 +85,9 @@ type api struct {
 // Recover, SecurityHeaders, CORS. The handler may be mounted under any
 // prefix with http.StripPrefix.
 //
-// New panics if the OpenAPI document cannot be built, which only a bug in
-// this package can cause.
+// New panics if http.CrossOriginProtection refuses one of
+// cfg.CORSOrigins (other than "*") as an origin, or if the OpenAPI
+// document cannot be built, which only a bug in this package can cause.
 func New(svc *keel.Service, cfg Config) http.Handler {
 	a := newAPI(svc, cfg)
 	var h http.Handler = a
@@ -100,12 +101,12 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 
 func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, cop: http.NewCrossOriginProtection(), mux: http.NewServeMux()}
+	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, crossOriginProtection: http.NewCrossOriginProtection(), mux: http.NewServeMux()}
 	for _, o := range cfg.CORSOrigins {
 		if o == "*" {
 			continue
 		}
-		if err := a.cop.AddTrustedOrigin(o); err != nil {
+		if err := a.crossOriginProtection.AddTrustedOrigin(o); err != nil {
 			panic("httpapi: CORS origin " + o + ": " + err.Error())
 		}
 	}
@@ -129,43 +130,23 @@ func newAPI(svc *keel.Service, cfg Config) *api {
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := a.mux.Handler(r)
 	if pattern == "" {
-		rec := &statusOnly{header: w.Header()}
+		rec := &statusWriter{ResponseWriter: w, discard: true}
 		h.ServeHTTP(rec, r)
+		// The fallback set a text/plain type (and nosniff, which
+		// SecurityHeaders sets anyway) for the body it did not send.
+		w.Header().Del("Content-Type")
 		switch rec.status {
 		case http.StatusMethodNotAllowed:
-			writeJSON(w, http.StatusMethodNotAllowed, HTTPError{Detail: "Method Not Allowed"})
+			writeJSON(w, http.StatusMethodNotAllowed, httpError{Detail: "Method Not Allowed"})
 		case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusFound:
 			// ServeMux cleaning an unclean path ("//users/me"): keep the redirect.
 			w.WriteHeader(rec.status)
 		default:
-			writeJSON(w, http.StatusNotFound, HTTPError{Detail: "Not Found"})
+			writeJSON(w, http.StatusNotFound, httpError{Detail: "Not Found"})
 		}
 		return
 	}
 	a.mux.ServeHTTP(w, r)
-}
-
-// statusOnly records the status ServeMux's fallback handler writes and
-// drops its plain-text body; headers (Allow, Location) go to the real
-// writer.
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header { return s.header }
-func (s *statusOnly) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (s *statusOnly) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-		// The fallback set a text/plain type and nosniff for its own body.
-		s.header.Del("Content-Type")
-	}
 }
 
 // access says who may call a route.
@@ -183,19 +164,21 @@ type route struct {
 	method string
 	// path is the canonical path, as in docs/API.md and the OpenAPI document. A
 	// path ending in "/" is served without the slash too.
-	path   string
-	tag    string
-	fn     string // the FastAPI function name: operationId is tag-fn
-	access access
-	// loc is where the fields of a validation error come from: "body"
-	// (default), "query" or "path".
-	loc     string
-	summary string
-	serve   func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
-	doc     opDoc
+	path string
+	tag  string
+	// operation is the FastAPI function name: operationId is
+	// tag-operation.
+	operation string
+	access    access
+	// fieldLocation is where the fields of a validation error come from:
+	// "body" (default), "query" or "path".
+	fieldLocation string
+	summary       string
+	serve         func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
+	doc           opDoc
 }
 
-func (rt route) operationID() string { return rt.tag + "-" + rt.fn }
+func (rt route) operationID() string { return rt.tag + "-" + rt.operation }
 
 // paths gives the ServeMux patterns' paths of the route: both forms of a
 // collection path, each matched exactly (no subtree, no redirect).
@@ -234,66 +217,66 @@ func (a *api) handle(rt route) http.Handler {
 // document are both built from it.
 func (a *api) routeTable() []route {
 	rts := []route{
-		{method: "POST", path: "/login/access-token", tag: "login", fn: "login_access_token", serve: login,
+		{method: "POST", path: "/login/access-token", tag: "login", operation: "login_access_token", serve: login,
 			summary: "Log in with an email and password (OAuth2 password flow)",
-			doc:     opDoc{form: loginForm{}, status: 200, resp: Token{}, errs: []int{400, 429}}},
-		{method: "POST", path: "/login/test-token", tag: "login", fn: "test_token", access: user, serve: testToken,
-			summary: "Test the access token", doc: opDoc{status: 200, resp: UserPublic{}}},
-		{method: "POST", path: "/logout", tag: "login", fn: "logout", access: user, serve: logout,
-			summary: "End the session (both bearer token and cookie)", doc: opDoc{status: 200, resp: Message{}}},
-		{method: "POST", path: "/password-recovery/{email}", tag: "login", fn: "recover_password", loc: "path", serve: recoverPassword,
-			summary: "Send a password recovery email", doc: opDoc{params: recoveryPath{}, status: 200, resp: Message{}, errs: []int{429}}},
-		{method: "POST", path: "/reset-password/", tag: "login", fn: "reset_password", serve: resetPassword,
-			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, resp: Message{}, errs: []int{400}}},
+			doc:     opDoc{form: loginForm{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}}},
+		{method: "POST", path: "/login/test-token", tag: "login", operation: "test_token", access: user, serve: testToken,
+			summary: "Test the access token", doc: opDoc{status: 200, response: userPublic{}}},
+		{method: "POST", path: "/logout", tag: "login", operation: "logout", access: user, serve: logout,
+			summary: "End the session (both bearer token and cookie)", doc: opDoc{status: 200, response: message{}}},
+		{method: "POST", path: "/password-recovery/{email}", tag: "login", operation: "recover_password", fieldLocation: "path", serve: recoverPassword,
+			summary: "Send a password recovery email", doc: opDoc{params: recoveryPath{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+		{method: "POST", path: "/reset-password/", tag: "login", operation: "reset_password", serve: resetPassword,
+			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, response: message{}, errorStatuses: []int{400}}},
 
-		{method: "GET", path: "/users/", tag: "users", fn: "read_users", access: superuser, loc: "query", serve: readUsers,
-			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: UsersPublic{}}},
-		{method: "POST", path: "/users/", tag: "users", fn: "create_user", access: superuser, serve: createUser,
-			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, resp: UserPublic{}}},
-		{method: "GET", path: "/users/me", tag: "users", fn: "read_user_me", access: user, serve: readUserMe,
-			summary: "Read the current user", doc: opDoc{status: 200, resp: UserPublic{}}},
-		{method: "PATCH", path: "/users/me", tag: "users", fn: "update_user_me", access: user, serve: updateUserMe,
-			summary: "Update the current user", doc: opDoc{body: keel.UpdateMeInput{}, status: 200, resp: UserPublic{}, errs: []int{409}}},
-		{method: "DELETE", path: "/users/me", tag: "users", fn: "delete_user_me", access: user, serve: deleteUserMe,
-			summary: "Delete the current user", doc: opDoc{status: 200, resp: Message{}}},
-		{method: "PATCH", path: "/users/me/password", tag: "users", fn: "update_password_me", access: user, serve: updatePasswordMe,
-			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, resp: Message{}, errs: []int{429}}},
-		{method: "POST", path: "/users/signup", tag: "users", fn: "register_user", serve: signUp,
-			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, resp: UserPublic{}, errs: []int{400}}},
-		{method: "GET", path: "/users/{user_id}", tag: "users", fn: "read_user_by_id", access: user, loc: "path", serve: readUserByID,
-			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, resp: UserPublic{}, errs: []int{403, 404}}},
-		{method: "PATCH", path: "/users/{user_id}", tag: "users", fn: "update_user", access: superuser, serve: updateUser,
-			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, resp: UserPublic{}, errs: []int{404, 409}}},
-		{method: "DELETE", path: "/users/{user_id}", tag: "users", fn: "delete_user", access: superuser, loc: "path", serve: deleteUser,
-			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
+		{method: "GET", path: "/users/", tag: "users", operation: "read_users", access: superuser, fieldLocation: "query", serve: readUsers,
+			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, response: usersPublic{}}},
+		{method: "POST", path: "/users/", tag: "users", operation: "create_user", access: superuser, serve: createUser,
+			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, response: userPublic{}}},
+		{method: "GET", path: "/users/me", tag: "users", operation: "read_user_me", access: user, serve: readUserMe,
+			summary: "Read the current user", doc: opDoc{status: 200, response: userPublic{}}},
+		{method: "PATCH", path: "/users/me", tag: "users", operation: "update_user_me", access: user, serve: updateUserMe,
+			summary: "Update the current user", doc: opDoc{body: keel.UpdateMeInput{}, status: 200, response: userPublic{}, errorStatuses: []int{409}}},
+		{method: "DELETE", path: "/users/me", tag: "users", operation: "delete_user_me", access: user, serve: deleteUserMe,
+			summary: "Delete the current user", doc: opDoc{status: 200, response: message{}}},
+		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: user, serve: updatePasswordMe,
+			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+		{method: "POST", path: "/users/signup", tag: "users", operation: "register_user", serve: signUp,
+			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}},
+		{method: "GET", path: "/users/{user_id}", tag: "users", operation: "read_user_by_id", access: user, fieldLocation: "path", serve: readUserByID,
+			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, response: userPublic{}, errorStatuses: []int{403, 404}}},
+		{method: "PATCH", path: "/users/{user_id}", tag: "users", operation: "update_user", access: superuser, serve: updateUser,
+			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, response: userPublic{}, errorStatuses: []int{404, 409}}},
+		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: superuser, fieldLocation: "path", serve: deleteUser,
+			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
-		{method: "GET", path: "/items/", tag: "items", fn: "read_items", access: user, loc: "query", serve: readItems,
-			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, resp: ItemsPublic{}}},
-		{method: "POST", path: "/items/", tag: "items", fn: "create_item", access: user, serve: createItem,
-			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, resp: ItemPublic{}}},
-		{method: "GET", path: "/items/{id}", tag: "items", fn: "read_item", access: user, loc: "path", serve: readItem,
-			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: ItemPublic{}, errs: []int{404}}},
-		{method: "PUT", path: "/items/{id}", tag: "items", fn: "update_item", access: user, serve: updateItem,
-			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, resp: ItemPublic{}, errs: []int{404}}},
-		{method: "DELETE", path: "/items/{id}", tag: "items", fn: "delete_item", access: user, loc: "path", serve: deleteItem,
-			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
+		{method: "GET", path: "/items/", tag: "items", operation: "read_items", access: user, fieldLocation: "query", serve: readItems,
+			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, response: itemsPublic{}}},
+		{method: "POST", path: "/items/", tag: "items", operation: "create_item", access: user, serve: createItem,
+			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, response: itemPublic{}}},
+		{method: "GET", path: "/items/{id}", tag: "items", operation: "read_item", access: user, fieldLocation: "path", serve: readItem,
+			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},
+		{method: "PUT", path: "/items/{id}", tag: "items", operation: "update_item", access: user, serve: updateItem,
+			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},
+		{method: "DELETE", path: "/items/{id}", tag: "items", operation: "delete_item", access: user, fieldLocation: "path", serve: deleteItem,
+			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
-		{method: "POST", path: "/utils/test-email/", tag: "utils", fn: "test_email", access: superuser, loc: "query", serve: testEmail,
-			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, resp: Message{}}},
-		{method: "GET", path: "/utils/health-check/", tag: "utils", fn: "health_check", serve: healthCheck,
-			summary: "Liveness", doc: opDoc{status: 200, resp: true}},
-		{method: "GET", path: "/utils/ready", tag: "utils", fn: "ready", serve: ready,
-			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, resp: true}},
+		{method: "POST", path: "/utils/test-email/", tag: "utils", operation: "test_email", access: superuser, fieldLocation: "query", serve: testEmail,
+			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, response: message{}}},
+		{method: "GET", path: "/utils/health-check/", tag: "utils", operation: "health_check", serve: healthCheck,
+			summary: "Liveness", doc: opDoc{status: 200, response: true}},
+		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready,
+			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, response: true}},
 	}
 	if a.cfg.Development {
-		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", fn: "create_user", serve: createPrivateUser,
-			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, resp: UserPublic{}, errs: []int{400}}})
+		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", operation: "create_user", serve: createPrivateUser,
+			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}})
 	}
 	rts = append(rts,
-		route{method: "GET", path: "/openapi.json", tag: "meta", fn: "openapi", serve: serveOpenAPI, doc: opDoc{hidden: true}},
-		route{method: "GET", path: "/docs", tag: "meta", fn: "docs", serve: serveDocs, doc: opDoc{hidden: true}},
-		route{method: "GET", path: "/docs/{$}", tag: "meta", fn: "docs_slash", serve: redirectDocs, doc: opDoc{hidden: true}},
-		route{method: "GET", path: "/docs/{asset}", tag: "meta", fn: "docs_asset", serve: serveDocs, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/openapi.json", tag: "meta", operation: "openapi", serve: serveOpenAPI, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/docs", tag: "meta", operation: "docs", serve: serveDocs, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/docs/{$}", tag: "meta", operation: "docs_slash", serve: redirectDocs, doc: opDoc{hidden: true}},
+		route{method: "GET", path: "/docs/{asset}", tag: "meta", operation: "docs_asset", serve: serveDocs, doc: opDoc{hidden: true}},
 	)
 	return rts
 }

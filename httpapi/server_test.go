@@ -27,6 +27,14 @@ func TestRouting(t *testing.T) {
 			t.Fatalf("headers %v", res.Header)
 		}
 	})
+	t.Run("an unclean path to no route redirects to the clean one without a body", func(t *testing.T) {
+		e.noValidate = true
+		defer func() { e.noValidate = false }()
+		res := e.do(req{method: "GET", path: "/no//such/./route"})
+		if res.StatusCode != 307 || res.Header.Get("Location") != "/no/such/route" || len(res.body) != 0 || res.Header.Get("Content-Type") != "" {
+			t.Fatalf("%d %v %q", res.StatusCode, res.Header, res.body)
+		}
+	})
 	t.Run("both forms of every collection path answer without a redirect", func(t *testing.T) {
 		for _, p := range []string{"/items", "/items/", "/users", "/users/", "/utils/health-check", "/utils/health-check/"} {
 			res := e.do(req{method: "GET", path: p, bearer: tok})

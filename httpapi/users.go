@@ -8,9 +8,9 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// UserPublic is a user as the API shows it: never a password hash or any
+// userPublic is a user as the API shows it: never a password hash or any
 // other secret.
-type UserPublic struct {
+type userPublic struct {
 	ID          uuid.UUID `json:"id" required:"true" format:"uuid"`
 	Email       string    `json:"email" required:"true" format:"email" maxLength:"255"`
 	FullName    *string   `json:"full_name" required:"true" maxLength:"255"`
@@ -19,14 +19,14 @@ type UserPublic struct {
 	CreatedAt   time.Time `json:"created_at" required:"true"`
 }
 
-// UsersPublic is a page of users with the total count.
-type UsersPublic struct {
-	Data  []UserPublic `json:"data" required:"true" nullable:"false"`
+// usersPublic is a page of users with the total count.
+type usersPublic struct {
+	Data  []userPublic `json:"data" required:"true" nullable:"false"`
 	Count int          `json:"count" required:"true" minimum:"0"`
 }
 
-func userPublic(u *keel.User) UserPublic {
-	return UserPublic{ID: u.ID, Email: u.Email, FullName: u.FullName, IsActive: u.IsActive, IsSuperuser: u.IsSuperuser, CreatedAt: u.CreatedAt.UTC()}
+func newUserPublic(u *keel.User) userPublic {
+	return userPublic{ID: u.ID, Email: u.Email, FullName: u.FullName, IsActive: u.IsActive, IsSuperuser: u.IsSuperuser, CreatedAt: u.CreatedAt.UTC()}
 }
 
 // privateUserCreate is the body of the development-only POST /private/users/.
@@ -56,12 +56,12 @@ func signUp(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, userPublic(u))
+	writeJSON(w, http.StatusCreated, newUserPublic(u))
 	return nil
 }
 
 func readUserMe(_ *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
-	writeJSON(w, http.StatusOK, userPublic(sess.User))
+	writeJSON(w, http.StatusOK, newUserPublic(sess.User))
 	return nil
 }
 
@@ -74,7 +74,7 @@ func updateUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, userPublic(u))
+	writeJSON(w, http.StatusOK, newUserPublic(u))
 	return nil
 }
 
@@ -86,7 +86,7 @@ func updatePasswordMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel
 	if err := a.svc.ChangePassword(r.Context(), sess, in); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Message{"Password updated successfully"})
+	writeJSON(w, http.StatusOK, message{"Password updated successfully"})
 	return nil
 }
 
@@ -95,7 +95,7 @@ func deleteUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 		return err
 	}
 	a.clearCookie(w)
-	writeJSON(w, http.StatusOK, Message{"User deleted successfully"})
+	writeJSON(w, http.StatusOK, message{"User deleted successfully"})
 	return nil
 }
 
@@ -109,9 +109,9 @@ func readUsers(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessio
 	if err != nil {
 		return err
 	}
-	out := UsersPublic{Data: make([]UserPublic, len(users)), Count: n}
+	out := usersPublic{Data: make([]userPublic, len(users)), Count: n}
 	for i, u := range users {
-		out.Data[i] = userPublic(u)
+		out.Data[i] = newUserPublic(u)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -126,7 +126,7 @@ func createUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, userPublic(u))
+	writeJSON(w, http.StatusCreated, newUserPublic(u))
 	return nil
 }
 
@@ -139,7 +139,7 @@ func readUserByID(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, userPublic(u))
+	writeJSON(w, http.StatusOK, newUserPublic(u))
 	return nil
 }
 
@@ -156,7 +156,7 @@ func updateUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, userPublic(u))
+	writeJSON(w, http.StatusOK, newUserPublic(u))
 	return nil
 }
 
@@ -168,7 +168,7 @@ func deleteUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err := a.svc.DeleteUser(r.Context(), sess.User, id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Message{"User deleted successfully"})
+	writeJSON(w, http.StatusOK, message{"User deleted successfully"})
 	return nil
 }
 
@@ -183,6 +183,6 @@ func createPrivateUser(a *api, w http.ResponseWriter, r *http.Request, _ *keel.S
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, userPublic(u))
+	writeJSON(w, http.StatusCreated, newUserPublic(u))
 	return nil
 }

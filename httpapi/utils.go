@@ -26,11 +26,11 @@ func ready(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 func testEmail(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
 	q := r.URL.Query()
 	if !q.Has("email_to") {
-		return invalid(ValidationError{Type: "missing", Loc: []any{"query", "email_to"}, Msg: "Field required", Input: nil})
+		return invalid(validationError{Type: "missing", Loc: []any{"query", "email_to"}, Msg: "Field required", Input: nil})
 	}
 	if err := a.svc.SendTestEmail(r.Context(), sess.User, q.Get("email_to")); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, Message{"Test email sent"})
+	writeJSON(w, http.StatusCreated, message{"Test email sent"})
 	return nil
 }
