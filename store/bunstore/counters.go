@@ -20,9 +20,9 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING count, reset_at`
 
 // IncrementCounter adds one to the counter with the key and returns it.
-func (s *Store) IncrementCounter(ctx context.Context, key string, window time.Duration, now time.Time) (keel.Counter, error) {
+func (h *handle) IncrementCounter(ctx context.Context, key string, window time.Duration, now time.Time) (keel.Counter, error) {
 	var row counterRow
-	err := s.w.NewRaw(incrementCounter, key, now.Add(window), now).Scan(ctx, &row)
+	err := h.w.NewRaw(incrementCounter, key, now.Add(window), now).Scan(ctx, &row)
 	if err != nil {
 		return keel.Counter{}, storeError("increment counter", err, "", "")
 	}
@@ -31,9 +31,9 @@ func (s *Store) IncrementCounter(ctx context.Context, key string, window time.Du
 
 // Counter returns the counter with the key, or the zero Counter when it is
 // missing or its window ended at or before now.
-func (s *Store) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
+func (h *handle) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
 	var rows []counterRow
-	err := s.r.NewSelect().Model(&rows).
+	err := h.r.NewSelect().Model(&rows).
 		Where("c.key = ?", key).
 		Where("c.reset_at > ?", now).
 		Scan(ctx)
@@ -47,7 +47,7 @@ func (s *Store) Counter(ctx context.Context, key string, now time.Time) (keel.Co
 }
 
 // DeleteCounter deletes the counter; a missing one is not an error.
-func (s *Store) DeleteCounter(ctx context.Context, key string) error {
-	_, err := s.w.NewDelete().Model((*counterRow)(nil)).Where("key = ?", key).Exec(ctx)
+func (h *handle) DeleteCounter(ctx context.Context, key string) error {
+	_, err := h.w.NewDelete().Model((*counterRow)(nil)).Where("key = ?", key).Exec(ctx)
 	return storeError("delete counter", err, "", "")
 }

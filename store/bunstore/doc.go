@@ -51,7 +51,7 @@
 // (a second keel, `keel migrate`) waits up to the busy timeout instead of
 // failing on a lock upgrade. A write that waits longer is Unavailable.
 //
-// Inside InTx, use the Store fn receives: on SQLite a write through the
+// Inside InTx, use the keel.Tx fn receives: on SQLite a write through the
 // outer Store waits for the writer connection, which the transaction holds
 // until fn returns, so it waits forever.
 //

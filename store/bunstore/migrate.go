@@ -105,11 +105,6 @@ func migrations(ms migrate.MigrationSlice) []Migration {
 // withMigrator runs fn with a migrator of the store's dialect, holding the
 // migration lock.
 func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) error) (err error) {
-	if s.tx != nil {
-		// Migrations run in transactions of their own, on connections the
-		// open transaction may hold (the only writer, for SQLite).
-		return keel.Errorf(keel.Internal, "migrations cannot run inside InTx")
-	}
 	dir := "migrations/sqlite"
 	if s.dialect == dialect.PG {
 		dir = "migrations/postgres"

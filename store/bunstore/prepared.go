@@ -100,30 +100,20 @@ func dollarPlaceholders(query string) string {
 	return b.String()
 }
 
-// fastPath returns the prepared statements when s may use them.
-func (s *Store) fastPath() *prepared {
-	if s.tx != nil || len(s.hooks) > 0 {
-		return nil
-	}
-	return s.prep
-}
+// fastPath returns the prepared statements when h may use them.
+func (h *handle) fastPath() *prepared { return h.prep }
 
-// fastWrites returns the prepared statements of the writer pool when s
+// fastWrites returns the prepared statements of the writer pool when h
 // may use them (for PostgreSQL the one pool).
-func (s *Store) fastWrites() *prepared {
-	if s.tx != nil || len(s.hooks) > 0 {
-		return nil
-	}
-	return s.wprep
-}
+func (h *handle) fastWrites() *prepared { return h.wprep }
 
 // timeArg is t as an argument the dialect compares correctly with what bun
 // wrote: bun writes microseconds, truncated, and SQLite keeps times as
 // text, so it gets bun's own text form.
-func (s *Store) timeArg(t time.Time) any {
-	if s.dialect != dialect.SQLite {
+func (h *handle) timeArg(t time.Time) any {
+	if h.dialect != dialect.SQLite {
 		return t.Truncate(time.Microsecond)
 	}
-	b := s.rdb.Dialect().AppendTime(nil, t)
+	b := h.r.Dialect().AppendTime(nil, t)
 	return string(b[1 : len(b)-1]) // drop the quotes
 }

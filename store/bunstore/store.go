@@ -24,14 +24,11 @@ import (
 // Store is a keel.Store kept in PostgreSQL or SQLite through bun. Make one
 // with Open or New; its methods are safe for concurrent use.
 type Store struct {
-	// w runs the writes and r the reads; both are the transaction in a
-	// Store that InTx made, and both one *bun.DB for PostgreSQL.
-	w, r bun.IDB
-	// wdb and rdb are the pools behind w and r; transactions begin on wdb.
+	handle
+
+	// wdb and rdb are the pools behind the handle's w and r (one *bun.DB
+	// for PostgreSQL and in-memory SQLite); transactions begin on wdb.
 	wdb, rdb *bun.DB
-	// tx is the transaction of a Store that InTx made.
-	tx      *bun.Tx
-	dialect dialect.Name
 
 	// pgDSN, kept by Open for PostgreSQL, lets Migrate open a pool of its
 	// own without pgdriver's read timeout: a migration (CREATE INDEX on a
@@ -42,16 +39,27 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	owned     bool // Close closes wdb and rdb
+}
+
+var _ keel.Store = (*Store)(nil)
+
+// handle has the data methods (keel.Tx). A Store's handle runs them on the
+// Store's pools; InTx hands fn a handle bound to its transaction.
+type handle struct {
+	// w runs the writes and r the reads: the pools, or both the transaction.
+	w, r    bun.IDB
+	dialect dialect.Name
+	inTx    bool
 
 	// prep holds the prepared hot queries (prepared.go); nil in a Store
-	// made by New or InTx.
+	// made by New or with query hooks, and inside a transaction.
 	prep *prepared
 	// wprep is prep's counterpart on the writer pool (prep itself for
 	// PostgreSQL, whose one pool does both).
 	wprep *prepared
 }
 
-var _ keel.Store = (*Store)(nil)
+var _ keel.Tx = (*handle)(nil)
 
 // Option tunes Open.
 type Option func(*config)
@@ -148,9 +156,12 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	sqldb.SetConnMaxLifetime(pgConnMaxLifetime)
 	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
-	prep := &prepared{db: sqldb, dialect: dialect.PG}
-	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true, pgDSN: rawURL, hooks: c.hooks,
-		prep: prep, wprep: prep}, nil
+	s = &Store{handle: handle{w: db, r: db, dialect: dialect.PG}, wdb: db, rdb: db, owned: true, pgDSN: rawURL, hooks: c.hooks}
+	if len(c.hooks) == 0 {
+		s.prep = &prepared{db: sqldb, dialect: dialect.PG}
+		s.wprep = s.prep
+	}
+	return s, nil
 }
 
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
@@ -225,9 +236,12 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wsql.SetConnMaxLifetime(0)
 	wsql.SetConnMaxIdleTime(0)
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
-	s := &Store{w: wdb, r: wdb, wdb: wdb, rdb: wdb, dialect: dialect.SQLite, owned: true, hooks: c.hooks,
-		prep: &prepared{db: wsql, dialect: dialect.SQLite}}
-	s.wprep = s.prep
+	s := &Store{handle: handle{w: wdb, r: wdb, dialect: dialect.SQLite}, wdb: wdb, rdb: wdb, owned: true, hooks: c.hooks}
+	prepare := len(c.hooks) == 0
+	if prepare {
+		s.prep = &prepared{db: wsql, dialect: dialect.SQLite}
+		s.wprep = s.prep
+	}
 	if memory {
 		// Every connection to :memory: is a database of its own, so the
 		// single writer connection serves the reads too.
@@ -255,7 +269,9 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	rsql.SetMaxIdleConns(n)
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
 	s.r, s.rdb = rdb, rdb
-	s.prep = &prepared{db: rsql, dialect: dialect.SQLite}
+	if prepare {
+		s.prep = &prepared{db: rsql, dialect: dialect.SQLite}
+	}
 	return s, nil
 }
 
@@ -275,7 +291,7 @@ func New(db *bun.DB) (*Store, error) {
 	if name != dialect.PG && name != dialect.SQLite {
 		return nil, keel.Errorf(keel.Invalid, "unsupported bun dialect %s: want pg or sqlite", name)
 	}
-	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: name}, nil
+	return &Store{handle: handle{w: db, r: db, dialect: name}, wdb: db, rdb: db}, nil
 }
 
 // DB returns the *bun.DB the store writes to.
@@ -285,10 +301,10 @@ func (s *Store) DB() *bun.DB { return s.wdb }
 func (s *Store) Dialect() dialect.Name { return s.dialect }
 
 // Close closes the connections of a Store made by Open. It does nothing on
-// a Store from New or InTx. A closed Store answers every call with an
-// Internal error: using it is a bug, not an outage.
+// a Store from New. A closed Store answers every call with an Internal
+// error: using it is a bug, not an outage.
 func (s *Store) Close() error {
-	if !s.owned || s.tx != nil {
+	if !s.owned {
 		return nil
 	}
 	s.closeOnce.Do(func() {
@@ -309,57 +325,7 @@ func (s *Store) Close() error {
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if s.tx != nil {
-		_, err := s.tx.ExecContext(ctx, "SELECT 1")
-		return storeError("ping", err, "", "")
-	}
 	return storeError("ping", s.rdb.PingContext(ctx), "", "")
-}
-
-// InTx runs fn with a Store bound to one transaction (BEGIN IMMEDIATE on
-// SQLite). On the Store fn receives, InTx opens a savepoint in the same
-// transaction: an error from the inner fn rolls back only the inner writes.
-func (s *Store) InTx(ctx context.Context, fn func(tx keel.Store) error) error {
-	var fnErr error
-	run := func(ctx context.Context, tx bun.Tx) error {
-		fnErr = fn(s.withTx(tx))
-		return fnErr
-	}
-	var err error
-	if s.tx != nil {
-		err = s.tx.RunInTx(ctx, nil, run)
-	} else {
-		err = s.wdb.RunInTx(ctx, nil, run)
-	}
-	if fnErr != nil {
-		return fnErr
-	}
-	return storeError("transaction", err, "", "")
-}
-
-// lockInTx makes a read of one user or item inside InTx lock the row
-// until the transaction ends (SELECT ... FOR UPDATE), on PostgreSQL: keel
-// reads a row, changes it and writes it back in one transaction, and under
-// READ COMMITTED two such transactions would otherwise overwrite each
-// other. SQLite needs nothing: its transactions begin IMMEDIATE and so run
-// one at a time.
-func (s *Store) lockInTx(q *bun.SelectQuery) *bun.SelectQuery {
-	if s.tx != nil && s.dialect == dialect.PG {
-		return q.For("UPDATE")
-	}
-	return q
-}
-
-func (s *Store) withTx(tx bun.Tx) *Store {
-	return &Store{w: tx, r: tx, wdb: s.wdb, rdb: s.rdb, tx: &tx, dialect: s.dialect, pgDSN: s.pgDSN, hooks: s.hooks}
-}
-
-// atomically runs fn in a transaction: the Store's own, or a new one.
-func (s *Store) atomically(ctx context.Context, fn func(db bun.IDB) error) error {
-	if s.tx != nil {
-		return fn(s.w)
-	}
-	return s.wdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 }
 
 // DeleteExpired removes, in one transaction, the sessions, reset tokens and

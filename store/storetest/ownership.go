@@ -178,7 +178,7 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 			{"FindSession", func() error { _, _, err := s.FindSession(ctx, sess.TokenHash, now); return err }},
 			{"ConsumeResetToken", func() error { _, err := s.ConsumeResetToken(ctx, tok.TokenHash); return err }},
 			{"CreateUser", func() error { return s.CreateUser(ctx, NewUser()) }},
-			{"InTx", func() error { return s.InTx(ctx, func(keel.Store) error { return nil }) }},
+			{"InTx", func() error { return s.InTx(ctx, func(keel.Tx) error { return nil }) }},
 		} {
 			t.Run(tc.name, func(t *testing.T) { wantCode(t, tc.name, tc.call(), keel.Unavailable) })
 		}
