@@ -67,6 +67,7 @@ type Option func(*config)
 type config struct {
 	maxOpenConns int
 	hooks        []bun.QueryHook
+	unprepared   bool
 }
 
 // WithMaxOpenConns sets the size of the connection pool: the PostgreSQL
@@ -85,6 +86,16 @@ func WithMaxOpenConns(n int) Option {
 func WithQueryHook(h bun.QueryHook) Option {
 	return func(c *config) { c.hooks = append(c.hooks, h) }
 }
+
+// withoutPreparedStatements makes every query go through bun, as query
+// hooks do: the tests run the conformance suite over both paths.
+func withoutPreparedStatements() Option {
+	return func(c *config) { c.unprepared = true }
+}
+
+// prepare reports whether a Store opened with c prepares its hot queries:
+// not when hooks must see every query.
+func (c config) prepare() bool { return len(c.hooks) == 0 && !c.unprepared }
 
 // Pool defaults; see the package documentation.
 const (
@@ -157,7 +168,7 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
 	s = &Store{handle: handle{w: db, r: db, dialect: dialect.PG}, wdb: db, rdb: db, owned: true, pgDSN: rawURL, hooks: c.hooks}
-	if len(c.hooks) == 0 {
+	if c.prepare() {
 		s.prep = &prepared{db: sqldb, dialect: dialect.PG}
 		s.wprep = s.prep
 	}
@@ -237,8 +248,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wsql.SetConnMaxIdleTime(0)
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
 	s := &Store{handle: handle{w: wdb, r: wdb, dialect: dialect.SQLite}, wdb: wdb, rdb: wdb, owned: true, hooks: c.hooks}
-	prepare := len(c.hooks) == 0
-	if prepare {
+	if c.prepare() {
 		s.prep = &prepared{db: wsql, dialect: dialect.SQLite}
 		s.wprep = s.prep
 	}
@@ -269,7 +279,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	rsql.SetMaxIdleConns(n)
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
 	s.r, s.rdb = rdb, rdb
-	if prepare {
+	if c.prepare() {
 		s.prep = &prepared{db: rsql, dialect: dialect.SQLite}
 	}
 	return s, nil
