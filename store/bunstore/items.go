@@ -14,29 +14,25 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 // CreateItem inserts it. NotFound (the foreign key) when its owner does not
 // exist.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
-	if p := h.fastWrites(); p != nil {
-		if st := p.stmt(ctx, sqlCreateItem); st != nil {
-			_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt))
-			return storeError("create item", err, msgUserNotFound, "")
-		}
+	if st := h.writeStmts.stmt(ctx, sqlCreateItem); st != nil {
+		_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt))
+		return storeError("create item", err, msgUserNotFound, "")
 	}
-	_, err := h.w.NewInsert().Model(toItemRow(it)).Exec(ctx)
+	_, err := h.writer.NewInsert().Model(toItemRow(it)).Exec(ctx)
 	return storeError("create item", err, msgUserNotFound, "")
 }
 
 // Item returns the item with the id.
 func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var row itemRow
-	if p := h.fastPath(); p != nil {
-		if st := p.stmt(ctx, sqlItem); st != nil {
-			err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
-			if err != nil {
-				return nil, storeError("item", err, msgItemNotFound, "")
-			}
-			return row.item(), nil
+	if st := h.readStmts.stmt(ctx, sqlItem); st != nil {
+		err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
+		if err != nil {
+			return nil, storeError("item", err, msgItemNotFound, "")
 		}
+		return row.item(), nil
 	}
-	if err := h.lockInTx(h.r.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
+	if err := h.lockInTx(h.reader.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("item", err, msgItemNotFound, "")
 	}
 	return row.item(), nil
@@ -46,17 +42,17 @@ func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // their total count, from the (owner_id, created_at DESC, id DESC) or the
 // (created_at DESC, id DESC) index.
 func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
-	if fp := h.fastPath(); fp != nil && f.OwnerID != uuid.Nil {
+	if f.OwnerID != uuid.Nil {
 		query := sqlOwnerItems
 		if p.After != nil {
 			query = sqlOwnerItemsAfter
 		}
-		if st := fp.stmt(ctx, query); st != nil {
+		if st := h.readStmts.stmt(ctx, query); st != nil {
 			return h.ownerItems(ctx, st, f, p)
 		}
 	}
 	var rows []itemRow
-	q := h.r.NewSelect().Model(&rows)
+	q := h.reader.NewSelect().Model(&rows)
 	if f.OwnerID != uuid.Nil {
 		q = q.Where("i.owner_id = ?", f.OwnerID)
 	}
@@ -126,7 +122,7 @@ func (h *handle) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, 
 	if total, ok := pageTotal(p, n); ok {
 		return total, nil
 	}
-	q := h.r.NewSelect().TableExpr("item_counts AS c").ColumnExpr("CAST(coalesce(sum(c.n), 0) AS bigint)")
+	q := h.reader.NewSelect().TableExpr("item_counts AS c").ColumnExpr("CAST(coalesce(sum(c.n), 0) AS bigint)")
 	if f.OwnerID != uuid.Nil {
 		q = q.Where("c.owner_id = ?", f.OwnerID)
 	}
@@ -137,21 +133,21 @@ func (h *handle) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, 
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item.
 func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
-	res, err := h.w.NewUpdate().Model(toItemRow(it)).
+	res, err := h.writer.NewUpdate().Model(toItemRow(it)).
 		Column("title", "description", "updated_at").
 		WherePK().
 		Exec(ctx)
 	if err != nil {
 		return storeError("update item", err, msgItemNotFound, "")
 	}
-	return rowsAffected("update item", res, msgItemNotFound)
+	return requireRow("update item", res, msgItemNotFound)
 }
 
 // DeleteItem deletes the item.
 func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	res, err := h.w.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	res, err := h.writer.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return storeError("delete item", err, "", "")
 	}
-	return rowsAffected("delete item", res, msgItemNotFound)
+	return requireRow("delete item", res, msgItemNotFound)
 }

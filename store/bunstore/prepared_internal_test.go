@@ -33,11 +33,11 @@ func TestHotQueriesArePrepared(t *testing.T) {
 				runHotQueries(t, s)
 				for _, pool := range []struct {
 					name    string
-					p       *prepared
+					p       *stmtCache
 					queries []string
 				}{
-					{"read", s.prep, []string{sqlFindSession, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter}},
-					{"write", s.wprep, []string{sqlCreateItem}},
+					{"read", s.readStmts, []string{sqlFindSession, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter}},
+					{"write", s.writeStmts, []string{sqlCreateItem}},
 				} {
 					got := pool.p.queries()
 					for _, q := range pool.queries {
@@ -57,15 +57,15 @@ func TestHotQueriesArePrepared(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					s := openInternal(t, d.url(t), tc.opt)
 					runHotQueries(t, s)
-					if s.prep != nil || s.wprep != nil {
-						t.Errorf("the Store has prepared statements: %d, %d", len(s.prep.queries()), len(s.wprep.queries()))
+					if s.readStmts != nil || s.writeStmts != nil {
+						t.Errorf("the Store has prepared statements: %d, %d", len(s.readStmts.queries()), len(s.writeStmts.queries()))
 					}
 				})
 			}
 			t.Run("a transaction prepares none", func(t *testing.T) {
 				s := openInternal(t, d.url(t))
 				err := s.InTx(t.Context(), func(tx keel.Tx) error {
-					if h := tx.(*handle); h.prep != nil || h.wprep != nil {
+					if h := tx.(*handle); h.readStmts != nil || h.writeStmts != nil {
 						t.Error("the transaction's handle has prepared statements")
 					}
 					return nil
@@ -79,7 +79,7 @@ func TestHotQueriesArePrepared(t *testing.T) {
 }
 
 // queries returns the queries p holds statements for; none for a nil p.
-func (p *prepared) queries() []string {
+func (p *stmtCache) queries() []string {
 	if p == nil {
 		return nil
 	}

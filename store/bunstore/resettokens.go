@@ -40,7 +40,7 @@ func (h *handle) CreateResetToken(ctx context.Context, t *keel.ResetToken) error
 // DELETE ... RETURNING: of concurrent calls, only one deletes the row.
 func (h *handle) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.ResetToken, error) {
 	var rows []resetTokenRow
-	err := h.w.NewDelete().Model(&rows).
+	err := h.writer.NewDelete().Model(&rows).
 		Where("token_hash = ?", tokenHash).
 		Returning("token_hash, user_id, created_at, expires_at").
 		Scan(ctx)
@@ -55,6 +55,6 @@ func (h *handle) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel
 
 // DeleteUserResetTokens deletes every reset token of the user.
 func (h *handle) DeleteUserResetTokens(ctx context.Context, userID uuid.UUID) error {
-	_, err := h.w.NewDelete().Model((*resetTokenRow)(nil)).Where("user_id = ?", userID).Exec(ctx)
+	_, err := h.writer.NewDelete().Model((*resetTokenRow)(nil)).Where("user_id = ?", userID).Exec(ctx)
 	return storeError("delete user reset tokens", err, "", "")
 }

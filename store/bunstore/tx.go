@@ -17,8 +17,8 @@ import (
 // so it waits forever.
 func (s *Store) InTx(ctx context.Context, fn func(tx keel.Tx) error) error {
 	var fnErr error
-	err := s.wdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		fnErr = fn(&handle{w: tx, r: tx, dialect: s.dialect, inTx: true})
+	err := s.writeDB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		fnErr = fn(&handle{writer: tx, reader: tx, dialect: s.dialect, inTx: true})
 		return fnErr
 	})
 	if fnErr != nil {
@@ -43,7 +43,7 @@ func (h *handle) lockInTx(q *bun.SelectQuery) *bun.SelectQuery {
 // atomically runs fn in a transaction: the handle's own, or a new one.
 func (h *handle) atomically(ctx context.Context, fn func(db bun.IDB) error) error {
 	if h.inTx {
-		return fn(h.w)
+		return fn(h.writer)
 	}
-	return h.w.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return h.writer.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 }

@@ -15,14 +15,14 @@ var (
 
 // CreateUser inserts u. Conflict when the email (or the ID) is taken.
 func (h *handle) CreateUser(ctx context.Context, u *keel.User) error {
-	_, err := h.w.NewInsert().Model(toUserRow(u)).Exec(ctx)
+	_, err := h.writer.NewInsert().Model(toUserRow(u)).Exec(ctx)
 	return storeError("create user", err, "", msgEmailTaken)
 }
 
 // User returns the user with the id.
 func (h *handle) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 	var row userRow
-	if err := h.lockInTx(h.r.NewSelect().Model(&row).Where("u.id = ?", id)).Scan(ctx); err != nil {
+	if err := h.lockInTx(h.reader.NewSelect().Model(&row).Where("u.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("user", err, msgUserNotFound, "")
 	}
 	return row.user(), nil
@@ -32,7 +32,7 @@ func (h *handle) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 // unique index on it.
 func (h *handle) UserByEmail(ctx context.Context, email string) (*keel.User, error) {
 	var row userRow
-	if err := h.r.NewSelect().Model(&row).Where("u.email = ?", email).Scan(ctx); err != nil {
+	if err := h.reader.NewSelect().Model(&row).Where("u.email = ?", email).Scan(ctx); err != nil {
 		return nil, storeError("user by email", err, msgUserNotFound, "")
 	}
 	return row.user(), nil
@@ -41,11 +41,11 @@ func (h *handle) UserByEmail(ctx context.Context, email string) (*keel.User, err
 // ListUsers returns a page of users, newest first, and their total count.
 func (h *handle) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, error) {
 	var rows []userRow
-	q := h.r.NewSelect().Model(&rows).OrderExpr("u.created_at DESC, u.id DESC")
+	q := h.reader.NewSelect().Model(&rows).OrderExpr("u.created_at DESC, u.id DESC")
 	if err := page(q, p).Scan(ctx); err != nil {
 		return nil, 0, storeError("list users", err, "", "")
 	}
-	total, err := count(ctx, p, len(rows), h.r.NewSelect().Model((*userRow)(nil)))
+	total, err := count(ctx, p, len(rows), h.reader.NewSelect().Model((*userRow)(nil)))
 	if err != nil {
 		return nil, 0, storeError("count users", err, "", "")
 	}
@@ -59,22 +59,22 @@ func (h *handle) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int,
 // UpdateUser replaces every field of the user with u.ID except ID and
 // CreatedAt.
 func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
-	res, err := h.w.NewUpdate().Model(toUserRow(u)).
+	res, err := h.writer.NewUpdate().Model(toUserRow(u)).
 		ExcludeColumn("id", "created_at").
 		WherePK().
 		Exec(ctx)
 	if err != nil {
 		return storeError("update user", err, msgUserNotFound, msgEmailTaken)
 	}
-	return rowsAffected("update user", res, msgUserNotFound)
+	return requireRow("update user", res, msgUserNotFound)
 }
 
 // DeleteUser deletes the user; the foreign keys' ON DELETE CASCADE deletes
 // its items, sessions and reset tokens in the same statement.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	res, err := h.w.NewDelete().Model((*userRow)(nil)).Where("id = ?", id).Exec(ctx)
+	res, err := h.writer.NewDelete().Model((*userRow)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return storeError("delete user", err, "", "")
 	}
-	return rowsAffected("delete user", res, msgUserNotFound)
+	return requireRow("delete user", res, msgUserNotFound)
 }

@@ -99,29 +99,29 @@ func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) 
 // not all of them: a bounded heap finds them in O(n log k). all is
 // reordered.
 func newestItems(all []*keel.Item, k int) []*keel.Item {
-	cmp := func(a, b *keel.Item) int { return newestFirst(a.CreatedAt, a.ID, b.CreatedAt, b.ID) }
+	order := func(a, b *keel.Item) int { return newestFirst(a.CreatedAt, a.ID, b.CreatedAt, b.ID) }
 	if k >= len(all)/2 {
-		slices.SortFunc(all, cmp)
+		slices.SortFunc(all, order)
 		return all
 	}
 	if k <= 0 {
 		return all[:0]
 	}
-	// h is a max-heap under cmp: h[0] is the oldest item kept.
-	h := all[:k]
+	// heap is a max-heap under order: heap[0] is the oldest item kept.
+	heap := all[:k]
 	down := func(i int) {
 		for {
 			c := 2*i + 1
 			if c >= k {
 				return
 			}
-			if c+1 < k && cmp(h[c+1], h[c]) > 0 {
+			if c+1 < k && order(heap[c+1], heap[c]) > 0 {
 				c++
 			}
-			if cmp(h[c], h[i]) <= 0 {
+			if order(heap[c], heap[i]) <= 0 {
 				return
 			}
-			h[i], h[c] = h[c], h[i]
+			heap[i], heap[c] = heap[c], heap[i]
 			i = c
 		}
 	}
@@ -129,13 +129,13 @@ func newestItems(all []*keel.Item, k int) []*keel.Item {
 		down(i)
 	}
 	for _, it := range all[k:] {
-		if cmp(it, h[0]) < 0 { // newer than the oldest kept
-			h[0] = it
+		if order(it, heap[0]) < 0 { // newer than the oldest kept
+			heap[0] = it
 			down(0)
 		}
 	}
-	slices.SortFunc(h, cmp)
-	return h
+	slices.SortFunc(heap, order)
+	return heap
 }
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item with
