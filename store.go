@@ -46,7 +46,9 @@ type Store interface {
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the store answers (Unavailable when it does not).
 	Ping(ctx context.Context) error
-	// Close releases the store's resources.
+	// Close releases the store's resources; closing again is not an error.
+	// A closed store is not an empty one: its calls fail, but never with
+	// NotFound (a store that does not own its database may go on working).
 	Close() error
 }
 

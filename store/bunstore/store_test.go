@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 
 	"github.com/keel-dev/keel"
@@ -65,6 +66,23 @@ func TestOpen(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("Open: err = %v repeats the password", err)
+			}
+		})
+	}
+}
+
+func TestDialect(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+		want dialect.Name
+	}{
+		{"a sqlite: URL opens SQLite", sqliteFileURL, dialect.SQLite},
+		{"a postgres: URL opens PostgreSQL", newPostgresSchema, dialect.PG},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := open(t, tc.url(t)).Dialect(); got != tc.want {
+				t.Errorf("Dialect = %v, want %v", got, tc.want)
 			}
 		})
 	}
