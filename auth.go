@@ -184,7 +184,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 func (s *Service) upgradeHash(ctx context.Context, u *User, password string) {
 	newHash, err := s.hasher.Hash(ctx, password)
 	if err == nil {
-		err = s.store.InTx(ctx, func(tx Store) error {
+		err = s.store.InTx(ctx, func(tx Tx) error {
 			cur, err := tx.User(ctx, u.ID)
 			if err != nil {
 				return err
@@ -338,7 +338,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 // setPassword stores a new hash and, in the same transaction, ends every
 // session but keep and voids every reset token.
 func (s *Service) setPassword(ctx context.Context, id uuid.UUID, hash, keep string) error {
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, id)
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func (s *Service) setPassword(ctx context.Context, id uuid.UUID, hash, keep stri
 	return nil
 }
 
-func endAllSessions(ctx context.Context, tx Store, id uuid.UUID, keep string) error {
+func endAllSessions(ctx context.Context, tx Tx, id uuid.UUID, keep string) error {
 	_, err := tx.DeleteUserSessions(ctx, id, keep)
 	return err
 }
@@ -430,7 +430,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 	// lookup, not a password hash (hashing is bounded and shared with
 	// logins), and no hash runs inside a transaction.
 	var rt *ResetToken
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		t, err := tx.ConsumeResetToken(ctx, hashResetToken(in.Token))
 		if err != nil {
 			return err
@@ -450,7 +450,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 		return err
 	}
 	var email string
-	err = s.store.InTx(ctx, func(tx Store) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		// Check again: a password change may have landed while hashing.
 		if err := s.checkResetToken(ctx, tx, rt); err != nil {
 			return err
@@ -483,7 +483,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 
 // checkResetToken refuses a token that expired, that a password change
 // superseded, or whose user is gone or inactive.
-func (s *Service) checkResetToken(ctx context.Context, tx Store, t *ResetToken) error {
+func (s *Service) checkResetToken(ctx context.Context, tx Tx, t *ResetToken) error {
 	u, err := tx.User(ctx, t.UserID)
 	if err != nil {
 		return err

@@ -121,7 +121,7 @@ func (s *Service) UpdateItem(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil, err
 	}
 	var out *Item
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		it, err := tx.Item(ctx, id)
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (s *Service) DeleteItem(ctx context.Context, actor *User, id uuid.UUID) err
 	if err := requireActive(actor); err != nil {
 		return err
 	}
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		it, err := tx.Item(ctx, id)
 		if err != nil {
 			return err

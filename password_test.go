@@ -192,7 +192,7 @@ func TestAMadeUpResetTokenCostsNoHash(t *testing.T) {
 // noResetTokens is a Store without reset tokens.
 type noResetTokens struct{ Store }
 
-func (s noResetTokens) InTx(ctx context.Context, fn func(Store) error) error { return fn(s) }
+func (s noResetTokens) InTx(ctx context.Context, fn func(Tx) error) error { return fn(s) }
 
 func (noResetTokens) ConsumeResetToken(context.Context, string) (*ResetToken, error) {
 	return nil, Errorf(NotFound, "no reset token")

@@ -30,28 +30,38 @@ import (
 //   - Structs passed in are not retained; structs returned are the caller's.
 //   - Every method is safe for concurrent use.
 type Store interface {
-	UserStore
-	ItemStore
-	SessionStore
-	ResetTokenStore
-	CounterStore
+	Tx
 
-	// InTx runs fn with a Store whose writes all commit together when fn
-	// returns nil, and all roll back when it returns an error (which InTx
-	// returns) or panics. Calling InTx on the Store fn receives runs fn'
-	// inside the same transaction. Transactions that read a user or an
-	// item, change it and write it back never lose an update to each other:
-	// inside InTx, User and Item lock the row they read until the end of the
-	// transaction (or the store runs transactions one at a time).
-	InTx(ctx context.Context, fn func(tx Store) error) error
+	// InTx runs fn in a transaction: fn's writes, made through the Tx it
+	// receives, all commit together when fn returns nil, and all roll back
+	// when it returns an error (which InTx returns) or panics. Transactions
+	// that read a user or an item, change it and write it back never lose an
+	// update to each other: inside InTx, User and Item lock the row they read
+	// until the end of the transaction (or the store runs transactions one
+	// at a time).
+	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// DeleteExpired removes sessions, reset tokens and counters that expired
 	// at or before now (Expiry, ExpiresAt or ResetAt <= now, as FindSession
 	// and IncrementCounter see it), and returns how many rows went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the store answers (Unavailable when it does not).
 	Ping(ctx context.Context) error
-	// Close releases the store's resources.
+	// Close releases the store's resources; closing again is not an error.
+	// A closed store is not an empty one: its calls fail, but never with
+	// NotFound (a store that does not own its database may go on working).
 	Close() error
+}
+
+// Tx reads and writes keel's data: what a transaction can do, and what a
+// Store does outside one. InTx hands fn a Tx bound to its transaction, which
+// works only until fn returns: a later call on it writes nothing and fails
+// with Internal (using it then is a bug).
+type Tx interface {
+	UserStore
+	ItemStore
+	SessionStore
+	ResetTokenStore
+	CounterStore
 }
 
 // UserStore keeps users.

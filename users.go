@@ -177,7 +177,7 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 	// a read outside it would write back a password, flag or session state
 	// that a concurrent change (a reset, a deactivation) has just replaced.
 	var out *User
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, actor.ID)
 		if err != nil {
 			return err
@@ -222,7 +222,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		hash = h
 	}
 	var out *User
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, id)
 		if err != nil {
 			return err

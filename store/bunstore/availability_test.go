@@ -163,7 +163,7 @@ func TestPostgreSQLAvailability(t *testing.T) {
 			}},
 			{"ConsumeResetToken", func(ctx context.Context) error { _, err := s.ConsumeResetToken(ctx, "missing"); return err }},
 			{"CreateUser", func(ctx context.Context) error { return s.CreateUser(ctx, storetest.NewUser()) }},
-			{"InTx", func(ctx context.Context) error { return s.InTx(ctx, func(keel.Store) error { return nil }) }},
+			{"InTx", func(ctx context.Context) error { return s.InTx(ctx, func(keel.Tx) error { return nil }) }},
 		} {
 			wantCode(t, tc.name+" with the database down", tc.call(t.Context()), keel.Unavailable)
 		}
@@ -288,7 +288,7 @@ func TestSQLiteConcurrentProcesses(t *testing.T) {
 					errs <- err
 					return
 				}
-				err := s.InTx(t.Context(), func(tx keel.Store) error {
+				err := s.InTx(t.Context(), func(tx keel.Tx) error {
 					return tx.CreateItem(t.Context(), storetest.NewItem(u.ID))
 				})
 				if err != nil {

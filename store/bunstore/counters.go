@@ -7,22 +7,22 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// incrementCounter is one atomic upsert, the same text for PostgreSQL and
+// sqlIncrementCounter is one atomic upsert, the same text for PostgreSQL and
 // SQLite (3.35 or later, for RETURNING): a new key starts at 1; an existing
 // one restarts at 1 with a new window when its window ended at or before
 // now, and otherwise counts up. The row lock of the conflict (PostgreSQL) or
 // the write lock (SQLite) makes concurrent increments, from any process,
 // return distinct counts. The SET expressions all read the old row.
-const incrementCounter = `INSERT INTO counters (key, count, reset_at) VALUES (?0, 1, ?1)
+const sqlIncrementCounter = `INSERT INTO counters (key, count, reset_at) VALUES (?0, 1, ?1)
 ON CONFLICT (key) DO UPDATE SET
 	count = CASE WHEN counters.reset_at <= ?2 THEN 1 ELSE counters.count + 1 END,
 	reset_at = CASE WHEN counters.reset_at <= ?2 THEN excluded.reset_at ELSE counters.reset_at END
 RETURNING count, reset_at`
 
 // IncrementCounter adds one to the counter with the key and returns it.
-func (s *Store) IncrementCounter(ctx context.Context, key string, window time.Duration, now time.Time) (keel.Counter, error) {
+func (h *handle) IncrementCounter(ctx context.Context, key string, window time.Duration, now time.Time) (keel.Counter, error) {
 	var row counterRow
-	err := s.w.NewRaw(incrementCounter, key, now.Add(window), now).Scan(ctx, &row)
+	err := h.writer.NewRaw(sqlIncrementCounter, key, now.Add(window), now).Scan(ctx, &row)
 	if err != nil {
 		return keel.Counter{}, storeError("increment counter", err, "", "")
 	}
@@ -31,9 +31,9 @@ func (s *Store) IncrementCounter(ctx context.Context, key string, window time.Du
 
 // Counter returns the counter with the key, or the zero Counter when it is
 // missing or its window ended at or before now.
-func (s *Store) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
+func (h *handle) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
 	var rows []counterRow
-	err := s.r.NewSelect().Model(&rows).
+	err := h.reader.NewSelect().Model(&rows).
 		Where("c.key = ?", key).
 		Where("c.reset_at > ?", now).
 		Scan(ctx)
@@ -47,7 +47,7 @@ func (s *Store) Counter(ctx context.Context, key string, now time.Time) (keel.Co
 }
 
 // DeleteCounter deletes the counter; a missing one is not an error.
-func (s *Store) DeleteCounter(ctx context.Context, key string) error {
-	_, err := s.w.NewDelete().Model((*counterRow)(nil)).Where("key = ?", key).Exec(ctx)
+func (h *handle) DeleteCounter(ctx context.Context, key string) error {
+	_, err := h.writer.NewDelete().Model((*counterRow)(nil)).Where("key = ?", key).Exec(ctx)
 	return storeError("delete counter", err, "", "")
 }

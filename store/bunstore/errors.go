@@ -1,6 +1,7 @@
 package bunstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -44,9 +45,9 @@ func storeError(op string, err error, notFound, conflict string) error {
 	var msg string
 	switch code {
 	case keel.NotFound:
-		msg = cmp(notFound, msgNotFound)
+		msg = cmp.Or(notFound, msgNotFound)
 	case keel.Conflict:
-		msg = cmp(conflict, msgConflict)
+		msg = cmp.Or(conflict, msgConflict)
 	case keel.Unavailable:
 		msg = msgUnavailable
 	default:
@@ -55,16 +56,9 @@ func storeError(op string, err error, notFound, conflict string) error {
 	return keel.Wrap(fmt.Errorf("bunstore: %s: %w", op, err), code, msg)
 }
 
-func cmp(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
-}
-
 // notFound is the NotFound error of a statement that matched no row.
 func notFound(op, msg string) error {
-	return keel.Wrap(fmt.Errorf("bunstore: %s: %w", op, sql.ErrNoRows), keel.NotFound, cmp(msg, msgNotFound))
+	return keel.Wrap(fmt.Errorf("bunstore: %s: %w", op, sql.ErrNoRows), keel.NotFound, cmp.Or(msg, msgNotFound))
 }
 
 // classify picks the keel code of a driver error by its type and its

@@ -37,13 +37,9 @@ func open(t *testing.T, rawURL string, opts ...bunstore.Option) *bunstore.Store 
 
 func newSQLiteFile(t *testing.T) *bunstore.Store { return open(t, sqliteFileURL(t)) }
 
-func newSQLiteMemory(t *testing.T) *bunstore.Store { return open(t, "sqlite::memory:") }
-
 func postgresURL(t *testing.T) string { return pgtest.URL(t) }
 
 func newPostgresSchema(t *testing.T) string { return pgtest.Schema(t) }
-
-func newPostgres(t *testing.T) *bunstore.Store { return open(t, newPostgresSchema(t)) }
 
 // dialects lists the stores every dialect-specific test runs against.
 // available skips (or fails) the test when the dialect's database is not

@@ -13,30 +13,26 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 
 // CreateItem inserts it. NotFound (the foreign key) when its owner does not
 // exist.
-func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
-	if p := s.fastWrites(); p != nil {
-		if st := p.stmt(ctx, sqlCreateItem); st != nil {
-			_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, s.timeArg(it.CreatedAt), s.timeArg(it.UpdatedAt))
-			return storeError("create item", err, msgUserNotFound, "")
-		}
+func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
+	if st := h.writeStmts.stmt(ctx, sqlCreateItem); st != nil {
+		_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt))
+		return storeError("create item", err, msgUserNotFound, "")
 	}
-	_, err := s.w.NewInsert().Model(toItemRow(it)).Exec(ctx)
+	_, err := h.writer.NewInsert().Model(toItemRow(it)).Exec(ctx)
 	return storeError("create item", err, msgUserNotFound, "")
 }
 
 // Item returns the item with the id.
-func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
+func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var row itemRow
-	if p := s.fastPath(); p != nil {
-		if st := p.stmt(ctx, sqlItem); st != nil {
-			err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
-			if err != nil {
-				return nil, storeError("item", err, msgItemNotFound, "")
-			}
-			return row.item(), nil
+	if st := h.readStmts.stmt(ctx, sqlItem); st != nil {
+		err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
+		if err != nil {
+			return nil, storeError("item", err, msgItemNotFound, "")
 		}
+		return row.item(), nil
 	}
-	if err := s.lockInTx(s.r.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
+	if err := h.lockInTx(h.reader.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("item", err, msgItemNotFound, "")
 	}
 	return row.item(), nil
@@ -45,30 +41,30 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // ListItems returns a page of the items that match f, newest first, and
 // their total count, from the (owner_id, created_at DESC, id DESC) or the
 // (created_at DESC, id DESC) index.
-func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
-	if fp := s.fastPath(); fp != nil && f.OwnerID != uuid.Nil {
+func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	if f.OwnerID != uuid.Nil {
 		query := sqlOwnerItems
 		if p.After != nil {
 			query = sqlOwnerItemsAfter
 		}
-		if st := fp.stmt(ctx, query); st != nil {
-			return s.ownerItems(ctx, st, f, p)
+		if st := h.readStmts.stmt(ctx, query); st != nil {
+			return h.ownerItems(ctx, st, f, p)
 		}
 	}
 	var rows []itemRow
-	q := s.r.NewSelect().Model(&rows)
+	q := h.reader.NewSelect().Model(&rows)
 	if f.OwnerID != uuid.Nil {
 		q = q.Where("i.owner_id = ?", f.OwnerID)
 	}
 	if a := p.After; a != nil {
 		// A row comparison, which both dialects answer from the index.
-		q = q.Where("(i.created_at, i.id) < (?, ?)", s.timeArg(a.CreatedAt), a.ID)
+		q = q.Where("(i.created_at, i.id) < (?, ?)", h.timeArg(a.CreatedAt), a.ID)
 	}
 	q = q.OrderExpr("i.created_at DESC, i.id DESC")
 	if err := page(q, p).Scan(ctx); err != nil {
 		return nil, 0, storeError("list items", err, "", "")
 	}
-	total, err := s.itemCount(ctx, f, p, len(rows))
+	total, err := h.itemCount(ctx, f, p, len(rows))
 	if err != nil {
 		return nil, 0, storeError("count items", err, "", "")
 	}
@@ -82,11 +78,11 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 // ownerItems is ListItems for one owner in one round trip (the page and
 // the count together), through the prepared sqlOwnerItems or, with
 // p.After, sqlOwnerItemsAfter.
-func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+func (h *handle) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
 	args := []any{f.OwnerID, f.OwnerID}
 	if a := p.After; a != nil {
-		args = append(args, s.timeArg(a.CreatedAt), a.ID)
+		args = append(args, h.timeArg(a.CreatedAt), a.ID)
 	}
 	rows, err := st.QueryContext(ctx, append(args, limit, offset)...)
 	if err != nil {
@@ -108,7 +104,7 @@ func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter,
 	if len(items) == 0 {
 		// An empty page carries no count: ask for it (none is needed on
 		// the first page).
-		if total, err = s.itemCount(ctx, f, p, 0); err != nil {
+		if total, err = h.itemCount(ctx, f, p, 0); err != nil {
 			return nil, 0, storeError("count items", err, "", "")
 		}
 	}
@@ -122,11 +118,11 @@ func (s *Store) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter,
 // SQLite, where a count(*) would read every item of the owner. Without an
 // owner it sums every owner's rows, which are fewer than the items. Like
 // count, it skips the query when the page tells the total.
-func (s *Store) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, n int) (int, error) {
+func (h *handle) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, n int) (int, error) {
 	if total, ok := pageTotal(p, n); ok {
 		return total, nil
 	}
-	q := s.r.NewSelect().TableExpr("item_counts AS c").ColumnExpr("CAST(coalesce(sum(c.n), 0) AS bigint)")
+	q := h.reader.NewSelect().TableExpr("item_counts AS c").ColumnExpr("CAST(coalesce(sum(c.n), 0) AS bigint)")
 	if f.OwnerID != uuid.Nil {
 		q = q.Where("c.owner_id = ?", f.OwnerID)
 	}
@@ -136,22 +132,22 @@ func (s *Store) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, n
 }
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item.
-func (s *Store) UpdateItem(ctx context.Context, it *keel.Item) error {
-	res, err := s.w.NewUpdate().Model(toItemRow(it)).
+func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
+	res, err := h.writer.NewUpdate().Model(toItemRow(it)).
 		Column("title", "description", "updated_at").
 		WherePK().
 		Exec(ctx)
 	if err != nil {
 		return storeError("update item", err, msgItemNotFound, "")
 	}
-	return rowsAffected("update item", res, msgItemNotFound)
+	return requireRow("update item", res, msgItemNotFound)
 }
 
 // DeleteItem deletes the item.
-func (s *Store) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	res, err := s.w.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
+	res, err := h.writer.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return storeError("delete item", err, "", "")
 	}
-	return rowsAffected("delete item", res, msgItemNotFound)
+	return requireRow("delete item", res, msgItemNotFound)
 }

@@ -47,8 +47,18 @@ func (m Migration) String() string { return m.Name + "_" + m.Comment }
 
 // Migrate applies every migration not applied yet, as one group, and
 // returns them (none when the schema is up to date: migrating twice is a
-// no-op). Concurrent calls, from any number of processes, apply each
-// migration once: see the package documentation for the locking.
+// no-op). Each migration runs in a transaction and is recorded only when it
+// committed.
+//
+// Concurrent calls, from any number of processes, apply each migration
+// once. On PostgreSQL they take a session advisory lock keyed by the
+// current schema, which the server releases if the process dies; a Store
+// from Open migrates through a pool of its own (two connections, the
+// lock's and the migrations') without the read timeout, so a long migration
+// does not time out. SQLite has no advisory locks: Migrate takes
+// bun/migrate's lock row, waiting while another process holds it; a
+// process killed while migrating leaves the row behind, and
+// DELETE FROM keel_migration_locks frees it.
 func (s *Store) Migrate(ctx context.Context) ([]Migration, error) {
 	var group *migrate.MigrationGroup
 	err := s.withMigrator(ctx, func(m *migrate.Migrator) (err error) {
@@ -105,11 +115,6 @@ func migrations(ms migrate.MigrationSlice) []Migration {
 // withMigrator runs fn with a migrator of the store's dialect, holding the
 // migration lock.
 func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) error) (err error) {
-	if s.tx != nil {
-		// Migrations run in transactions of their own, on connections the
-		// open transaction may hold (the only writer, for SQLite).
-		return keel.Errorf(keel.Internal, "migrations cannot run inside InTx")
-	}
 	dir := "migrations/sqlite"
 	if s.dialect == dialect.PG {
 		dir = "migrations/postgres"
@@ -158,7 +163,7 @@ func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) err
 // and the migrations') without pgdriver's 10-second read timeout.
 func (s *Store) migrationDB() (*bun.DB, func() error) {
 	if s.pgDSN == "" {
-		return s.wdb, func() error { return nil }
+		return s.writeDB, func() error { return nil }
 	}
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(s.pgDSN), pgdriver.WithReadTimeout(0)))
 	sqldb.SetMaxOpenConns(2)

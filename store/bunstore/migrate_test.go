@@ -233,14 +233,3 @@ func TestMigrations(t *testing.T) {
 		})
 	}
 }
-
-func TestMigrateInsideATransactionIsRefused(t *testing.T) {
-	s := newSQLiteFile(t)
-	err := s.InTx(t.Context(), func(tx keel.Store) error {
-		_, err := tx.(*bunstore.Store).Migrate(t.Context())
-		return err
-	})
-	if keel.ErrorCode(err) != keel.Internal {
-		t.Errorf("Migrate inside InTx: err = %v, want Internal", err)
-	}
-}

@@ -13,14 +13,15 @@ import (
 
 // The queries every authenticated request runs (FindSession) and the
 // commonest reads (Item, a page of one owner's items) and write
-// (CreateItem) go through prepared statements on the read pool:
+// (CreateItem) go through prepared statements, on the pool that runs them:
 // bun writes its arguments into the SQL text, so each call otherwise makes
 // the database parse and plan the query again (PostgreSQL) or compile it
 // again (SQLite, where that was a fifth of a request's CPU). A statement is
 // prepared once per pooled connection by database/sql.
 //
 // The prepared path is taken only by a Store that Open made, outside a
-// transaction and without query hooks, which it would bypass.
+// transaction and without query hooks, which it would bypass (see
+// handle.readStmts). Both paths pass the conformance suite (TestStore).
 
 const (
 	sqlFindSession = `SELECT s.token_hash, s.user_id, s.data, s.expiry,
@@ -43,8 +44,8 @@ const (
 	sqlItem       = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at FROM items AS i WHERE i.id = ?`
 )
 
-// prepared is a Store's cache of prepared statements.
-type prepared struct {
+// stmtCache holds a pool's prepared statements.
+type stmtCache struct {
 	db      *sql.DB
 	dialect dialect.Name
 	mu      sync.Mutex
@@ -53,8 +54,12 @@ type prepared struct {
 
 // stmt returns the statement for query (written with ? placeholders),
 // preparing it on first use; nil when it cannot be prepared (the schema is
-// not migrated yet), so that the caller takes bun's path.
-func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
+// not migrated yet) or p is nil (see handle), so that the caller takes
+// bun's path.
+func (p *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
+	if p == nil {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if st, ok := p.stmts[query]; ok {
@@ -75,7 +80,10 @@ func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
-func (p *prepared) close() {
+func (p *stmtCache) close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, st := range p.stmts {
@@ -100,30 +108,13 @@ func dollarPlaceholders(query string) string {
 	return b.String()
 }
 
-// fastPath returns the prepared statements when s may use them.
-func (s *Store) fastPath() *prepared {
-	if s.tx != nil || len(s.hooks) > 0 {
-		return nil
-	}
-	return s.prep
-}
-
-// fastWrites returns the prepared statements of the writer pool when s
-// may use them (for PostgreSQL the one pool).
-func (s *Store) fastWrites() *prepared {
-	if s.tx != nil || len(s.hooks) > 0 {
-		return nil
-	}
-	return s.wprep
-}
-
 // timeArg is t as an argument the dialect compares correctly with what bun
 // wrote: bun writes microseconds, truncated, and SQLite keeps times as
 // text, so it gets bun's own text form.
-func (s *Store) timeArg(t time.Time) any {
-	if s.dialect != dialect.SQLite {
+func (h *handle) timeArg(t time.Time) any {
+	if h.dialect != dialect.SQLite {
 		return t.Truncate(time.Microsecond)
 	}
-	b := s.rdb.Dialect().AppendTime(nil, t)
+	b := h.reader.Dialect().AppendTime(nil, t)
 	return string(b[1 : len(b)-1]) // drop the quotes
 }

@@ -16,8 +16,8 @@ const (
 
 // CreateResetToken inserts t and deletes the user's other reset tokens, in
 // one transaction.
-func (s *Store) CreateResetToken(ctx context.Context, t *keel.ResetToken) error {
-	err := s.atomically(ctx, func(db bun.IDB) error {
+func (h *handle) CreateResetToken(ctx context.Context, t *keel.ResetToken) error {
+	err := h.atomically(ctx, func(db bun.IDB) error {
 		_, err := db.NewInsert().Model(&resetTokenRow{
 			TokenHash: t.TokenHash,
 			UserID:    t.UserID,
@@ -38,9 +38,9 @@ func (s *Store) CreateResetToken(ctx context.Context, t *keel.ResetToken) error 
 
 // ConsumeResetToken deletes the token with the hash and returns it, with one
 // DELETE ... RETURNING: of concurrent calls, only one deletes the row.
-func (s *Store) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.ResetToken, error) {
+func (h *handle) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.ResetToken, error) {
 	var rows []resetTokenRow
-	err := s.w.NewDelete().Model(&rows).
+	err := h.writer.NewDelete().Model(&rows).
 		Where("token_hash = ?", tokenHash).
 		Returning("token_hash, user_id, created_at, expires_at").
 		Scan(ctx)
@@ -54,7 +54,7 @@ func (s *Store) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.
 }
 
 // DeleteUserResetTokens deletes every reset token of the user.
-func (s *Store) DeleteUserResetTokens(ctx context.Context, userID uuid.UUID) error {
-	_, err := s.w.NewDelete().Model((*resetTokenRow)(nil)).Where("user_id = ?", userID).Exec(ctx)
+func (h *handle) DeleteUserResetTokens(ctx context.Context, userID uuid.UUID) error {
+	_, err := h.writer.NewDelete().Model((*resetTokenRow)(nil)).Where("user_id = ?", userID).Exec(ctx)
 	return storeError("delete user reset tokens", err, "", "")
 }

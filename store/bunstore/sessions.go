@@ -16,22 +16,20 @@ const (
 
 // FindSession returns the unexpired session with the token hash and its
 // user, in one query that joins sessions to users.
-func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
-	if p := s.fastPath(); p != nil {
-		if st := p.stmt(ctx, sqlFindSession); st != nil {
-			row := sessionRow{User: &userRow{}}
-			u := row.User
-			err := st.QueryRowContext(ctx, tokenHash, s.timeArg(now)).Scan(
-				&row.TokenHash, &row.UserID, &row.Data, &row.Expiry,
-				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
-			if err != nil {
-				return nil, nil, storeError("find session", err, msgSessionNotFound, "")
-			}
-			return row.record(), u.user(), nil
+func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+	if st := h.readStmts.stmt(ctx, sqlFindSession); st != nil {
+		row := sessionRow{User: &userRow{}}
+		u := row.User
+		err := st.QueryRowContext(ctx, tokenHash, h.timeArg(now)).Scan(
+			&row.TokenHash, &row.UserID, &row.Data, &row.Expiry,
+			&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+		if err != nil {
+			return nil, nil, storeError("find session", err, msgSessionNotFound, "")
 		}
+		return row.record(), u.user(), nil
 	}
 	var row sessionRow
-	err := s.r.NewSelect().Model(&row).
+	err := h.reader.NewSelect().Model(&row).
 		Relation("User").
 		Where("s.token_hash = ?", tokenHash).
 		Where("s.expiry > ?", now).
@@ -49,12 +47,12 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time
 
 // CreateSession inserts a session. Conflict when the token hash exists,
 // NotFound when the user does not.
-func (s *Store) CreateSession(ctx context.Context, rec *keel.SessionRecord) error {
+func (h *handle) CreateSession(ctx context.Context, rec *keel.SessionRecord) error {
 	data := rec.Data
 	if data == nil {
 		data = []byte{}
 	}
-	_, err := s.w.NewInsert().Model(&sessionRow{
+	_, err := h.writer.NewInsert().Model(&sessionRow{
 		TokenHash: rec.TokenHash,
 		UserID:    rec.UserID,
 		Data:      data,
@@ -65,11 +63,11 @@ func (s *Store) CreateSession(ctx context.Context, rec *keel.SessionRecord) erro
 
 // UpdateSession sets Data and Expiry of an existing session with one UPDATE;
 // NotFound when it matched no row. It never inserts.
-func (s *Store) UpdateSession(ctx context.Context, tokenHash string, data []byte, expiry time.Time) error {
+func (h *handle) UpdateSession(ctx context.Context, tokenHash string, data []byte, expiry time.Time) error {
 	if data == nil {
 		data = []byte{}
 	}
-	res, err := s.w.NewUpdate().Model((*sessionRow)(nil)).
+	res, err := h.writer.NewUpdate().Model((*sessionRow)(nil)).
 		Set("data = ?", data).
 		Set("expiry = ?", expiry).
 		Where("token_hash = ?", tokenHash).
@@ -77,19 +75,19 @@ func (s *Store) UpdateSession(ctx context.Context, tokenHash string, data []byte
 	if err != nil {
 		return storeError("update session", err, "", "")
 	}
-	return rowsAffected("update session", res, msgSessionNotFound)
+	return requireRow("update session", res, msgSessionNotFound)
 }
 
 // DeleteSession deletes a session; a missing one is not an error.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	_, err := s.w.NewDelete().Model((*sessionRow)(nil)).Where("token_hash = ?", tokenHash).Exec(ctx)
+func (h *handle) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := h.writer.NewDelete().Model((*sessionRow)(nil)).Where("token_hash = ?", tokenHash).Exec(ctx)
 	return storeError("delete session", err, "", "")
 }
 
 // DeleteUserSessions deletes the user's sessions, but the one with the hash
 // except, through the index on user_id.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID uuid.UUID, except string) (int64, error) {
-	q := s.w.NewDelete().Model((*sessionRow)(nil)).Where("user_id = ?", userID)
+func (h *handle) DeleteUserSessions(ctx context.Context, userID uuid.UUID, except string) (int64, error) {
+	q := h.writer.NewDelete().Model((*sessionRow)(nil)).Where("user_id = ?", userID)
 	if except != "" {
 		q = q.Where("token_hash <> ?", except)
 	}

@@ -24,14 +24,12 @@ import (
 // Store is a keel.Store kept in PostgreSQL or SQLite through bun. Make one
 // with Open or New; its methods are safe for concurrent use.
 type Store struct {
-	// w runs the writes and r the reads; both are the transaction in a
-	// Store that InTx made, and both one *bun.DB for PostgreSQL.
-	w, r bun.IDB
-	// wdb and rdb are the pools behind w and r; transactions begin on wdb.
-	wdb, rdb *bun.DB
-	// tx is the transaction of a Store that InTx made.
-	tx      *bun.Tx
-	dialect dialect.Name
+	handle
+
+	// writeDB and readDB are the pools behind the handle's writer and
+	// reader (one *bun.DB for PostgreSQL and in-memory SQLite);
+	// transactions begin on writeDB.
+	writeDB, readDB *bun.DB
 
 	// pgDSN, kept by Open for PostgreSQL, lets Migrate open a pool of its
 	// own without pgdriver's read timeout: a migration (CREATE INDEX on a
@@ -41,47 +39,57 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	owned     bool // Close closes wdb and rdb
-
-	// prep holds the prepared hot queries (prepared.go); nil in a Store
-	// made by New or InTx.
-	prep *prepared
-	// wprep is prep's counterpart on the writer pool (prep itself for
-	// PostgreSQL, whose one pool does both).
-	wprep *prepared
+	owned     bool // Close closes writeDB and readDB
 }
 
 var _ keel.Store = (*Store)(nil)
+
+// handle has the data methods (keel.Tx). A Store's handle runs them on the
+// Store's pools; InTx hands fn a handle bound to its transaction.
+type handle struct {
+	// writer runs the writes and reader the reads: the pools, or both the
+	// transaction.
+	writer, reader bun.IDB
+	dialect        dialect.Name
+	inTx           bool
+
+	// readStmts and writeStmts are the prepared hot queries (prepared.go)
+	// of the reader's and the writer's pool (one cache when they are one
+	// pool). Both are nil, and every query goes through bun, in a Store
+	// made by New, with query hooks (which prepared statements would
+	// bypass) or withoutPreparedStatements, and inside a transaction.
+	readStmts, writeStmts *stmtCache
+}
+
+var _ keel.Tx = (*handle)(nil)
 
 // Option tunes Open.
 type Option func(*config)
 
 type config struct {
-	maxOpenConns int
-	hooks        []bun.QueryHook
-}
-
-// WithMaxOpenConns sets the size of the connection pool: the PostgreSQL
-// pool (default 10) or the pool of SQLite readers (default GOMAXPROCS, at
-// least 4). SQLite writes always go through one connection.
-func WithMaxOpenConns(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxOpenConns = n
-		}
-	}
+	hooks      []bun.QueryHook
+	unprepared bool
 }
 
 // WithQueryHook adds a bun query hook (bundebug, bunotel, ...) to the store's
-// databases.
+// databases. The hook sees every query: the store then prepares none.
 func WithQueryHook(h bun.QueryHook) Option {
 	return func(c *config) { c.hooks = append(c.hooks, h) }
 }
 
-// Pool defaults; see the package documentation.
+// withoutPreparedStatements makes every query go through bun, as query
+// hooks do: the tests run the conformance suite over both paths.
+func withoutPreparedStatements() Option {
+	return func(c *config) { c.unprepared = true }
+}
+
+// prepare reports whether a Store opened with c prepares its hot queries.
+func (c config) prepare() bool { return len(c.hooks) == 0 && !c.unprepared }
+
+// The pools' settings.
 const (
-	defaultPGMaxOpenConns  = 10
-	pgConnMaxLifetime      = 30 * time.Minute
+	pgMaxOpenConns         = 10
+	pgConnMaxLifetime      = 30 * time.Minute // so failovers and load balancers are followed
 	pgConnMaxIdleTime      = 5 * time.Minute
 	sqliteBusyTimeoutMilli = 5000
 )
@@ -90,13 +98,22 @@ const (
 // scheme picks the dialect:
 //
 //	postgres://user:password@host:5432/db?sslmode=verify-full
-//	postgresql://...
-//	sqlite:///absolute/path/keel.db   (sqlite:relative/path.db works too)
-//	sqlite::memory:
+//	postgresql://...                 (the same)
+//	sqlite:///var/lib/keel/keel.db   (an absolute path; sqlite:keel.db is relative)
+//	sqlite::memory:                  (a database that lives as long as the Store)
+//
+// PostgreSQL URLs take pgdriver's parameters (sslmode, sslrootcert,
+// connect_timeout, read_timeout, application_name, ...); any other
+// parameter is sent to the server as a run-time parameter, e.g.
+// search_path=keel to keep the tables in the schema keel. Give sslmode:
+// without it pgdriver tries TLS without verifying the certificate. SQLite
+// URLs take modernc.org/sqlite's parameters (_pragma=..., _txlock=...); a
+// PRAGMA given there replaces Open's default of the same name.
 //
 // Open checks that the database answers (Unavailable when it does not) but
 // does not migrate it: call Migrate. Errors never repeat the URL, which may
-// hold a password.
+// hold a password. The README's "PostgreSQL and SQLite" section describes
+// the pools and settings Open chooses.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	var c config
 	for _, o := range opts {
@@ -124,6 +141,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// openPostgres opens one pool for reads, writes and transactions. pgdriver
+// gives up on a query after 10 seconds without an answer (read_timeout in
+// the URL changes it), and the store answers Unavailable.
 func openPostgres(rawURL string, c config) (s *Store, err error) {
 	if _, err := url.Parse(rawURL); err != nil {
 		// url.Error repeats the URL; keep only that parsing failed.
@@ -138,23 +158,25 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	}()
 	connector := pgdriver.NewConnector(pgdriver.WithDSN(rawURL))
 	sqldb := sql.OpenDB(connector)
-	n := c.maxOpenConns
-	if n == 0 {
-		n = defaultPGMaxOpenConns
-	}
-	n = max(n, 2) // Migrate holds one connection for its lock and migrates on another
-	sqldb.SetMaxOpenConns(n)
-	sqldb.SetMaxIdleConns(n)
+	sqldb.SetMaxOpenConns(pgMaxOpenConns)
+	sqldb.SetMaxIdleConns(pgMaxOpenConns)
 	sqldb.SetConnMaxLifetime(pgConnMaxLifetime)
 	sqldb.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
-	prep := &prepared{db: sqldb, dialect: dialect.PG}
-	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: dialect.PG, owned: true, pgDSN: rawURL, hooks: c.hooks,
-		prep: prep, wprep: prep}, nil
+	s = &Store{handle: handle{writer: db, reader: db, dialect: dialect.PG}, writeDB: db, readDB: db, owned: true, pgDSN: rawURL, hooks: c.hooks}
+	if c.prepare() {
+		s.readStmts = &stmtCache{db: sqldb, dialect: dialect.PG}
+		s.writeStmts = s.readStmts
+	}
+	return s, nil
 }
 
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
-// sets the same PRAGMA itself.
+// sets the same PRAGMA itself: a busy timeout (a write that waits longer for
+// another process is Unavailable), foreign keys (the ON DELETE CASCADE of
+// items, sessions and reset tokens needs them), WAL, and synchronous=NORMAL,
+// which in WAL mode survives a crash of the process (a power loss may take
+// the last transactions, and never corrupts the file).
 var sqliteDefaults = []struct{ name, pragma string }{
 	{"busy_timeout", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMilli)},
 	{"foreign_keys", "foreign_keys(1)"},
@@ -225,12 +247,16 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wsql.SetConnMaxLifetime(0)
 	wsql.SetConnMaxIdleTime(0)
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
-	s := &Store{w: wdb, r: wdb, wdb: wdb, rdb: wdb, dialect: dialect.SQLite, owned: true, hooks: c.hooks,
-		prep: &prepared{db: wsql, dialect: dialect.SQLite}}
-	s.wprep = s.prep
+	s := &Store{handle: handle{writer: wdb, reader: wdb, dialect: dialect.SQLite}, writeDB: wdb, readDB: wdb, owned: true, hooks: c.hooks}
+	if c.prepare() {
+		s.readStmts = &stmtCache{db: wsql, dialect: dialect.SQLite}
+		s.writeStmts = s.readStmts
+	}
 	if memory {
 		// Every connection to :memory: is a database of its own, so the
-		// single writer connection serves the reads too.
+		// single writer connection serves the reads too: calls run one at
+		// a time, and one made outside InTx while a transaction is open
+		// waits for it.
 		return s, nil
 	}
 	// Open the file (and switch it to WAL) on the writer before the readers
@@ -240,22 +266,22 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 		return nil, storeError("open sqlite", err, "", "")
 	}
 	// In WAL mode readers neither block the writer nor wait for it, so they
-	// get a pool of their own; query_only makes a write sent to it by
-	// mistake fail instead of racing the writer.
+	// get a pool of their own, of GOMAXPROCS connections (at least 4);
+	// query_only makes a write sent to it by mistake fail instead of racing
+	// the writer.
 	rsql, err := sql.Open("sqlite", dsn+"&_query_only=1")
 	if err != nil {
 		wsql.Close()
 		return nil, keel.Wrap(fmt.Errorf("bunstore: open sqlite: %w", err), keel.Invalid, "invalid SQLite URL")
 	}
-	n := c.maxOpenConns
-	if n == 0 {
-		n = max(4, runtime.GOMAXPROCS(0))
-	}
+	n := max(4, runtime.GOMAXPROCS(0))
 	rsql.SetMaxOpenConns(n)
 	rsql.SetMaxIdleConns(n)
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
-	s.r, s.rdb = rdb, rdb
-	s.prep = &prepared{db: rsql, dialect: dialect.SQLite}
+	s.reader, s.readDB = rdb, rdb
+	if c.prepare() {
+		s.readStmts = &stmtCache{db: rsql, dialect: dialect.SQLite}
+	}
 	return s, nil
 }
 
@@ -268,40 +294,39 @@ func withHooks(db *bun.DB, c config) *bun.DB {
 
 // New returns a Store on db, a *bun.DB with the pgdialect or sqlitedialect
 // dialect that the caller configured and keeps owning: Close does not close
-// it. For SQLite, give db the PRAGMAs Open sets (see the package
-// documentation) and either one connection or _txlock=immediate.
+// it. For SQLite, give db the PRAGMAs Open sets (busy_timeout(5000),
+// foreign_keys(1), journal_mode(WAL), synchronous(NORMAL)) and either one
+// connection or _txlock=immediate. Every query of such a Store goes
+// through bun (and so through db's query hooks).
 func New(db *bun.DB) (*Store, error) {
 	name := db.Dialect().Name()
 	if name != dialect.PG && name != dialect.SQLite {
 		return nil, keel.Errorf(keel.Invalid, "unsupported bun dialect %s: want pg or sqlite", name)
 	}
-	return &Store{w: db, r: db, wdb: db, rdb: db, dialect: name}, nil
+	return &Store{handle: handle{writer: db, reader: db, dialect: name}, writeDB: db, readDB: db}, nil
 }
 
 // DB returns the *bun.DB the store writes to.
-func (s *Store) DB() *bun.DB { return s.wdb }
+func (s *Store) DB() *bun.DB { return s.writeDB }
 
 // Dialect returns the name of the store's SQL dialect (pg or sqlite).
 func (s *Store) Dialect() dialect.Name { return s.dialect }
 
 // Close closes the connections of a Store made by Open. It does nothing on
-// a Store from New or InTx. A closed Store answers every call with an
-// Internal error: using it is a bug, not an outage.
+// a Store from New. A closed Store answers every call with an Internal
+// error: using it is a bug, not an outage.
 func (s *Store) Close() error {
-	if !s.owned || s.tx != nil {
+	if !s.owned {
 		return nil
 	}
 	s.closeOnce.Do(func() {
-		for _, p := range []*prepared{s.prep, s.wprep} {
-			if p != nil {
-				p.close()
-			}
-		}
+		s.readStmts.close()
+		s.writeStmts.close()
 		var errs []error
-		if s.rdb != s.wdb {
-			errs = append(errs, s.rdb.Close())
+		if s.readDB != s.writeDB {
+			errs = append(errs, s.readDB.Close())
 		}
-		errs = append(errs, s.wdb.Close())
+		errs = append(errs, s.writeDB.Close())
 		s.closeErr = storeError("close", errors.Join(errs...), "", "")
 	})
 	return s.closeErr
@@ -309,57 +334,7 @@ func (s *Store) Close() error {
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if s.tx != nil {
-		_, err := s.tx.ExecContext(ctx, "SELECT 1")
-		return storeError("ping", err, "", "")
-	}
-	return storeError("ping", s.rdb.PingContext(ctx), "", "")
-}
-
-// InTx runs fn with a Store bound to one transaction (BEGIN IMMEDIATE on
-// SQLite). On the Store fn receives, InTx opens a savepoint in the same
-// transaction: an error from the inner fn rolls back only the inner writes.
-func (s *Store) InTx(ctx context.Context, fn func(tx keel.Store) error) error {
-	var fnErr error
-	run := func(ctx context.Context, tx bun.Tx) error {
-		fnErr = fn(s.withTx(tx))
-		return fnErr
-	}
-	var err error
-	if s.tx != nil {
-		err = s.tx.RunInTx(ctx, nil, run)
-	} else {
-		err = s.wdb.RunInTx(ctx, nil, run)
-	}
-	if fnErr != nil {
-		return fnErr
-	}
-	return storeError("transaction", err, "", "")
-}
-
-// lockInTx makes a read of one user or item inside InTx lock the row
-// until the transaction ends (SELECT ... FOR UPDATE), on PostgreSQL: keel
-// reads a row, changes it and writes it back in one transaction, and under
-// READ COMMITTED two such transactions would otherwise overwrite each
-// other. SQLite needs nothing: its transactions begin IMMEDIATE and so run
-// one at a time.
-func (s *Store) lockInTx(q *bun.SelectQuery) *bun.SelectQuery {
-	if s.tx != nil && s.dialect == dialect.PG {
-		return q.For("UPDATE")
-	}
-	return q
-}
-
-func (s *Store) withTx(tx bun.Tx) *Store {
-	return &Store{w: tx, r: tx, wdb: s.wdb, rdb: s.rdb, tx: &tx, dialect: s.dialect, pgDSN: s.pgDSN, hooks: s.hooks}
-}
-
-// atomically runs fn in a transaction: the Store's own, or a new one.
-func (s *Store) atomically(ctx context.Context, fn func(db bun.IDB) error) error {
-	if s.tx != nil {
-		return fn(s.w)
-	}
-	return s.wdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return storeError("ping", s.readDB.PingContext(ctx), "", "")
 }
 
 // DeleteExpired removes, in one transaction, the sessions, reset tokens and
@@ -391,8 +366,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	return total, nil
 }
 
-// rowsAffected returns NotFound (with msg) when res reports no row.
-func rowsAffected(op string, res sql.Result, msg string) error {
+// requireRow returns NotFound (with msg) when res reports no row.
+func requireRow(op string, res sql.Result, msg string) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return storeError(op, err, "", "")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 
 	"github.com/keel-dev/keel"
@@ -17,21 +18,36 @@ import (
 // TestStore runs the conformance suite against every backend: a SQLite file
 // and SQLite in memory always, PostgreSQL when KEEL_TEST_DATABASE_URL is set
 // (a schema of its own for every store, so the subtests can run in
-// parallel and leave nothing behind).
+// parallel and leave nothing behind). Each runs it twice, as the hot
+// queries have two implementations: prepared statements, and bun's query
+// builder, which transactions, query hooks and New's stores use.
 func TestStore(t *testing.T) {
-	t.Run("SQLite file", func(t *testing.T) {
-		t.Parallel()
-		storetest.Run(t, func(t *testing.T) keel.Store { return newSQLiteFile(t) })
-	})
-	t.Run("SQLite memory", func(t *testing.T) {
-		t.Parallel()
-		storetest.Run(t, func(t *testing.T) keel.Store { return newSQLiteMemory(t) })
-	})
-	t.Run("PostgreSQL", func(t *testing.T) {
-		t.Parallel()
-		postgresURL(t) // skip (or fail on CI) before the suite starts
-		storetest.Run(t, func(t *testing.T) keel.Store { return newPostgres(t) })
-	})
+	for _, b := range []struct {
+		name      string
+		available func(t *testing.T)
+		url       func(t *testing.T) string
+	}{
+		{"SQLite file", func(*testing.T) {}, sqliteFileURL},
+		{"SQLite memory", func(*testing.T) {}, func(*testing.T) string { return "sqlite::memory:" }},
+		{"PostgreSQL", func(t *testing.T) { postgresURL(t) }, newPostgresSchema},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			b.available(t) // skip (or fail on CI) before the suite starts
+			for _, v := range []struct {
+				name string
+				opts []bunstore.Option
+			}{
+				{"with prepared statements", nil},
+				{"without prepared statements", []bunstore.Option{bunstore.WithoutPreparedStatements()}},
+			} {
+				t.Run(v.name, func(t *testing.T) {
+					t.Parallel()
+					storetest.Run(t, func(t *testing.T) keel.Store { return open(t, b.url(t), v.opts...) })
+				})
+			}
+		})
+	}
 }
 
 func TestOpen(t *testing.T) {
@@ -50,6 +66,23 @@ func TestOpen(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("Open: err = %v repeats the password", err)
+			}
+		})
+	}
+}
+
+func TestDialect(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+		want dialect.Name
+	}{
+		{"a sqlite: URL opens SQLite", sqliteFileURL, dialect.SQLite},
+		{"a postgres: URL opens PostgreSQL", newPostgresSchema, dialect.PG},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := open(t, tc.url(t)).Dialect(); got != tc.want {
+				t.Errorf("Dialect = %v, want %v", got, tc.want)
 			}
 		})
 	}

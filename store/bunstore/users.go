@@ -14,15 +14,15 @@ var (
 )
 
 // CreateUser inserts u. Conflict when the email (or the ID) is taken.
-func (s *Store) CreateUser(ctx context.Context, u *keel.User) error {
-	_, err := s.w.NewInsert().Model(toUserRow(u)).Exec(ctx)
+func (h *handle) CreateUser(ctx context.Context, u *keel.User) error {
+	_, err := h.writer.NewInsert().Model(toUserRow(u)).Exec(ctx)
 	return storeError("create user", err, "", msgEmailTaken)
 }
 
 // User returns the user with the id.
-func (s *Store) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
+func (h *handle) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 	var row userRow
-	if err := s.lockInTx(s.r.NewSelect().Model(&row).Where("u.id = ?", id)).Scan(ctx); err != nil {
+	if err := h.lockInTx(h.reader.NewSelect().Model(&row).Where("u.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("user", err, msgUserNotFound, "")
 	}
 	return row.user(), nil
@@ -30,22 +30,22 @@ func (s *Store) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 
 // UserByEmail returns the user with the (normalised) email, through the
 // unique index on it.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*keel.User, error) {
+func (h *handle) UserByEmail(ctx context.Context, email string) (*keel.User, error) {
 	var row userRow
-	if err := s.r.NewSelect().Model(&row).Where("u.email = ?", email).Scan(ctx); err != nil {
+	if err := h.reader.NewSelect().Model(&row).Where("u.email = ?", email).Scan(ctx); err != nil {
 		return nil, storeError("user by email", err, msgUserNotFound, "")
 	}
 	return row.user(), nil
 }
 
 // ListUsers returns a page of users, newest first, and their total count.
-func (s *Store) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, error) {
+func (h *handle) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, error) {
 	var rows []userRow
-	q := s.r.NewSelect().Model(&rows).OrderExpr("u.created_at DESC, u.id DESC")
+	q := h.reader.NewSelect().Model(&rows).OrderExpr("u.created_at DESC, u.id DESC")
 	if err := page(q, p).Scan(ctx); err != nil {
 		return nil, 0, storeError("list users", err, "", "")
 	}
-	total, err := count(ctx, p, len(rows), s.r.NewSelect().Model((*userRow)(nil)))
+	total, err := count(ctx, p, len(rows), h.reader.NewSelect().Model((*userRow)(nil)))
 	if err != nil {
 		return nil, 0, storeError("count users", err, "", "")
 	}
@@ -58,23 +58,23 @@ func (s *Store) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, 
 
 // UpdateUser replaces every field of the user with u.ID except ID and
 // CreatedAt.
-func (s *Store) UpdateUser(ctx context.Context, u *keel.User) error {
-	res, err := s.w.NewUpdate().Model(toUserRow(u)).
+func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
+	res, err := h.writer.NewUpdate().Model(toUserRow(u)).
 		ExcludeColumn("id", "created_at").
 		WherePK().
 		Exec(ctx)
 	if err != nil {
 		return storeError("update user", err, msgUserNotFound, msgEmailTaken)
 	}
-	return rowsAffected("update user", res, msgUserNotFound)
+	return requireRow("update user", res, msgUserNotFound)
 }
 
 // DeleteUser deletes the user; the foreign keys' ON DELETE CASCADE deletes
 // its items, sessions and reset tokens in the same statement.
-func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	res, err := s.w.NewDelete().Model((*userRow)(nil)).Where("id = ?", id).Exec(ctx)
+func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	res, err := h.writer.NewDelete().Model((*userRow)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return storeError("delete user", err, "", "")
 	}
-	return rowsAffected("delete user", res, msgUserNotFound)
+	return requireRow("delete user", res, msgUserNotFound)
 }

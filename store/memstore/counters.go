@@ -10,9 +10,9 @@ import (
 // IncrementCounter adds one to the counter with the key and returns it. A
 // missing counter, or one whose window ended at or before now, starts
 // again at 1 with ResetAt = now + window.
-func (s *Store) IncrementCounter(ctx context.Context, key string, window time.Duration, now time.Time) (keel.Counter, error) {
+func (h *handle) IncrementCounter(ctx context.Context, key string, window time.Duration, now time.Time) (keel.Counter, error) {
 	var out keel.Counter
-	err := s.write(ctx, func(d *db, log *undoLog) error {
+	err := h.write(ctx, func(d *db, log *undoLog) error {
 		c, ok := d.counters[key]
 		if !ok || !c.ResetAt.After(now) {
 			c = keel.Counter{Count: 0, ResetAt: now.Add(window).UTC()}
@@ -30,9 +30,9 @@ func (s *Store) IncrementCounter(ctx context.Context, key string, window time.Du
 
 // Counter returns the counter with the key; a missing or ended one is the
 // zero Counter.
-func (s *Store) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
+func (h *handle) Counter(ctx context.Context, key string, now time.Time) (keel.Counter, error) {
 	var out keel.Counter
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		if c, ok := d.counters[key]; ok && c.ResetAt.After(now) {
 			out = c
 		}
@@ -45,8 +45,8 @@ func (s *Store) Counter(ctx context.Context, key string, now time.Time) (keel.Co
 }
 
 // DeleteCounter deletes the counter; deleting a missing one is not an error.
-func (s *Store) DeleteCounter(ctx context.Context, key string) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) DeleteCounter(ctx context.Context, key string) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		del(log, d.counters, key)
 		return nil
 	})

@@ -8,11 +8,8 @@
 // stay when its fn returns nil and all go when it returns an error or
 // panics; other callers wait until it ends and never see half of it.
 //
-// Inside InTx, use only the Store fn receives: calling the outer Store from
-// fn waits for the lock fn's own transaction holds, forever. InTx on the
-// transaction's Store runs its fn inside the same transaction, like a
-// savepoint: when that fn fails, its writes are undone and the outer fn
-// decides whether to go on.
+// Inside InTx, use only the keel.Tx fn receives: calling the Store from fn
+// waits for the lock fn's own transaction holds, forever.
 //
 // Emails are indexed case-insensitively, each user's items, sessions and
 // reset tokens are indexed by user, and every struct that goes in or comes

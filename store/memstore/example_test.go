@@ -40,7 +40,7 @@ func Example() {
 
 	// A transaction whose fn fails leaves nothing behind.
 	errAbort := errors.New("changed my mind")
-	err = s.InTx(ctx, func(tx keel.Store) error {
+	err = s.InTx(ctx, func(tx keel.Tx) error {
 		for _, title := range []string{"Notes", "Engine"} {
 			it := &keel.Item{ID: uuid.Must(uuid.NewV7()), Title: title, OwnerID: ada.ID, CreatedAt: now, UpdatedAt: now}
 			if err := tx.CreateItem(ctx, it); err != nil {

@@ -24,8 +24,8 @@ func cloneItem(it *keel.Item) *keel.Item {
 }
 
 // CreateItem inserts a copy of it. NotFound when its owner does not exist.
-func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		if _, ok := d.users[it.OwnerID]; !ok {
 			return keel.Errorf(keel.NotFound, "memstore: the item's owner does not exist")
 		}
@@ -39,9 +39,9 @@ func (s *Store) CreateItem(ctx context.Context, it *keel.Item) error {
 }
 
 // Item returns the item with the id. NotFound when there is none.
-func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
+func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var out *keel.Item
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		it, ok := d.items[id]
 		if !ok {
 			return errItemNotFound
@@ -55,12 +55,12 @@ func (s *Store) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // ListItems returns a page of the items that match f, newest first, and
 // the number of matching items. An owner filter reads only that owner's
 // items; p.After drops the items at or before the cursor before paging.
-func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	var (
 		out   []*keel.Item
 		total int
 	)
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		var all []*keel.Item
 		if f.OwnerID != uuid.Nil {
 			ids := d.itemsByOwner[f.OwnerID]
@@ -99,29 +99,29 @@ func (s *Store) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) (
 // not all of them: a bounded heap finds them in O(n log k). all is
 // reordered.
 func newestItems(all []*keel.Item, k int) []*keel.Item {
-	cmp := func(a, b *keel.Item) int { return newestFirst(a.CreatedAt, a.ID, b.CreatedAt, b.ID) }
+	order := func(a, b *keel.Item) int { return newestFirst(a.CreatedAt, a.ID, b.CreatedAt, b.ID) }
 	if k >= len(all)/2 {
-		slices.SortFunc(all, cmp)
+		slices.SortFunc(all, order)
 		return all
 	}
 	if k <= 0 {
 		return all[:0]
 	}
-	// h is a max-heap under cmp: h[0] is the oldest item kept.
-	h := all[:k]
+	// heap is a max-heap under order: heap[0] is the oldest item kept.
+	heap := all[:k]
 	down := func(i int) {
 		for {
 			c := 2*i + 1
 			if c >= k {
 				return
 			}
-			if c+1 < k && cmp(h[c+1], h[c]) > 0 {
+			if c+1 < k && order(heap[c+1], heap[c]) > 0 {
 				c++
 			}
-			if cmp(h[c], h[i]) <= 0 {
+			if order(heap[c], heap[i]) <= 0 {
 				return
 			}
-			h[i], h[c] = h[c], h[i]
+			heap[i], heap[c] = heap[c], heap[i]
 			i = c
 		}
 	}
@@ -129,19 +129,19 @@ func newestItems(all []*keel.Item, k int) []*keel.Item {
 		down(i)
 	}
 	for _, it := range all[k:] {
-		if cmp(it, h[0]) < 0 { // newer than the oldest kept
-			h[0] = it
+		if order(it, heap[0]) < 0 { // newer than the oldest kept
+			heap[0] = it
 			down(0)
 		}
 	}
-	slices.SortFunc(h, cmp)
-	return h
+	slices.SortFunc(heap, order)
+	return heap
 }
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item with
 // it.ID; its owner and CreatedAt stay. NotFound when there is none.
-func (s *Store) UpdateItem(ctx context.Context, it *keel.Item) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		old, ok := d.items[it.ID]
 		if !ok {
 			return errItemNotFound
@@ -156,8 +156,8 @@ func (s *Store) UpdateItem(ctx context.Context, it *keel.Item) error {
 }
 
 // DeleteItem deletes the item. NotFound when there is none.
-func (s *Store) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		if !d.removeItem(log, id) {
 			return errItemNotFound
 		}

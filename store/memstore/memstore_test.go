@@ -1,8 +1,6 @@
 package memstore_test
 
 import (
-	"context"
-	"errors"
 	"runtime"
 	"sync"
 	"testing"
@@ -80,7 +78,7 @@ func TestACallThatFailsChangesNothing(t *testing.T) {
 			}
 			clash := storetest.NewResetToken(alice.ID, now, now.Add(time.Hour))
 			clash.TokenHash = bobs.TokenHash
-			create := func(st keel.Store) error {
+			create := func(st keel.Tx) error {
 				if err := st.CreateResetToken(ctx, clash); keel.ErrorCode(err) != keel.Conflict {
 					t.Errorf("CreateResetToken with a taken hash = %v, want Conflict", err)
 				}
@@ -100,84 +98,6 @@ func TestACallThatFailsChangesNothing(t *testing.T) {
 	}
 }
 
-func TestANestedInTxThatFailsUndoesOnlyItsOwnWrites(t *testing.T) {
-	errInner := errors.New("inner failed")
-	for _, tc := range []struct {
-		name  string
-		inner func(tx keel.Store, u *keel.User) error
-	}{
-		{"when its fn returns an error", func(tx keel.Store, u *keel.User) error {
-			if err := tx.CreateUser(context.Background(), u); err != nil {
-				return err
-			}
-			return errInner
-		}},
-		{"when its fn panics and the outer fn recovers", func(tx keel.Store, u *keel.User) (err error) {
-			defer func() {
-				if recover() != nil {
-					err = errInner
-				}
-			}()
-			return tx.InTx(context.Background(), func(tx keel.Store) error {
-				if err := tx.CreateUser(context.Background(), u); err != nil {
-					return err
-				}
-				panic("inner")
-			})
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
-			s := memstore.New()
-			outer, inner := storetest.NewUser(), storetest.NewUser()
-			err := s.InTx(ctx, func(tx keel.Store) error {
-				if err := tx.CreateUser(ctx, outer); err != nil {
-					return err
-				}
-				err := tx.InTx(ctx, func(tx keel.Store) error { return tc.inner(tx, inner) })
-				if !errors.Is(err, errInner) {
-					t.Errorf("nested InTx = %v, want %v", err, errInner)
-				}
-				if _, err := tx.User(ctx, inner.ID); keel.ErrorCode(err) != keel.NotFound {
-					t.Errorf("User of the nested write after it failed = %v, want NotFound", err)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.User(ctx, outer.ID); err != nil {
-				t.Errorf("the outer write did not commit: %v", err)
-			}
-			if _, err := s.User(ctx, inner.ID); keel.ErrorCode(err) != keel.NotFound {
-				t.Errorf("User of the failed nested write = %v, want NotFound", err)
-			}
-		})
-	}
-}
-
-func TestATransactionsStoreFailsAfterInTxReturns(t *testing.T) {
-	ctx := t.Context()
-	s := memstore.New()
-	var leaked keel.Store
-	if err := s.InTx(ctx, func(tx keel.Store) error { leaked = tx; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	u := storetest.NewUser()
-	if err := leaked.CreateUser(ctx, u); err == nil {
-		t.Error("CreateUser on an ended transaction succeeded")
-	}
-	if _, _, err := leaked.ListUsers(ctx, keel.Page{Limit: 1}); err == nil {
-		t.Error("ListUsers on an ended transaction succeeded")
-	}
-	if err := leaked.InTx(ctx, func(keel.Store) error { return nil }); err == nil {
-		t.Error("InTx on an ended transaction succeeded")
-	}
-	if _, err := s.User(ctx, u.ID); keel.ErrorCode(err) != keel.NotFound {
-		t.Errorf("User written through an ended transaction = %v, want NotFound", err)
-	}
-}
-
 func TestInTxRollsBackWhenFnCallsGoexit(t *testing.T) {
 	ctx := t.Context()
 	s := memstore.New()
@@ -185,7 +105,7 @@ func TestInTxRollsBackWhenFnCallsGoexit(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = s.InTx(ctx, func(tx keel.Store) error {
+		_ = s.InTx(ctx, func(tx keel.Tx) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
 				t.Error(err)
 			}
@@ -230,7 +150,7 @@ func TestReadersNeverSeeHalfATransaction(t *testing.T) {
 		})
 	}
 	for range txs {
-		err := s.InTx(ctx, func(tx keel.Store) error {
+		err := s.InTx(ctx, func(tx keel.Tx) error {
 			for range 2 {
 				if err := tx.CreateUser(ctx, storetest.NewUser()); err != nil {
 					return err
@@ -266,7 +186,7 @@ func TestAClosedStoreIsUnavailable(t *testing.T) {
 		{"Ping", func() error { return s.Ping(ctx) }},
 		{"User", func() error { _, err := s.User(ctx, u.ID); return err }},
 		{"CreateUser", func() error { return s.CreateUser(ctx, storetest.NewUser()) }},
-		{"InTx", func() error { return s.InTx(ctx, func(keel.Store) error { return nil }) }},
+		{"InTx", func() error { return s.InTx(ctx, func(keel.Tx) error { return nil }) }},
 	} {
 		if err := tc.call(); keel.ErrorCode(err) != keel.Unavailable {
 			t.Errorf("%s on a closed store = %v, want Unavailable", tc.name, err)

@@ -19,8 +19,8 @@ func cloneResetToken(t *keel.ResetToken) *keel.ResetToken {
 // CreateResetToken inserts a copy of t and deletes the user's earlier
 // reset tokens. NotFound when the user does not exist, Conflict when
 // another user's token has the hash.
-func (s *Store) CreateResetToken(ctx context.Context, t *keel.ResetToken) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) CreateResetToken(ctx context.Context, t *keel.ResetToken) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		if _, ok := d.users[t.UserID]; !ok {
 			return keel.Errorf(keel.NotFound, "memstore: the reset token's user does not exist")
 		}
@@ -39,9 +39,9 @@ func (s *Store) CreateResetToken(ctx context.Context, t *keel.ResetToken) error 
 // ConsumeResetToken deletes the token with the hash and returns it: of
 // concurrent calls with one hash exactly one gets it. NotFound when there
 // is none; expiry is keel's to check.
-func (s *Store) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.ResetToken, error) {
+func (h *handle) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.ResetToken, error) {
 	var out *keel.ResetToken
-	err := s.write(ctx, func(d *db, log *undoLog) error {
+	err := h.write(ctx, func(d *db, log *undoLog) error {
 		tok, ok := d.resetTokens[tokenHash]
 		if !ok {
 			return keel.Errorf(keel.NotFound, "memstore: reset token not found")
@@ -57,8 +57,8 @@ func (s *Store) ConsumeResetToken(ctx context.Context, tokenHash string) (*keel.
 }
 
 // DeleteUserResetTokens deletes every reset token of the user.
-func (s *Store) DeleteUserResetTokens(ctx context.Context, userID uuid.UUID) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) DeleteUserResetTokens(ctx context.Context, userID uuid.UUID) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		for hash := range d.resetTokensByUser[userID] {
 			d.removeResetToken(log, hash)
 		}

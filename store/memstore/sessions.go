@@ -22,12 +22,12 @@ func cloneSession(s *keel.SessionRecord) *keel.SessionRecord {
 
 // FindSession returns the session with the token hash, if its Expiry is
 // after now, and its user. NotFound otherwise.
-func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
 	var (
 		sess *keel.SessionRecord
 		user *keel.User
 	)
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		stored, ok := d.sessions[tokenHash]
 		if !ok || !stored.Expiry.After(now) {
 			return errSessionNotFound
@@ -48,8 +48,8 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time
 
 // CreateSession inserts a copy of r. Conflict when the token hash exists,
 // NotFound when the user does not.
-func (s *Store) CreateSession(ctx context.Context, r *keel.SessionRecord) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) CreateSession(ctx context.Context, r *keel.SessionRecord) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		if _, ok := d.users[r.UserID]; !ok {
 			return keel.Errorf(keel.NotFound, "memstore: the session's user does not exist")
 		}
@@ -64,8 +64,8 @@ func (s *Store) CreateSession(ctx context.Context, r *keel.SessionRecord) error 
 
 // UpdateSession sets Data and Expiry of an existing session. NotFound when
 // it is gone; it never creates one.
-func (s *Store) UpdateSession(ctx context.Context, tokenHash string, data []byte, expiry time.Time) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) UpdateSession(ctx context.Context, tokenHash string, data []byte, expiry time.Time) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		old, ok := d.sessions[tokenHash]
 		if !ok {
 			return errSessionNotFound
@@ -79,8 +79,8 @@ func (s *Store) UpdateSession(ctx context.Context, tokenHash string, data []byte
 }
 
 // DeleteSession deletes a session; deleting a missing one is not an error.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) DeleteSession(ctx context.Context, tokenHash string) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		d.removeSession(log, tokenHash)
 		return nil
 	})
@@ -89,9 +89,9 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 // DeleteUserSessions deletes every session of the user except the one
 // with the token hash except ("" keeps none), and returns how many went.
 // It reads only the user's sessions.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID uuid.UUID, except string) (int64, error) {
+func (h *handle) DeleteUserSessions(ctx context.Context, userID uuid.UUID, except string) (int64, error) {
 	var n int64
-	err := s.write(ctx, func(d *db, log *undoLog) error {
+	err := h.write(ctx, func(d *db, log *undoLog) error {
 		n = 0
 		for hash := range d.sessionsByUser[userID] {
 			if hash == except && except != "" {

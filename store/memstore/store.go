@@ -14,11 +14,19 @@ import (
 // Store is an in-memory keel.Store. Make one with New; the zero value is
 // not usable.
 type Store struct {
+	handle
+}
+
+var _ keel.Store = (*Store)(nil)
+
+// handle has the data methods (keel.Tx). A Store's handle works on the
+// data directly; InTx hands fn a handle bound to its transaction.
+type handle struct {
 	db *db
 	tx *txn // nil outside InTx
 }
 
-var _ keel.Store = (*Store)(nil)
+var _ keel.Tx = (*handle)(nil)
 
 // db is the data every Store of one New shares.
 type db struct {
@@ -42,7 +50,7 @@ type db struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{db: &db{
+	return &Store{handle{db: &db{
 		users:             make(map[uuid.UUID]*keel.User),
 		emails:            make(map[string]uuid.UUID),
 		items:             make(map[uuid.UUID]*keel.Item),
@@ -52,7 +60,7 @@ func New() *Store {
 		resetTokens:       make(map[string]*keel.ResetToken),
 		resetTokensByUser: make(index[uuid.UUID, string]),
 		counters:          make(map[string]keel.Counter),
-	}}
+	}}}
 }
 
 var (
@@ -66,53 +74,53 @@ func cancelled(err error) error {
 
 // read runs f with the data locked against writers. Inside a transaction
 // the transaction already holds the write lock.
-func (s *Store) read(ctx context.Context, f func(d *db) error) error {
+func (h *handle) read(ctx context.Context, f func(d *db) error) error {
 	if err := ctx.Err(); err != nil {
 		return cancelled(err)
 	}
-	if s.tx != nil {
-		s.tx.mu.Lock()
-		defer s.tx.mu.Unlock()
-		if s.tx.done {
+	if h.tx != nil {
+		h.tx.mu.Lock()
+		defer h.tx.mu.Unlock()
+		if h.tx.done {
 			return errTxDone
 		}
-		return f(s.db)
+		return f(h.db)
 	}
-	s.db.mu.RLock()
-	defer s.db.mu.RUnlock()
-	if s.db.closed {
+	h.db.mu.RLock()
+	defer h.db.mu.RUnlock()
+	if h.db.closed {
 		return errClosed
 	}
-	return f(s.db)
+	return f(h.db)
 }
 
 // write runs f with the data locked for writing. f records how to undo
 // each change in u; when f fails its changes are undone, so every call is
 // all or nothing, inside a transaction too.
-func (s *Store) write(ctx context.Context, f func(d *db, u *undoLog) error) error {
+func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) error {
 	if err := ctx.Err(); err != nil {
 		return cancelled(err)
 	}
-	if s.tx != nil {
-		s.tx.mu.Lock()
-		defer s.tx.mu.Unlock()
-		if s.tx.done {
+	if h.tx != nil {
+		h.tx.mu.Lock()
+		defer h.tx.mu.Unlock()
+		if h.tx.done {
 			return errTxDone
 		}
-		mark := s.tx.undo.mark()
-		if err := f(s.db, &s.tx.undo); err != nil {
-			s.tx.undo.rollbackTo(mark)
+		mark := h.tx.undo.mark()
+		if err := f(h.db, &h.tx.undo); err != nil {
+			h.tx.undo.rollbackTo(mark)
 			return err
 		}
 		return nil
 	}
-	s.db.mu.Lock()
-	defer s.db.mu.Unlock()
-	if s.db.closed {
+	h.db.mu.Lock()
+	defer h.db.mu.Unlock()
+	if h.db.closed {
 		return errClosed
 	}
 	var u undoLog
-	if err := f(s.db, &u); err != nil {
+	if err := f(h.db, &u); err != nil {
 		u.rollbackTo(0)
 		return err
 	}
@@ -159,9 +167,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the store: every later call is Unavailable. It waits for a
 // running transaction to end. Closing a closed store is not an error.
 func (s *Store) Close() error {
-	if s.tx != nil {
-		return keel.Errorf(keel.Internal, "memstore: Close called on a transaction's store")
-	}
 	s.db.mu.Lock()
 	defer s.db.mu.Unlock()
 	s.db.closed = true

@@ -15,72 +15,36 @@ type txn struct {
 	done bool
 }
 
-// InTx runs fn with a Store whose writes all stay when fn returns nil and
-// all go when fn returns an error (which InTx returns) or panics (the panic
-// goes on after the rollback). The transaction holds the write lock: other
-// callers wait until it ends, and fn must call only the Store it receives.
-//
-// InTx on the Store fn receives runs its fn inside the same transaction;
-// when that inner fn fails, only its own writes are undone (a savepoint)
-// and its error is returned to the outer fn.
-func (s *Store) InTx(ctx context.Context, fn func(tx keel.Store) error) error {
+// InTx runs fn with a keel.Tx whose writes all stay when fn returns nil
+// and all go when fn returns an error (which InTx returns) or panics (the
+// panic goes on after the rollback). The transaction holds the write lock:
+// other callers wait until it ends, and fn must call only the Tx it
+// receives. The Tx fails every call once InTx has returned.
+func (s *Store) InTx(ctx context.Context, fn func(tx keel.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return cancelled(err)
 	}
-	if s.tx != nil {
-		return s.savepoint(fn)
-	}
-
 	s.db.mu.Lock()
 	defer s.db.mu.Unlock()
 	if s.db.closed {
 		return errClosed
 	}
-	tx := &Store{db: s.db, tx: &txn{}}
+	t := &txn{}
 	committed := false
 	// Runs when fn returns, panics or calls runtime.Goexit (t.Fatal).
 	defer func() {
-		tx.tx.mu.Lock()
-		defer tx.tx.mu.Unlock()
+		t.mu.Lock()
+		defer t.mu.Unlock()
 		if !committed {
-			tx.tx.undo.rollbackTo(0)
+			t.undo.rollbackTo(0)
 		}
-		tx.tx.undo = undoLog{}
-		tx.tx.done = true
+		t.undo = undoLog{}
+		t.done = true
 	}()
-	if err := fn(tx); err != nil {
+	if err := fn(&handle{db: s.db, tx: t}); err != nil {
 		return err
 	}
 	committed = true
-	return nil
-}
-
-// savepoint runs fn inside the running transaction and undoes fn's writes
-// when it fails.
-func (s *Store) savepoint(fn func(tx keel.Store) error) error {
-	s.tx.mu.Lock()
-	if s.tx.done {
-		s.tx.mu.Unlock()
-		return errTxDone
-	}
-	mark := s.tx.undo.mark()
-	s.tx.mu.Unlock()
-
-	ok := false
-	defer func() {
-		if ok {
-			return
-		}
-		s.tx.mu.Lock()
-		defer s.tx.mu.Unlock()
-		if !s.tx.done {
-			s.tx.undo.rollbackTo(mark)
-		}
-	}()
-	if err := fn(s); err != nil {
-		return err
-	}
-	ok = true
 	return nil
 }
 

@@ -32,8 +32,8 @@ func cloneUser(u *keel.User) *keel.User {
 }
 
 // CreateUser inserts a copy of u. Conflict when the email is taken.
-func (s *Store) CreateUser(ctx context.Context, u *keel.User) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) CreateUser(ctx context.Context, u *keel.User) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		if _, taken := d.emails[emailKey(u.Email)]; taken {
 			return errEmailTaken
 		}
@@ -47,9 +47,9 @@ func (s *Store) CreateUser(ctx context.Context, u *keel.User) error {
 }
 
 // User returns the user with the id. NotFound when there is none.
-func (s *Store) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
+func (h *handle) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 	var out *keel.User
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		u, ok := d.users[id]
 		if !ok {
 			return errUserNotFound
@@ -62,9 +62,9 @@ func (s *Store) User(ctx context.Context, id uuid.UUID) (*keel.User, error) {
 
 // UserByEmail returns the user with the email, whatever its case. NotFound
 // when there is none.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*keel.User, error) {
+func (h *handle) UserByEmail(ctx context.Context, email string) (*keel.User, error) {
 	var out *keel.User
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		id, ok := d.emails[emailKey(email)]
 		if !ok {
 			return errUserNotFound
@@ -76,12 +76,12 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*keel.User, erro
 }
 
 // ListUsers returns a page of users, newest first, and the number of users.
-func (s *Store) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, error) {
+func (h *handle) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, error) {
 	var (
 		out   []*keel.User
 		total int
 	)
-	err := s.read(ctx, func(d *db) error {
+	err := h.read(ctx, func(d *db) error {
 		all := make([]*keel.User, 0, len(d.users))
 		for _, u := range d.users {
 			all = append(all, u)
@@ -101,8 +101,8 @@ func (s *Store) ListUsers(ctx context.Context, p keel.Page) ([]*keel.User, int, 
 // UpdateUser replaces every field of the user with u.ID except ID and
 // CreatedAt. NotFound when there is none, Conflict when another user has
 // the email.
-func (s *Store) UpdateUser(ctx context.Context, u *keel.User) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		old, ok := d.users[u.ID]
 		if !ok {
 			return errUserNotFound
@@ -124,8 +124,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *keel.User) error {
 
 // DeleteUser deletes the user with its items, sessions and reset tokens.
 // NotFound when there is none.
-func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	return s.write(ctx, func(d *db, log *undoLog) error {
+func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
 		if !ok {
 			return errUserNotFound

@@ -15,7 +15,7 @@ import (
 func testItemCounts(t *testing.T, newStore newStoreFunc) {
 	// wantCount fails t unless ListItems counts want items for f, on a page
 	// that cannot tell the total by itself (it is full and not the last).
-	wantCount := func(t *testing.T, s keel.Store, what string, f keel.ItemFilter, want int) {
+	wantCount := func(t *testing.T, s keel.ItemStore, what string, f keel.ItemFilter, want int) {
 		t.Helper()
 		_, total, err := s.ListItems(t.Context(), f, keel.Page{Limit: 1})
 		wantNoError(t, what, err)
@@ -71,7 +71,7 @@ func testItemCounts(t *testing.T, newStore newStoreFunc) {
 		mustCreateItem(t, s, NewItem(owner.ID))
 		mine := keel.ItemFilter{OwnerID: owner.ID}
 		errRollback := errors.New("roll back")
-		err := s.InTx(t.Context(), func(tx keel.Store) error {
+		err := s.InTx(t.Context(), func(tx keel.Tx) error {
 			for range 3 {
 				if err := tx.CreateItem(t.Context(), NewItem(owner.ID)); err != nil {
 					return err
@@ -87,7 +87,7 @@ func testItemCounts(t *testing.T, newStore newStoreFunc) {
 			t.Fatalf("InTx = %v, want fn's error", err)
 		}
 		wantCount(t, s, "after the rollback", mine, 2)
-		wantNoError(t, "InTx", s.InTx(t.Context(), func(tx keel.Store) error {
+		wantNoError(t, "InTx", s.InTx(t.Context(), func(tx keel.Tx) error {
 			return tx.CreateItem(t.Context(), NewItem(owner.ID))
 		}))
 		wantCount(t, s, "after a commit", mine, 3)

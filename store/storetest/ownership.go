@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -148,50 +147,4 @@ func scribbleItem(it *keel.Item) {
 	it.Title = "scribbled"
 	it.CreatedAt = time.Time{}
 	it.UpdatedAt = time.Time{}
-}
-
-func testAvailability(t *testing.T, newStore newStoreFunc) {
-	t.Run("Ping answers nil on a live store", func(t *testing.T) {
-		s := newStore(t)
-		wantNoError(t, "Ping", s.Ping(t.Context()))
-	})
-
-	// A cancelled or timed-out call must read as Unavailable ("the store
-	// did not answer"), never as NotFound ("there is no such row").
-	t.Run("calls with a cancelled context are Unavailable, never NotFound", func(t *testing.T) {
-		s := newStore(t)
-		now := Now()
-		u := mustCreateUser(t, s, NewUser())
-		it := mustCreateItem(t, s, NewItem(u.ID))
-		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
-		tok := mustCreateResetToken(t, s, NewResetToken(u.ID, now, now.Add(time.Hour)))
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		for _, tc := range []struct {
-			name string
-			call func() error
-		}{
-			{"Ping", func() error { return s.Ping(ctx) }},
-			{"User", func() error { _, err := s.User(ctx, u.ID); return err }},
-			{"UserByEmail", func() error { _, err := s.UserByEmail(ctx, u.Email); return err }},
-			{"Item", func() error { _, err := s.Item(ctx, it.ID); return err }},
-			{"FindSession", func() error { _, _, err := s.FindSession(ctx, sess.TokenHash, now); return err }},
-			{"ConsumeResetToken", func() error { _, err := s.ConsumeResetToken(ctx, tok.TokenHash); return err }},
-			{"CreateUser", func() error { return s.CreateUser(ctx, NewUser()) }},
-			{"InTx", func() error { return s.InTx(ctx, func(keel.Store) error { return nil }) }},
-		} {
-			t.Run(tc.name, func(t *testing.T) { wantCode(t, tc.name, tc.call(), keel.Unavailable) })
-		}
-		// Nothing was consumed or changed by the cancelled calls.
-		_, _, err := s.FindSession(t.Context(), sess.TokenHash, now)
-		wantNoError(t, "FindSession", err)
-		got, err := s.ConsumeResetToken(t.Context(), tok.TokenHash)
-		wantNoError(t, "ConsumeResetToken", err)
-		checkResetToken(t, "ConsumeResetToken", got, tok)
-		_, total, err := s.ListUsers(t.Context(), keel.Page{Limit: 10})
-		wantNoError(t, "ListUsers", err)
-		if total != 1 {
-			t.Errorf("ListUsers count = %d, want 1", total)
-		}
-	})
 }

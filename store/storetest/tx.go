@@ -105,7 +105,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
 		updItem := *f.item
 		updItem.Title = "Committed"
-		err := s.InTx(ctx, func(tx keel.Store) error {
+		err := s.InTx(ctx, func(tx keel.Tx) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return err
 			}
@@ -148,76 +148,72 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 	// Every kind of write, undone both ways fn can fail.
 	writes := []struct {
 		name  string
-		write func(ctx context.Context, tx keel.Store, f *txFixture) error
+		write func(ctx context.Context, tx keel.Tx, f *txFixture) error
 	}{
-		{"CreateUser", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"CreateUser", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.CreateUser(ctx, NewUser())
 		}},
-		{"UpdateUser", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"UpdateUser", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			u := *f.user
 			u.Email, u.FullName, u.IsSuperuser, u.PasswordHash = "changed@example.com", nil, true, "changed"
 			return tx.UpdateUser(ctx, &u)
 		}},
-		{"DeleteUser with its items, sessions and reset tokens", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"DeleteUser with its items, sessions and reset tokens", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteUser(ctx, f.user.ID)
 		}},
-		{"CreateItem", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"CreateItem", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.CreateItem(ctx, NewItem(f.other.ID))
 		}},
-		{"UpdateItem", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"UpdateItem", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			it := *f.item
 			it.Title, it.Description, it.UpdatedAt = "changed", nil, f.now.Add(time.Hour)
 			return tx.UpdateItem(ctx, &it)
 		}},
-		{"DeleteItem", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"DeleteItem", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteItem(ctx, f.item.ID)
 		}},
-		{"CreateSession", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"CreateSession", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			// The other user's only session: gone again after rollback, or
 			// DeleteExpired's count is off.
 			return tx.CreateSession(ctx, NewSession(f.other.ID, f.now.Add(-time.Minute)))
 		}},
-		{"UpdateSession", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"UpdateSession", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.UpdateSession(ctx, f.session.TokenHash, []byte("changed"), f.now.Add(48*time.Hour))
 		}},
-		{"DeleteSession", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"DeleteSession", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteSession(ctx, f.session.TokenHash)
 		}},
-		{"DeleteUserSessions", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"DeleteUserSessions", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			_, err := tx.DeleteUserSessions(ctx, f.user.ID, "")
 			return err
 		}},
-		{"CreateResetToken, which supersedes the earlier one", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"CreateResetToken, which supersedes the earlier one", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.CreateResetToken(ctx, NewResetToken(f.user.ID, f.now, f.now.Add(time.Hour)))
 		}},
-		{"ConsumeResetToken", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"ConsumeResetToken", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			_, err := tx.ConsumeResetToken(ctx, f.token.TokenHash)
 			return err
 		}},
-		{"DeleteUserResetTokens", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"DeleteUserResetTokens", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteUserResetTokens(ctx, f.user.ID)
 		}},
-		{"IncrementCounter", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"IncrementCounter", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			_, err := tx.IncrementCounter(ctx, f.counterKey, time.Hour, f.now)
 			return err
 		}},
-		{"IncrementCounter restarting an ended window", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"IncrementCounter restarting an ended window", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			_, err := tx.IncrementCounter(ctx, f.expiredKey, time.Hour, f.now)
 			return err
 		}},
-		{"IncrementCounter on a fresh key", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"IncrementCounter on a fresh key", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			// Its window has ended by check's DeleteExpired if it survives.
 			_, err := tx.IncrementCounter(ctx, "fresh:"+NewID().String(), time.Minute, f.now.Add(-time.Hour))
 			return err
 		}},
-		{"DeleteCounter", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"DeleteCounter", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteCounter(ctx, f.counterKey)
 		}},
-		{"DeleteExpired", func(ctx context.Context, tx keel.Store, f *txFixture) error {
-			_, err := tx.DeleteExpired(ctx, f.now)
-			return err
-		}},
-		{"every write at once", func(ctx context.Context, tx keel.Store, f *txFixture) error {
+		{"every write at once", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			u := NewUser()
 			for _, err := range []error{
 				tx.CreateUser(ctx, u),
@@ -232,8 +228,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 					return err
 				}
 			}
-			_, err := tx.DeleteExpired(ctx, f.now)
-			return err
+			return nil
 		}},
 	}
 
@@ -243,7 +238,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 				s := newStore(t)
 				f := newTxFixture(t, s)
 				ctx := t.Context()
-				err := s.InTx(ctx, func(tx keel.Store) error {
+				err := s.InTx(ctx, func(tx keel.Tx) error {
 					if err := w.write(ctx, tx, f); err != nil {
 						return fmt.Errorf("the write failed: %w", err)
 					}
@@ -267,7 +262,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 				var writeErr error
 				recovered := func() (r any) {
 					defer func() { r = recover() }()
-					_ = s.InTx(ctx, func(tx keel.Store) error {
+					_ = s.InTx(ctx, func(tx keel.Tx) error {
 						if writeErr = w.write(ctx, tx, f); writeErr != nil {
 							return writeErr
 						}
@@ -289,7 +284,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		first := mustCreateUser(t, s, NewUser())
 		ctx := t.Context()
 		u := NewUser()
-		err := s.InTx(ctx, func(tx keel.Store) error {
+		err := s.InTx(ctx, func(tx keel.Tx) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return err
 			}
@@ -308,7 +303,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		ctx := t.Context()
 		// fn reports failures by returning them, not with t.Fatal, so that
 		// InTx always gets to roll back.
-		err := s.InTx(ctx, func(tx keel.Store) error {
+		err := s.InTx(ctx, func(tx keel.Tx) error {
 			u := NewUser()
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return fmt.Errorf("tx.CreateUser: %w", err)
@@ -402,72 +397,17 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		f.check(t, s)
 	})
 
-	t.Run("InTx on the transaction's store runs inside the same transaction", func(t *testing.T) {
-		for _, tc := range []struct {
-			name     string
-			outerErr error
-		}{
-			{"and commits with it", nil},
-			{"and rolls back with it", errRollback},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				s := newStore(t)
-				ctx := t.Context()
-				outer, inner := NewUser(), NewUser()
-				innerRan := false
-				err := s.InTx(ctx, func(tx keel.Store) error {
-					if err := tx.CreateUser(ctx, outer); err != nil {
-						return err
-					}
-					err := tx.InTx(ctx, func(tx2 keel.Store) error {
-						innerRan = true
-						// The outer transaction's uncommitted write is visible.
-						if _, err := tx2.User(ctx, outer.ID); err != nil {
-							return fmt.Errorf("the inner fn cannot see the outer write: %w", err)
-						}
-						return tx2.CreateUser(ctx, inner)
-					})
-					if err != nil {
-						return err
-					}
-					if _, err := tx.User(ctx, inner.ID); err != nil {
-						return fmt.Errorf("the outer fn cannot see the inner write: %w", err)
-					}
-					return tc.outerErr
-				})
-				if !innerRan {
-					t.Fatal("the nested fn did not run")
-				}
-				if tc.outerErr == nil {
-					wantNoError(t, "InTx", err)
-					checkUser(t, "the outer write", mustUser(t, s, outer.ID), outer)
-					checkUser(t, "the inner write", mustUser(t, s, inner.ID), inner)
-					return
-				}
-				if !errors.Is(err, tc.outerErr) {
-					t.Fatalf("InTx = %v, want %v", err, tc.outerErr)
-				}
-				for _, id := range []*keel.User{outer, inner} {
-					_, err := s.User(ctx, id.ID)
-					wantCode(t, "User after rollback", err, keel.NotFound)
-				}
-			})
-		}
-	})
-
-	t.Run("a nested InTx returns its fn's error to the outer fn", func(t *testing.T) {
+	t.Run("a Tx used after InTx returned fails and writes nothing", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
-		err := s.InTx(ctx, func(tx keel.Store) error {
-			err := tx.InTx(ctx, func(keel.Store) error { return errRollback })
-			if !errors.Is(err, errRollback) {
-				t.Errorf("nested InTx = %v, want its fn's error", err)
-			}
-			return err
-		})
-		if !errors.Is(err, errRollback) {
-			t.Errorf("InTx = %v, want the nested fn's error", err)
-		}
+		var leaked keel.Tx
+		wantNoError(t, "InTx", s.InTx(ctx, func(tx keel.Tx) error { leaked = tx; return nil }))
+		u := NewUser()
+		wantCode(t, "CreateUser on the ended Tx", leaked.CreateUser(ctx, u), keel.Internal)
+		_, _, err := leaked.ListUsers(ctx, keel.Page{Limit: 1})
+		wantCode(t, "ListUsers on the ended Tx", err, keel.Internal)
+		_, err = s.User(ctx, u.ID)
+		wantCode(t, "User written through the ended Tx", err, keel.NotFound)
 	})
 }
 
@@ -479,11 +419,11 @@ func testNoLostUpdates(t *testing.T, newStore newStoreFunc) {
 	const workers = 16
 	// increments runs workers concurrent transactions that each add one
 	// to the number get reads and set writes back, and returns the result.
-	increments := func(t *testing.T, s keel.Store, get func(tx keel.Store) (int, error), set func(tx keel.Store, n int) error) int {
+	increments := func(t *testing.T, s keel.Store, get func(tx keel.Tx) (int, error), set func(tx keel.Tx, n int) error) int {
 		errs := make(chan error, workers)
 		for range workers {
 			go func() {
-				errs <- s.InTx(t.Context(), func(tx keel.Store) error {
+				errs <- s.InTx(t.Context(), func(tx keel.Tx) error {
 					n, err := get(tx)
 					if err != nil {
 						return err
@@ -506,13 +446,13 @@ func testNoLostUpdates(t *testing.T, newStore newStoreFunc) {
 		u := NewUser()
 		u.FullName = nil
 		wantNoError(t, "CreateUser", s.CreateUser(t.Context(), u))
-		n := increments(t, s, func(tx keel.Store) (int, error) {
+		n := increments(t, s, func(tx keel.Tx) (int, error) {
 			got, err := tx.User(t.Context(), u.ID)
 			if err != nil || got.FullName == nil {
 				return 0, err
 			}
 			return strconv.Atoi(*got.FullName)
-		}, func(tx keel.Store, n int) error {
+		}, func(tx keel.Tx, n int) error {
 			got, err := tx.User(t.Context(), u.ID)
 			if err != nil {
 				return err
@@ -532,13 +472,13 @@ func testNoLostUpdates(t *testing.T, newStore newStoreFunc) {
 		it := NewItem(u.ID)
 		it.Title = "0"
 		wantNoError(t, "CreateItem", s.CreateItem(t.Context(), it))
-		n := increments(t, s, func(tx keel.Store) (int, error) {
+		n := increments(t, s, func(tx keel.Tx) (int, error) {
 			got, err := tx.Item(t.Context(), it.ID)
 			if err != nil {
 				return 0, err
 			}
 			return strconv.Atoi(got.Title)
-		}, func(tx keel.Store, n int) error {
+		}, func(tx keel.Tx, n int) error {
 			got, err := tx.Item(t.Context(), it.ID)
 			if err != nil {
 				return err
