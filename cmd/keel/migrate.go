@@ -39,7 +39,7 @@ func migrateCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) e
 	if c.isMemory() {
 		return errors.New("DATABASE_URL is memory:, which keeps no schema to migrate")
 	}
-	s, err := openStore(ctx, c)
+	s, err := openStore(ctx, c, newLogger(c, sio.err))
 	if err != nil {
 		return err
 	}
