@@ -34,7 +34,8 @@ func (c config) isMemory() bool { return c.DatabaseURL == "memory:" }
 // memstore (which has no schema) does not.
 type migrator interface {
 	Migrate(ctx context.Context) ([]bunstore.Migration, error)
-	Rollback(ctx context.Context) ([]bunstore.Migration, error)
+	RollbackPlan(ctx context.Context) ([]bunstore.Migration, error)
+	RollbackPlanned(ctx context.Context, plan []bunstore.Migration) ([]bunstore.Migration, error)
 	MigrationStatus(ctx context.Context) ([]bunstore.Migration, error)
 }
 
