@@ -26,7 +26,7 @@ type bannerInfo struct {
 
 // writeBanner tells a person who started keel where it is: the URL to open
 // and the address really bound (the port :0 picked, the interfaces), where
-// the documentation and the data are, and, when there is no
+// the documentation, the frontend and the data are, and, when there is no
 // superuser yet, the command that makes one. The first line is
 // "keel is listening on <URL>" followed by a space or the line's end.
 func writeBanner(ctx context.Context, w io.Writer, b bannerInfo) {
@@ -34,6 +34,9 @@ func writeBanner(ctx context.Context, w io.Writer, b bannerInfo) {
 	base := baseURL(b.addr)
 	fmt.Fprintf(w, "keel is listening on %s (bound to %s)\n", base, describeListener(b.addr))
 	fmt.Fprintf(w, "API documentation: %s%s/docs\n", base, apiPrefix)
+	if c.FrontendDir != "" {
+		fmt.Fprintf(w, "Frontend: %s/ from %s\n", base, c.FrontendDir)
+	}
 	fmt.Fprintf(w, "Data: %s\n", describeDatabase(c.DatabaseURL))
 	if b.pprofAddr != nil {
 		fmt.Fprintf(w, "Profiles (pprof): %s/debug/pprof/\n", baseURL(b.pprofAddr))

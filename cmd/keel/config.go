@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -59,6 +60,7 @@ type config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	PprofAddr       string // "" when off
+	FrontendDir     string // absolute; "" when off
 	MaxHashes       int    // 0: the cores (see procs)
 	Procs           int    // GOMAXPROCS; 0: the cores + 1 (see procs)
 	HashNice        int    // keel.Config.HashNice: -1 off
@@ -206,6 +208,15 @@ func settings() []setting {
 			Help: "Address the HTTP server listens on (host:port; :8000 is every interface). keel serve -addr overrides it.",
 			parse: func(c *config, v string) (err error) {
 				c.Addr, err = parseAddr(v)
+				return err
+			}},
+		{Name: "KEEL_FRONTEND_DIR", Default: "",
+			Help: "Serve the built single-page app in this directory (it must hold index.html, e.g. the template's frontend/dist) at /, beside the API: files under /assets/ are cached for a year, other paths that name no file get index.html. Unset: / serves nothing.",
+			parse: func(c *config, v string) (err error) {
+				if v = strings.TrimSpace(v); v == "" {
+					return nil
+				}
+				c.FrontendDir, err = filepath.Abs(v)
 				return err
 			}},
 		{Name: "KEEL_TRUSTED_PROXIES", Default: "",

@@ -99,6 +99,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_MAX_CONCURRENT_HASHES":       "1",
 		"KEEL_GOMAXPROCS":                  "6",
 		"KEEL_HASH_NICE":                   "0",
+		"KEEL_FRONTEND_DIR":                "/srv/frontend/dist/",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +141,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		MaxHashes:       1,
 		Procs:           6,
 		HashNice:        -1,
+		FrontendDir:     "/srv/frontend/dist",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)

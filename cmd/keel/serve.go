@@ -75,6 +75,12 @@ func serveCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) err
 // banner suggests when there is no superuser.
 func serve(ctx context.Context, c config, ln net.Listener, createSuperuser string, log *slog.Logger, out io.Writer) (err error) {
 	defer ln.Close()
+	var frontend http.Handler
+	if c.FrontendDir != "" {
+		if frontend, err = newFrontend(c.FrontendDir); err != nil {
+			return fmt.Errorf("KEEL_FRONTEND_DIR: %w", err)
+		}
+	}
 	s, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
@@ -114,7 +120,7 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 	}
 
 	srv := &http.Server{
-		Handler:           routes(apiHandler(c, svc, log)),
+		Handler:           routes(apiHandler(c, svc, log), frontend),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -168,17 +174,27 @@ func shutdown(srv *http.Server, timeout time.Duration, log *slog.Logger) error {
 	return nil
 }
 
-// routes mounts the API at /api/v1 and sends /docs to its documentation.
-func routes(api http.Handler) http.Handler {
+// routes mounts the API at /api/v1, sends /docs to its documentation and,
+// when frontend is not nil, serves it at every other path. Paths under
+// /api/ are never the frontend's: a missing one is the API's JSON 404.
+func routes(api, frontend http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(apiPrefix+"/", http.StripPrefix(apiPrefix, api))
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, apiPrefix+"/docs", http.StatusFound)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"detail":"Not Found"}`)
-	})
+	mux.HandleFunc("/api/", notFound)
+	if frontend != nil {
+		mux.Handle("/", frontend)
+	} else {
+		mux.HandleFunc("/", notFound)
+	}
 	return mux
+}
+
+// notFound answers as the API does for a path it does not know.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	io.WriteString(w, `{"detail":"Not Found"}`)
 }
