@@ -487,3 +487,89 @@ DOCKER_IMAGE_FRONTEND=frontend
 		t.Errorf("no warning about the placeholder password:\n%s", p.stderr.String())
 	}
 }
+
+// TestE2EHealthcheck runs `keel healthcheck` as a container's HEALTHCHECK
+// does: 0 while the server is up, 1 once it stopped.
+func TestE2EHealthcheck(t *testing.T) {
+	p := startKeel(t, "keel", map[string]string{"DATABASE_URL": "memory:"})
+	addr := strings.TrimPrefix(p.url, "http://")
+	check := func() (int, string) {
+		cmd := exec.Command(buildKeel(t), "healthcheck", "-addr", addr, "-timeout", "10s")
+		cmd.Dir = t.TempDir()
+		cmd.Env = []string{}
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := check(); code != 0 {
+		t.Errorf("healthcheck of a running server: exit %d: %s", code, out)
+	}
+	p.terminate(t)
+	if code, out := check(); code != 1 || !strings.Contains(out, "connection refused") {
+		t.Errorf("healthcheck of a stopped server: exit %d, want 1 saying the connection was refused: %s", code, out)
+	}
+}
+
+// TestE2EVersionFromVCS builds keel in a fresh git repository holding this
+// module: keel version names the commit, and +dirty once a file changed.
+func TestE2EVersionFromVCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds keel twice; skipped in -short mode")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	run := func(dir string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	files := run("../..", "git", "ls-files", "--cached", "--others", "--exclude-standard")
+	repo := t.TempDir()
+	for _, f := range strings.Split(files, "\n") {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted in the working tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(repo, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(repo, "git", "init", "-q")
+	run(repo, "git", "add", "-A")
+	run(repo, "git", "-c", "user.name=keel", "-c", "user.email=keel@example.com", "commit", "-q", "-m", "a build")
+	commit := run(repo, "git", "rev-parse", "HEAD")[:12]
+	bin := filepath.Join(t.TempDir(), "keel")
+	version := func() string {
+		run(repo, "go", "build", "-buildvcs=true", "-o", bin, "./cmd/keel")
+		return run(repo, bin, "--version")
+	}
+
+	if v := version(); !strings.Contains(v, "commit "+commit+",") {
+		t.Errorf("keel --version = %q, want it to name the commit %s (not dirty)", v, commit)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "README.md"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); !strings.Contains(v, "commit "+commit+"+dirty") {
+		t.Errorf("keel --version = %q, want the commit %s marked +dirty", v, commit)
+	}
+}
