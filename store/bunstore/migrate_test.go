@@ -260,14 +260,27 @@ func TestRollbackPlan(t *testing.T) {
 				for _, m := range plan {
 					names = append(names, m.String())
 				}
-				if want := []string{itemCountsMigration + "_item_counts", "20250601000001_init"}; !slices.Equal(names, want) {
-					t.Fatalf("plan %q, want %q", names, want)
+				want := []struct {
+					name  string
+					drops []string
+				}{
+					{"20261127150002_auth_flows", []string{"table auth_flows"}},
+					{"20261127150001_passkeys", []string{"table passkeys", "table webauthn_user_handles"}},
+					{"20261127150000_identities", []string{"table identities"}},
+					{itemCountsMigration + "_item_counts", []string{"table item_counts"}},
+					{"20250601000001_init", []string{"table counters", "table reset_tokens", "table sessions", "table items", "table users"}},
 				}
-				if want := []string{"table item_counts"}; !slices.Equal(plan[0].Drops, want) {
-					t.Errorf("item_counts drops %q, want %q", plan[0].Drops, want)
+				var wantNames []string
+				for _, w := range want {
+					wantNames = append(wantNames, w.name)
 				}
-				if want := []string{"table counters", "table reset_tokens", "table sessions", "table items", "table users"}; !slices.Equal(plan[1].Drops, want) {
-					t.Errorf("init drops %q, want %q", plan[1].Drops, want)
+				if !slices.Equal(names, wantNames) {
+					t.Fatalf("plan %q, want %q", names, wantNames)
+				}
+				for i, w := range want {
+					if !slices.Equal(plan[i].Drops, w.drops) {
+						t.Errorf("%s drops %q, want %q", w.name, plan[i].Drops, w.drops)
+					}
 				}
 				wantApplied(t, s, true) // planning changes nothing
 

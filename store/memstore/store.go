@@ -46,6 +46,19 @@ type db struct {
 	resetTokensByUser index[uuid.UUID, string]
 
 	counters map[string]keel.Counter
+
+	identities       map[uuid.UUID]*keel.Identity
+	identityKeys     map[identityKey]uuid.UUID // (provider, subject) → identity id
+	identitiesByUser index[uuid.UUID, uuid.UUID]
+
+	passkeys       map[string]*keel.Passkey // by string(CredentialID)
+	passkeyIDs     map[uuid.UUID]string     // passkey id → string(CredentialID)
+	passkeysByUser index[uuid.UUID, string]
+	userHandles    map[uuid.UUID]string // user id → string(handle)
+	handleUsers    map[string]uuid.UUID // string(handle) → user id
+
+	authFlows       map[string]*keel.AuthFlow // by key hash
+	authFlowsByUser index[uuid.UUID, string]
 }
 
 // New returns an empty store.
@@ -60,6 +73,16 @@ func New() *Store {
 		resetTokens:       make(map[string]*keel.ResetToken),
 		resetTokensByUser: make(index[uuid.UUID, string]),
 		counters:          make(map[string]keel.Counter),
+		identities:        make(map[uuid.UUID]*keel.Identity),
+		identityKeys:      make(map[identityKey]uuid.UUID),
+		identitiesByUser:  make(index[uuid.UUID, uuid.UUID]),
+		passkeys:          make(map[string]*keel.Passkey),
+		passkeyIDs:        make(map[uuid.UUID]string),
+		passkeysByUser:    make(index[uuid.UUID, string]),
+		userHandles:       make(map[uuid.UUID]string),
+		handleUsers:       make(map[string]uuid.UUID),
+		authFlows:         make(map[string]*keel.AuthFlow),
+		authFlowsByUser:   make(index[uuid.UUID, string]),
 	}}}
 }
 
@@ -127,8 +150,8 @@ func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) err
 	return nil
 }
 
-// DeleteExpired removes the sessions, reset tokens and counters that
-// expired at or before now.
+// DeleteExpired removes the sessions, reset tokens, authentication flows
+// and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(d *db, u *undoLog) error {
@@ -142,6 +165,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for hash, tok := range d.resetTokens {
 			if !tok.ExpiresAt.After(now) {
 				d.removeResetToken(u, hash)
+				n++
+			}
+		}
+		for hash, f := range d.authFlows {
+			if !f.ExpiresAt.After(now) {
+				d.removeAuthFlow(u, hash)
 				n++
 			}
 		}

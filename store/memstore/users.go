@@ -122,8 +122,9 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 	})
 }
 
-// DeleteUser deletes the user with its items, sessions and reset tokens.
-// NotFound when there is none.
+// DeleteUser deletes the user with its items, sessions, reset tokens,
+// identities, passkeys, user handle and authentication flows. NotFound when
+// there is none.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
@@ -138,6 +139,19 @@ func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		}
 		for hash := range d.resetTokensByUser[id] {
 			d.removeResetToken(log, hash)
+		}
+		for identityID := range d.identitiesByUser[id] {
+			d.removeIdentity(log, identityID)
+		}
+		for credID := range d.passkeysByUser[id] {
+			d.removePasskey(log, credID)
+		}
+		if handle, ok := d.userHandles[id]; ok {
+			del(log, d.handleUsers, handle)
+			del(log, d.userHandles, id)
+		}
+		for hash := range d.authFlowsByUser[id] {
+			d.removeAuthFlow(log, hash)
 		}
 		del(log, d.emails, emailKey(u.Email))
 		del(log, d.users, id)
