@@ -1,12 +1,10 @@
 // Package keel gives a Go program user accounts, authentication and a
-// user-owned resource ("items"): the users/items/auth backend of the
-// FastAPI full-stack template, as a plain Go API.
+// user-owned resource ("items"), as a plain Go API.
 //
 // A Service does the work over a Store. Stores live in subpackages:
 // store/memstore (in memory), store/bunstore (PostgreSQL and embedded
 // SQLite through Bun). The optional httpapi package serves the Service
-// over HTTP with the FastAPI template's wire protocol; cmd/keel is a
-// ready-made server.
+// over HTTP; cmd/keel is a ready-made server.
 //
 // # Quick start
 //
@@ -61,5 +59,7 @@
 //
 // Every error is an *Error with a Code (ErrorCode gives it); compare with
 // the sentinel errors (ErrIncorrectLogin, ErrItemNotFound, ...) using
-// errors.Is. Invalid input lists every failing field in Error.Fields.
+// errors.Is. Messages are plain domain text; adapters word errors their
+// own way. Invalid input lists every failing field in Error.Fields, each
+// with the Violation it commits and the rule's Bound.
 package keel

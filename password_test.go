@@ -150,7 +150,7 @@ func TestErrorsMatchTheirSentinels(t *testing.T) {
 	if ErrorCode(errors.New("boom")) != Internal || ErrorCode(context.Canceled) != Unavailable {
 		t.Fatal("unclassified errors")
 	}
-	if ErrorMessage(err) != "Item not found" || ErrorMessage(errors.New("x")) != "" {
+	if ErrorMessage(err) != "item not found" || ErrorMessage(errors.New("x")) != "" {
 		t.Fatal("messages")
 	}
 }

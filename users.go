@@ -149,7 +149,7 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 		return nil, 0, err
 	}
 	if opts.Cursor != "" {
-		return nil, 0, fieldErr("cursor", "value_error", "Value error, users are paged with skip, not a cursor", opts.Cursor)
+		return nil, 0, invalid(FieldError{Field: "cursor", Violation: Unsupported, Message: "is not taken: users are paged with skip", Value: opts.Cursor})
 	}
 	p, err := s.page(opts)
 	if err != nil {
@@ -291,7 +291,7 @@ func (s *Service) page(o ListOptions) (Page, error) {
 		o.Limit = s.cfg.DefaultPageLimit
 	}
 	if o.Limit > s.cfg.MaxPageLimit {
-		return Page{}, fieldErr("limit", "less_than_equal", fmt.Sprintf("Input should be less than or equal to %d", s.cfg.MaxPageLimit), o.Limit)
+		return Page{}, invalid(FieldError{Field: "limit", Violation: TooLarge, Bound: s.cfg.MaxPageLimit, Message: fmt.Sprintf("must be at most %d", s.cfg.MaxPageLimit), Value: o.Limit})
 	}
 	p := Page{Offset: o.Skip, Limit: o.Limit}
 	if o.Cursor != "" {

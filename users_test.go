@@ -54,8 +54,8 @@ func TestSignUpValidation(t *testing.T) {
 			var got []string
 			for _, f := range ke.Fields {
 				got = append(got, f.Field)
-				if f.Message == "" || f.Kind == "" {
-					t.Errorf("field error without message or kind: %+v", f)
+				if f.Message == "" || f.Violation == 0 {
+					t.Errorf("field error without message or violation: %+v", f)
 				}
 				if f.Field == "password" && f.Value != nil {
 					t.Errorf("a password was echoed in an error: %+v", f)

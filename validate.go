@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+	"github.com/keel-dev/keel/internal/plural"
 )
 
 // Optional is a field a caller may leave out. Set tells "absent" from
@@ -92,7 +94,7 @@ func (s *Service) validate(in any) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	return &Error{Code: Invalid, Message: "Invalid input", Fields: fields}
+	return invalid(fields...)
 }
 
 func jsonName(f reflect.StructField) string {
@@ -103,51 +105,48 @@ func jsonName(f reflect.StructField) string {
 	return name
 }
 
-// fieldError words a validator failure the way pydantic (and so the FastAPI
-// clients keel is compatible with) does.
+// fieldError turns a validator failure into keel's terms: the violation,
+// its bound and a message.
 func fieldError(field, structField string, fe validator.FieldError) FieldError {
 	f := FieldError{Field: field, Value: fe.Value()}
 	if strings.Contains(strings.ToLower(structField), "password") {
 		f.Value = nil // never echo a password
 	}
+	bound, _ := strconv.Atoi(fe.Param())
 	_, isString := fe.Value().(string)
-	switch fe.Tag() {
+	switch tag := fe.Tag(); tag {
 	case "required":
-		f.Kind, f.Message = "missing", "Field required"
+		f.Violation, f.Message = Required, "is required"
 	case "min", "gte":
 		if isString {
-			f.Kind, f.Message = "string_too_short", fmt.Sprintf("String should have at least %s %s", fe.Param(), plural(fe.Param(), "character"))
+			f.Violation, f.Bound, f.Message = TooShort, bound, "must be at least "+plural.Count(bound, "character")
 		} else {
-			f.Kind, f.Message = "greater_than_equal", fmt.Sprintf("Input should be greater than or equal to %s", fe.Param())
+			f.Violation, f.Bound, f.Message = TooSmall, bound, "must be at least "+strconv.Itoa(bound)
 		}
 	case "max", "lte":
 		if isString {
-			f.Kind, f.Message = "string_too_long", fmt.Sprintf("String should have at most %s %s", fe.Param(), plural(fe.Param(), "character"))
+			f.Violation, f.Bound, f.Message = TooLong, bound, "must be at most "+plural.Count(bound, "character")
 		} else {
-			f.Kind, f.Message = "less_than_equal", fmt.Sprintf("Input should be less than or equal to %s", fe.Param())
+			f.Violation, f.Bound, f.Message = TooLarge, bound, "must be at most "+strconv.Itoa(bound)
 		}
 	case "email":
-		f.Kind, f.Message = "value_error", "value is not a valid email address"
+		f.Violation, f.Message = NotEmail, "is not a valid email address"
 	case "notcommon":
-		f.Kind, f.Message = "value_error", "Value error, this password is too common; choose another"
+		f.Violation, f.Message = TooCommon, "is too common; choose another"
 	default:
-		f.Kind, f.Message = "value_error", fmt.Sprintf("Value error, failed the %q rule", fe.Tag())
+		f.Violation, f.Message = Malformed, fmt.Sprintf("fails the %q rule", tag)
 	}
 	return f
 }
 
-func plural(n, word string) string {
-	if n == "1" {
-		return word
-	}
-	return word + "s"
+// invalid builds an Invalid error listing the failing fields, for rules
+// the tags cannot express.
+func invalid(fields ...FieldError) error {
+	return &Error{Code: Invalid, Message: msgInvalidInput, Fields: fields}
 }
 
-// fieldErr builds an Invalid error for one field, for rules the tags
-// cannot express.
-func fieldErr(field, kind, msg string, value any) error {
-	return &Error{Code: Invalid, Message: "Invalid input", Fields: []FieldError{{Field: field, Kind: kind, Message: msg, Value: value}}}
-}
+// msgInvalidInput is the message of every Invalid error with Fields.
+const msgInvalidInput = "invalid input"
 
 // normEmail trims and lower-cases an email, as it is stored and compared.
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -189,7 +189,10 @@ type route struct {
 	access access
 	// loc is where the fields of a validation error come from: "body"
 	// (default), "query" or "path".
-	loc     string
+	loc string
+	// answers words keel sentinel errors the way this route does where
+	// it differs from sentinelAnswers.
+	answers map[*keel.Error]answer
 	summary string
 	serve   func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
 	doc     opDoc
@@ -230,6 +233,10 @@ func (a *api) handle(rt route) http.Handler {
 	})
 }
 
+// emailExistsFullStop is how the routes that create users for someone
+// else word a taken email: as signing up does, with a full stop.
+var emailExistsFullStop = map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists + "."}}
+
 // routeTable is every operation of the API. Routing and the OpenAPI
 // document are both built from it.
 func (a *api) routeTable() []route {
@@ -248,7 +255,7 @@ func (a *api) routeTable() []route {
 
 		{method: "GET", path: "/users/", tag: "users", fn: "read_users", access: superuser, loc: "query", serve: readUsers,
 			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, resp: UsersPublic{}}},
-		{method: "POST", path: "/users/", tag: "users", fn: "create_user", access: superuser, serve: createUser,
+		{method: "POST", path: "/users/", tag: "users", fn: "create_user", access: superuser, serve: createUser, answers: emailExistsFullStop,
 			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, resp: UserPublic{}}},
 		{method: "GET", path: "/users/me", tag: "users", fn: "read_user_me", access: user, serve: readUserMe,
 			summary: "Read the current user", doc: opDoc{status: 200, resp: UserPublic{}}},
@@ -259,10 +266,12 @@ func (a *api) routeTable() []route {
 		{method: "PATCH", path: "/users/me/password", tag: "users", fn: "update_password_me", access: user, serve: updatePasswordMe,
 			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, resp: Message{}, errs: []int{429}}},
 		{method: "POST", path: "/users/signup", tag: "users", fn: "register_user", serve: signUp,
+			answers: map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists}},
 			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, resp: UserPublic{}, errs: []int{400}}},
 		{method: "GET", path: "/users/{user_id}", tag: "users", fn: "read_user_by_id", access: user, loc: "path", serve: readUserByID,
 			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, resp: UserPublic{}, errs: []int{403, 404}}},
 		{method: "PATCH", path: "/users/{user_id}", tag: "users", fn: "update_user", access: superuser, serve: updateUser,
+			answers: map[*keel.Error]answer{keel.ErrUserNotFound: {http.StatusNotFound, "The user with this id does not exist in the system"}},
 			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, resp: UserPublic{}, errs: []int{404, 409}}},
 		{method: "DELETE", path: "/users/{user_id}", tag: "users", fn: "delete_user", access: superuser, loc: "path", serve: deleteUser,
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, resp: Message{}, errs: []int{404}}},
@@ -286,7 +295,7 @@ func (a *api) routeTable() []route {
 			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, resp: true}},
 	}
 	if a.cfg.Development {
-		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", fn: "create_user", serve: createPrivateUser,
+		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", fn: "create_user", serve: createPrivateUser, answers: emailExistsFullStop,
 			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, resp: UserPublic{}, errs: []int{400}}})
 	}
 	rts = append(rts,

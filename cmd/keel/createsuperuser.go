@@ -85,7 +85,7 @@ func createSuperuser(ctx context.Context, svc *keel.Service, email, fullName, pa
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			fmt.Fprintf(&b, "%s: %s", f.Field, f.Message)
+			fmt.Fprintf(&b, "%s %s", f.Field, f.Message)
 		}
 		return nil, errors.New(b.String())
 	}
