@@ -31,8 +31,8 @@ type LoginInput struct {
 
 // ChangePasswordInput is what ChangePassword needs.
 type ChangePasswordInput struct {
-	CurrentPassword string `json:"current_password" validate:"min=8,max=128"`
-	NewPassword     string `json:"new_password" validate:"min=8,max=128,notcommon"`
+	CurrentPassword string `json:"current_password" required:"true" validate:"password"`
+	NewPassword     string `json:"new_password" required:"true" validate:"password,notcommon"`
 }
 
 // RecoveryInput asks for a password-reset email.
@@ -43,8 +43,8 @@ type RecoveryInput struct {
 
 // ResetPasswordInput sets a new password with a reset token.
 type ResetPasswordInput struct {
-	Token       string `json:"token"`
-	NewPassword string `json:"new_password" validate:"min=8,max=128,notcommon"`
+	Token       string `json:"token" required:"true"`
+	NewPassword string `json:"new_password" required:"true" validate:"password,notcommon"`
 }
 
 // sessionKeyUser is the scs session value naming the session's user.
@@ -129,7 +129,7 @@ func (a sessionAdapter) Delete(hash string) error { return a.DeleteCtx(context.B
 // (ErrTooManyRequests, with RetryAfter). A bcrypt hash, or an argon2id
 // hash with old parameters, is upgraded on success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
-	email := normEmail(in.Email)
+	email := NormalizeEmail(in.Email)
 	keys := s.loginKeys(email, in.ClientAddr)
 	if err := s.checkLimits(ctx, keys...); err != nil {
 		return nil, err
@@ -373,7 +373,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 	if s.cfg.Mailer == nil {
 		return Errorf(Unavailable, "no mailer is configured")
 	}
-	email := normEmail(in.Email)
+	email := NormalizeEmail(in.Email)
 	if err := s.hitLimits(ctx, s.recoveryKeys(email, in.ClientAddr)...); err != nil {
 		return err
 	}
@@ -520,7 +520,7 @@ func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) err
 	}
 	in := struct {
 		EmailTo string `json:"email_to" validate:"max=255,email"`
-	}{normEmail(to)}
+	}{NormalizeEmail(to)}
 	if err := s.validate(in); err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func ParseCursor(s string) (Cursor, error) {
 		if len(echo) > 64 { // a hostile cursor is not echoed back whole
 			echo = echo[:64]
 		}
-		return Cursor{}, invalid(FieldError{Field: "cursor", Violation: Malformed, Message: "is malformed", Value: echo})
+		return Cursor{}, invalid(violation("cursor", Malformed, 0, echo))
 	}
 	if len(s) > 2*cursorLen {
 		return bad()

@@ -25,7 +25,9 @@
 // them: only superusers list, create or change other users; a superuser
 // cannot delete itself; anyone else's item is ErrItemNotFound, exactly like
 // a missing one. Input structs hold only the fields their caller may set,
-// so mass assignment is impossible by type.
+// so mass assignment is impossible by type, and state their rules in
+// struct tags (validate, and required:"true" for the fields a decoder
+// must find) that adapters read rather than restate.
 //
 // # Paging
 //

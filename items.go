@@ -20,7 +20,7 @@ type Item struct {
 
 // CreateItemInput is a new item.
 type CreateItemInput struct {
-	Title       string  `json:"title" validate:"min=1,max=255"`
+	Title       string  `json:"title" required:"true" validate:"min=1,max=255"`
 	Description *string `json:"description" validate:"omitnil,max=255"`
 }
 

@@ -20,7 +20,9 @@ import (
 //go:embed common-passwords.txt
 var commonPasswordsFile []byte
 
-// Password length bounds, in Unicode code points (SECURITY.md).
+// Password length bounds, in Unicode code points (SECURITY.md). They are
+// the one statement of the rule: the validate tag "password" stands for
+// them, and CheckPassword and Login apply them.
 const (
 	MinPasswordLength = 8
 	MaxPasswordLength = 128

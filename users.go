@@ -2,7 +2,6 @@ package keel
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,15 +25,15 @@ type User struct {
 
 // SignUpInput is what a person gives to open an account.
 type SignUpInput struct {
-	Email    string  `json:"email" validate:"max=255,email"`
-	Password string  `json:"password" validate:"min=8,max=128,notcommon"`
+	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Password string  `json:"password" required:"true" validate:"password,notcommon"`
 	FullName *string `json:"full_name" validate:"omitnil,max=255"`
 }
 
 // CreateUserInput is what a superuser gives to create an account.
 type CreateUserInput struct {
-	Email    string  `json:"email" validate:"max=255,email"`
-	Password string  `json:"password" validate:"min=8,max=128,notcommon"`
+	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Password string  `json:"password" required:"true" validate:"password,notcommon"`
 	FullName *string `json:"full_name" validate:"omitnil,max=255"`
 	// IsActive defaults to true when nil.
 	IsActive    *bool `json:"is_active"`
@@ -52,13 +51,13 @@ type UpdateMeInput struct {
 type UpdateUserInput struct {
 	Email       Optional[string]  `json:"email" optional:"max=255,email"`
 	FullName    Optional[*string] `json:"full_name" optional:"max=255"`
-	Password    Optional[string]  `json:"password" optional:"min=8,max=128,notcommon"`
+	Password    Optional[string]  `json:"password" optional:"password,notcommon"`
 	IsActive    Optional[bool]    `json:"is_active"`
 	IsSuperuser Optional[bool]    `json:"is_superuser"`
 }
 
-// ListOptions pages a list. Limit 0 means Config.DefaultPageLimit; it may
-// not exceed Config.MaxPageLimit.
+// ListOptions pages a list. Limit 0 means Config.DefaultPageLimit;
+// otherwise Skip and Limit must pass Service.CheckPage.
 //
 // Offset paging (Skip) is the default. Cursor, when not empty, is the Next
 // cursor of an earlier page of items (see ItemPage): the list then starts
@@ -66,8 +65,8 @@ type UpdateUserInput struct {
 // depth of the page as Skip's does (Skip still applies, after the cursor).
 // Only Service.ItemsPage and Service.Items take a cursor.
 type ListOptions struct {
-	Skip   int    `json:"skip" validate:"min=0"`
-	Limit  int    `json:"limit" validate:"min=0"`
+	Skip   int    `json:"skip"`
+	Limit  int    `json:"limit"`
 	Cursor string `json:"cursor"`
 }
 
@@ -94,7 +93,7 @@ func (s *Service) CreateUserTrusted(ctx context.Context, in CreateUserInput) (*U
 }
 
 func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, error) {
-	in.Email = normEmail(in.Email)
+	in.Email = NormalizeEmail(in.Email)
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
@@ -149,7 +148,9 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 		return nil, 0, err
 	}
 	if opts.Cursor != "" {
-		return nil, 0, invalid(FieldError{Field: "cursor", Violation: Unsupported, Message: "is not taken: users are paged with skip", Value: opts.Cursor})
+		f := violation("cursor", Unsupported, 0, opts.Cursor)
+		f.Message = "is not taken: users are paged with skip"
+		return nil, 0, invalid(f)
 	}
 	p, err := s.page(opts)
 	if err != nil {
@@ -168,7 +169,7 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		return nil, err
 	}
 	if in.Email.Set {
-		in.Email.Value = normEmail(in.Email.Value)
+		in.Email.Value = NormalizeEmail(in.Email.Value)
 	}
 	if err := s.validate(in); err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil, err
 	}
 	if in.Email.Set {
-		in.Email.Value = normEmail(in.Email.Value)
+		in.Email.Value = NormalizeEmail(in.Email.Value)
 	}
 	if err := s.validate(in); err != nil {
 		return nil, err
@@ -282,16 +283,37 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 	return nil
 }
 
+// CheckPage reports whether skip and limit ask for a page a list may
+// serve: skip at least 0, limit from 1 to Config.MaxPageLimit. It returns
+// nil, or an Invalid *Error with a TooSmall or TooLarge FieldError for
+// "skip" and for "limit". The list methods check their ListOptions with
+// it once a zero Limit has become Config.DefaultPageLimit; an adapter to
+// which a limit of 0 is a mistake, not "the default", checks with it
+// first.
+func (s *Service) CheckPage(skip, limit int) error {
+	var fields []FieldError
+	if skip < 0 {
+		fields = append(fields, violation("skip", TooSmall, 0, skip))
+	}
+	switch {
+	case limit < 1:
+		fields = append(fields, violation("limit", TooSmall, 1, limit))
+	case limit > s.cfg.MaxPageLimit:
+		fields = append(fields, violation("limit", TooLarge, s.cfg.MaxPageLimit, limit))
+	}
+	if len(fields) > 0 {
+		return invalid(fields...)
+	}
+	return nil
+}
+
 // page checks list options and turns them into a store Page.
 func (s *Service) page(o ListOptions) (Page, error) {
-	if err := s.validate(o); err != nil {
-		return Page{}, err
-	}
 	if o.Limit == 0 {
 		o.Limit = s.cfg.DefaultPageLimit
 	}
-	if o.Limit > s.cfg.MaxPageLimit {
-		return Page{}, invalid(FieldError{Field: "limit", Violation: TooLarge, Bound: s.cfg.MaxPageLimit, Message: fmt.Sprintf("must be at most %d", s.cfg.MaxPageLimit), Value: o.Limit})
+	if err := s.CheckPage(o.Skip, o.Limit); err != nil {
+		return Page{}, err
 	}
 	p := Page{Offset: o.Skip, Limit: o.Limit}
 	if o.Cursor != "" {

@@ -32,7 +32,7 @@ func userPublic(u *keel.User) UserPublic {
 // privateUserCreate is the body of the development-only POST /private/users/.
 type privateUserCreate struct {
 	Email      string `json:"email" required:"true" format:"email" maxLength:"255"`
-	Password   string `json:"password" required:"true" minLength:"8" maxLength:"128" format:"password"`
+	Password   string `json:"password" required:"true" validate:"password"` // checked by keel; the tag documents the rule
 	FullName   string `json:"full_name" required:"true" maxLength:"255"`
 	IsVerified bool   `json:"is_verified" default:"false"`
 }
@@ -100,8 +100,7 @@ func deleteUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 }
 
 func readUsers(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
-	cfg := a.svc.Config()
-	opts, err := parsePage(r, cfg.DefaultPageLimit, cfg.MaxPageLimit)
+	opts, err := parsePage(r, a.svc)
 	if err != nil {
 		return err
 	}

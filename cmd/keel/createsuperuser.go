@@ -90,7 +90,7 @@ func createSuperuser(ctx context.Context, svc *keel.Service, email, fullName, pa
 		return nil, errors.New(b.String())
 	}
 	if keel.ErrorCode(err) == keel.Conflict {
-		return nil, fmt.Errorf("a user with the email %s already exists", strings.ToLower(strings.TrimSpace(email)))
+		return nil, fmt.Errorf("a user with the email %s already exists", keel.NormalizeEmail(email))
 	}
 	return nil, err
 }
