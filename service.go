@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/go-playground/validator/v10"
 	"github.com/google/uuid"
 )
@@ -19,7 +18,7 @@ type Service struct {
 	cfg       Config
 	validator *validator.Validate
 	hasher    *hasher
-	sessions  *scs.SessionManager
+	sessions  *sessionManager
 	log       *slog.Logger
 
 	mail sync.WaitGroup // emails being sent in the background

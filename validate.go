@@ -196,15 +196,3 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // runeLen counts code points, the unit of the password rules.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
-
-// CheckPassword reports whether a password meets keel's rules
-// (MinPasswordLength to MaxPasswordLength code points, not a common
-// password): nil, or an Invalid *Error naming the field "password".
-// Programs use it to vet a configured password before creating an
-// account with it.
-func (s *Service) CheckPassword(password string) error {
-	in := struct {
-		Password string `json:"password" validate:"password,notcommon"`
-	}{password}
-	return s.validate(in)
-}
