@@ -89,8 +89,8 @@ const (
 	DefaultPageLimit          = 100
 )
 
-// DefaultArgon2 are OWASP's recommended argon2id parameters.
-func DefaultArgon2() Argon2Params { return Argon2Params{Memory: 19456, Time: 2, Threads: 1} }
+// defaultArgon2 are OWASP's recommended argon2id parameters.
+func defaultArgon2() Argon2Params { return Argon2Params{Memory: 19456, Time: 2, Threads: 1} }
 
 func (c Config) withDefaults() Config {
 	if c.SessionLifetime <= 0 {
@@ -102,7 +102,7 @@ func (c Config) withDefaults() Config {
 	if c.ResetTokenLifetime <= 0 {
 		c.ResetTokenLifetime = DefaultResetTokenLifetime
 	}
-	def := DefaultArgon2()
+	def := defaultArgon2()
 	if c.Argon2.Memory == 0 {
 		c.Argon2.Memory = def.Memory
 	}

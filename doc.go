@@ -24,7 +24,9 @@
 // Authenticate) and enforce the rules themselves, so every adapter gets
 // them: only superusers list, create or change other users; a superuser
 // cannot delete itself; anyone else's item is ErrItemNotFound, exactly like
-// a missing one. Input structs hold only the fields their caller may set,
+// a missing one. Bootstrap, which makes a superuser with no acting user,
+// is for a program's start-up or command line and never changes an
+// existing account. Input structs hold only the fields their caller may set,
 // so mass assignment is impossible by type, and state their rules in
 // struct tags (validate, and required:"true" for the fields a decoder
 // must find) that adapters read rather than restate.

@@ -14,11 +14,7 @@ func TestLogin(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	u := e.signUp(t, "ada@example.com")
-	inactive, err := e.svc.CreateUserTrusted(ctx, keel.CreateUserInput{Email: "off@example.com", Password: goodPassword, IsActive: ptr(false)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = inactive
+	e.deactivated(t, "off@example.com")
 
 	tests := []struct {
 		name            string

@@ -84,12 +84,17 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInpu
 	return s.createUser(ctx, in)
 }
 
-// CreateUserTrusted creates an account with no actor to check. It is for
-// callers that are trusted by construction: the binary's createsuperuser
-// command, first-superuser bootstrap, and httpapi's development-only
-// private route. Never wire it to an unauthenticated production path.
-func (s *Service) CreateUserTrusted(ctx context.Context, in CreateUserInput) (*User, error) {
-	return s.createUser(ctx, in)
+// Bootstrap creates an active superuser with no acting user: the way in
+// to a store that has no superuser to act yet, for a program's start-up
+// configuration (cmd/keel's FIRST_SUPERUSER) and its operator's command
+// line (keel createsuperuser). It creates and never changes: when a user
+// has the email it returns ErrEmailTaken and leaves that user as it is, so
+// it is safe to run at every start and cannot promote anyone. Its caller's
+// authority is running the program, so no request may reach it: a client
+// opens an account with SignUp, and a superuser makes another with
+// CreateUser.
+func (s *Service) Bootstrap(ctx context.Context, in SignUpInput) (*User, error) {
+	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true})
 }
 
 func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, error) {

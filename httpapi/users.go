@@ -171,14 +171,16 @@ func deleteUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	return nil
 }
 
-// createPrivateUser serves the development-only POST /private/users/.
+// createPrivateUser serves the development-only POST /private/users/: an
+// ordinary account, opened as signing up opens one, from the template's
+// request shape.
 func createPrivateUser(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
 	var in privateUserCreate
 	if err := a.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	name := in.FullName
-	u, err := a.svc.CreateUserTrusted(r.Context(), keel.CreateUserInput{Email: in.Email, Password: in.Password, FullName: &name})
+	u, err := a.svc.SignUp(r.Context(), keel.SignUpInput{Email: in.Email, Password: in.Password, FullName: &name})
 	if err != nil {
 		return err
 	}

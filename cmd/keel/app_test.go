@@ -76,7 +76,7 @@ func TestBootstrapSuperuser(t *testing.T) {
 	t.Run("without FIRST_SUPERUSER no user is created", func(t *testing.T) {
 		c := mustConfig(t, nil)
 		svc, s := newTestService(t, c, new(bytes.Buffer))
-		if err := bootstrapSuperuser(ctx, c, svc, s, slog.New(slog.DiscardHandler)); err != nil {
+		if err := bootstrapSuperuser(ctx, c, svc, slog.New(slog.DiscardHandler)); err != nil {
 			t.Fatal(err)
 		}
 		if us := users(t, s); len(us) != 0 {
@@ -90,7 +90,7 @@ func TestBootstrapSuperuser(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 4)
 		for range 4 { // replicas starting at once
-			wg.Go(func() { errs <- bootstrapSuperuser(ctx, c, svc, s, slog.New(slog.DiscardHandler)) })
+			wg.Go(func() { errs <- bootstrapSuperuser(ctx, c, svc, slog.New(slog.DiscardHandler)) })
 		}
 		wg.Wait()
 		close(errs)
@@ -116,7 +116,7 @@ func TestBootstrapSuperuser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := bootstrapSuperuser(ctx, c, svc, s, slog.New(slog.DiscardHandler)); err != nil {
+		if err := bootstrapSuperuser(ctx, c, svc, slog.New(slog.DiscardHandler)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.User(ctx, u.ID)
@@ -131,7 +131,7 @@ func TestBootstrapSuperuser(t *testing.T) {
 	t.Run("in production a common password stops the start", func(t *testing.T) {
 		c := mustConfig(t, map[string]string{"FIRST_SUPERUSER": "admin@example.com", "FIRST_SUPERUSER_PASSWORD": "password1"})
 		svc, s := newTestService(t, c, new(bytes.Buffer))
-		err := bootstrapSuperuser(ctx, c, svc, s, slog.New(slog.DiscardHandler))
+		err := bootstrapSuperuser(ctx, c, svc, slog.New(slog.DiscardHandler))
 		if err == nil || !strings.HasPrefix(err.Error(), "FIRST_SUPERUSER_PASSWORD: ") || !strings.Contains(err.Error(), "common") {
 			t.Errorf("got %v, want an error naming FIRST_SUPERUSER_PASSWORD", err)
 		}
@@ -145,7 +145,7 @@ func TestBootstrapSuperuser(t *testing.T) {
 		var buf bytes.Buffer
 		svc, s := newTestService(t, c, &buf)
 		log := slog.New(slog.NewTextHandler(&buf, nil))
-		if err := bootstrapSuperuser(ctx, c, svc, s, log); err != nil {
+		if err := bootstrapSuperuser(ctx, c, svc, log); err != nil {
 			t.Fatal(err)
 		}
 		if us := users(t, s); len(us) != 0 {

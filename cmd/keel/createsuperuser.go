@@ -70,11 +70,11 @@ func createSuperuserCmd(ctx context.Context, args []string, sio stdio, env looku
 // createSuperuser creates an active superuser and words keel's refusals
 // for a terminal.
 func createSuperuser(ctx context.Context, svc *keel.Service, email, fullName, password string) (*keel.User, error) {
-	in := keel.CreateUserInput{Email: email, Password: password, IsSuperuser: true}
+	in := keel.SignUpInput{Email: email, Password: password}
 	if fullName != "" {
 		in.FullName = &fullName
 	}
-	u, err := svc.CreateUserTrusted(ctx, in)
+	u, err := svc.Bootstrap(ctx, in)
 	if err == nil {
 		return u, nil
 	}

@@ -81,7 +81,7 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 	if err != nil {
 		return err
 	}
-	if err := bootstrapSuperuser(ctx, c, svc, s, log); err != nil {
+	if err := bootstrapSuperuser(ctx, c, svc, log); err != nil {
 		return err
 	}
 	if !c.EmailsEnabled() {
