@@ -210,9 +210,10 @@ var (
 	ErrTooManyRequests = &Error{Code: RateLimited, Message: "too many attempts"}
 )
 
-// with returns a copy of a sentinel with a cause attached, so errors.Is
-// still matches the sentinel (by code and message) while the cause is kept.
-func (e *Error) with(cause error) *Error {
+// withCause returns a copy of a sentinel with a cause attached, so
+// errors.Is still matches the sentinel (by code and message) while the
+// cause is kept.
+func (e *Error) withCause(cause error) *Error {
 	c := *e
 	c.Err = cause
 	return &c

@@ -7,7 +7,7 @@ import (
 )
 
 func TestErrorsMatchTheirSentinels(t *testing.T) {
-	err := ErrItemNotFound.with(errors.New("driver: no rows"))
+	err := ErrItemNotFound.withCause(errors.New("driver: no rows"))
 	wrapped := errors.Join(errors.New("context"), err)
 	if !errors.Is(wrapped, ErrItemNotFound) || errors.Is(wrapped, ErrUserNotFound) || ErrorCode(wrapped) != NotFound {
 		t.Fatalf("%v", wrapped)

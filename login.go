@@ -18,14 +18,14 @@ type LoginInput struct {
 // hash with old parameters, is upgraded on success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	email := NormalizeEmail(in.Email)
-	keys := s.loginKeys(email, in.ClientAddr)
-	if err := s.checkLimits(ctx, keys...); err != nil {
+	account, byAddress := s.loginLimits(email, in.ClientAddr)
+	if err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
 		return nil, err
 	}
 	// Count the attempt on the account before the password is checked:
 	// parallel guesses all pass the check above, and would each be verified
 	// if they were counted only once they had failed.
-	if err := s.hitLimits(ctx, keys[0]); err != nil {
+	if err := s.hitLimits(ctx, account); err != nil {
 		return nil, err
 	}
 	var u *User
@@ -35,7 +35,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		case err == nil:
 			u = found
 		case ErrorCode(err) != NotFound:
-			return nil, asCode(err, Unavailable)
+			return nil, classify(err, Unavailable)
 		}
 	}
 	hash := s.hasher.dummy
@@ -52,12 +52,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		return nil, err
 	}
 	if u == nil || !ok {
-		if err := s.hitLimits(ctx, keys[1:]...); err != nil && ErrorCode(err) != RateLimited {
+		if err := s.hitLimits(ctx, byAddress...); err != nil && ErrorCode(err) != RateLimited {
 			return nil, err
 		}
 		return nil, ErrIncorrectLogin
 	}
-	s.clearLimit(ctx, keys[0].key)
+	s.resetCounter(ctx, account)
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}

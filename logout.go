@@ -9,7 +9,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return nil
 	}
 	if err := s.sessions.End(ctx, token); err != nil {
-		return asCode(err, Unavailable)
+		return classify(err, Unavailable)
 	}
 	return nil
 }
@@ -20,7 +20,7 @@ func (s *Service) LogoutAll(ctx context.Context, actor *User) error {
 		return ErrNotAuthenticated
 	}
 	if _, err := s.store.DeleteUserSessions(ctx, actor.ID, ""); err != nil {
-		return asCode(err, Unavailable)
+		return classify(err, Unavailable)
 	}
 	return nil
 }

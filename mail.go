@@ -52,9 +52,9 @@ func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) err
 // account that exists takes no longer than one for an account that does
 // not.
 func (s *Service) sendResetMail(ctx context.Context, userID uuid.UUID, msg PasswordResetMail) {
-	s.mail.Add(1)
+	s.mailing.Add(1)
 	go func() {
-		defer s.mail.Done()
+		defer s.mailing.Done()
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if err := s.cfg.Mailer.SendPasswordReset(mctx, msg); err != nil {

@@ -33,18 +33,18 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if err := s.validate(in); err != nil {
 		return err
 	}
-	keys := s.loginKeys(sess.User.Email, "")
-	if err := s.checkLimits(ctx, keys...); err != nil {
+	account, _ := s.loginLimits(sess.User.Email, "")
+	if err := s.checkLimits(ctx, account); err != nil {
 		return err
 	}
 	// Counted before the check, as in Login, so parallel guesses stay
 	// within the limit; a right password clears the count.
-	if err := s.hitLimits(ctx, keys...); err != nil {
+	if err := s.hitLimits(ctx, account); err != nil {
 		return err
 	}
 	u, err := s.store.User(ctx, sess.User.ID)
 	if err != nil {
-		return userStoreErr(err, ErrUserNotFound)
+		return userError(err)
 	}
 	ok, _, err := s.hasher.Verify(ctx, in.CurrentPassword, u.PasswordHash)
 	if err != nil {
@@ -53,7 +53,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if !ok {
 		return ErrIncorrectPassword
 	}
-	s.clearLimit(ctx, keys[0].key)
+	s.resetCounter(ctx, account)
 	if in.CurrentPassword == in.NewPassword {
 		return ErrSamePassword
 	}
@@ -62,7 +62,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		return err
 	}
 	if _, err := s.setPassword(ctx, u.ID, hash, sess.tokenHash, nil); err != nil {
-		return userStoreErr(err, ErrUserNotFound)
+		return userError(err)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func (s *Service) setPassword(ctx context.Context, userID uuid.UUID, hash, keepT
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := endAllSessions(ctx, tx, userID, keepTokenHash); err != nil {
+		if err := endSessions(ctx, tx, userID, keepTokenHash); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserResetTokens(ctx, userID); err != nil {

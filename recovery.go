@@ -24,7 +24,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 		return Errorf(Unavailable, "no mailer is configured")
 	}
 	email := NormalizeEmail(in.Email)
-	if err := s.hitLimits(ctx, s.recoveryKeys(email, in.ClientAddr)...); err != nil {
+	if err := s.hitLimits(ctx, s.recoveryLimits(email, in.ClientAddr)...); err != nil {
 		return err
 	}
 	if email == "" || len(email) > 255 {
@@ -35,7 +35,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 		if ErrorCode(err) == NotFound {
 			return nil
 		}
-		return asCode(err, Unavailable)
+		return classify(err, Unavailable)
 	}
 	if !u.IsActive {
 		return nil
@@ -47,7 +47,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 	now := s.now()
 	rt := &ResetToken{TokenHash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ResetTokenLifetime)}
 	if err := s.store.CreateResetToken(ctx, rt); err != nil {
-		return asCode(err, Unavailable)
+		return classify(err, Unavailable)
 	}
 	msg := PasswordResetMail{To: u.Email, Token: token, ExpiresAt: rt.ExpiresAt}
 	if u.FullName != nil {
@@ -88,7 +88,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 		return nil
 	})
 	if err != nil {
-		return resetErr(err)
+		return resetTokenError(err)
 	}
 	hash, err := s.hasher.Hash(ctx, in.NewPassword)
 	if err != nil {
@@ -101,10 +101,11 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 		if c := ErrorCode(err); c == Unavailable || c == Internal {
 			s.restoreResetToken(ctx, rt)
 		}
-		return resetErr(err)
+		return resetTokenError(err)
 	}
 	// The owner proved control of the mailbox: lift the login lockout.
-	s.clearLimit(ctx, s.loginKeys(u.Email, "")[0].key)
+	account, _ := s.loginLimits(u.Email, "")
+	s.resetCounter(ctx, account)
 	return nil
 }
 
@@ -129,9 +130,11 @@ func (s *Service) restoreResetToken(ctx context.Context, rt *ResetToken) {
 	}
 }
 
-func resetErr(err error) error {
+// resetTokenError gives a store error on a reset token its meaning: a
+// missing token (or user) is ErrInvalidResetToken.
+func resetTokenError(err error) error {
 	if ErrorCode(err) == NotFound {
-		return ErrInvalidResetToken.with(err)
+		return ErrInvalidResetToken.withCause(err)
 	}
-	return asCode(err, Internal)
+	return classify(err, Internal)
 }

@@ -42,7 +42,7 @@ func (st sessionStore) Find(ctx context.Context, hash string) ([]byte, storedSes
 		if ErrorCode(err) == NotFound {
 			return nil, storedSession{}, false, nil
 		}
-		return nil, storedSession{}, false, asCode(err, Unavailable)
+		return nil, storedSession{}, false, classify(err, Unavailable)
 	}
 	return rec.Data, storedSession{rec, u}, true, nil
 }
@@ -67,7 +67,7 @@ func storeTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond
 func (s *Service) startSession(ctx context.Context, u *User) (*Session, error) {
 	token, hash, expiry, err := s.sessions.Start(ctx, u.ID)
 	if err != nil {
-		return nil, asCode(err, Internal)
+		return nil, classify(err, Internal)
 	}
 	return &Session{Token: token, Expiry: expiry, User: u, tokenHash: hash}, nil
 }
@@ -86,7 +86,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	}
 	stored, found, err := s.sessions.Load(ctx, token)
 	if err != nil {
-		return nil, asCode(err, Internal)
+		return nil, classify(err, Internal)
 	}
 	u := stored.Payload.user
 	if !found || u == nil || stored.Owner != u.ID {
@@ -102,7 +102,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 			if ErrorCode(err) == NotFound {
 				return nil, ErrInvalidCredentials // logged out meanwhile
 			}
-			return nil, asCode(err, Unavailable)
+			return nil, classify(err, Unavailable)
 		}
 		expiry = exp
 	}
@@ -113,7 +113,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 // are 43 characters, and a longer one is refused without a lookup.
 const maxTokenLength = 256
 
-func endAllSessions(ctx context.Context, tx Store, id uuid.UUID, keep string) error {
-	_, err := tx.DeleteUserSessions(ctx, id, keep)
+// endSessions ends every session of the user but the one whose token hash
+// is keepTokenHash ("" keeps none), in the transaction tx.
+func endSessions(ctx context.Context, tx Store, userID uuid.UUID, keepTokenHash string) error {
+	_, err := tx.DeleteUserSessions(ctx, userID, keepTokenHash)
 	return err
 }

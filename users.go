@@ -107,7 +107,7 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 	if _, err := s.store.UserByEmail(ctx, in.Email); err == nil {
 		return nil, ErrEmailTaken
 	} else if ErrorCode(err) != NotFound {
-		return nil, asCode(err, Internal)
+		return nil, classify(err, Internal)
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
@@ -126,7 +126,7 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 		UpdatedAt:         now,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return u, nil
 }
@@ -142,7 +142,7 @@ func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, e
 	}
 	u, err := s.store.User(ctx, id)
 	if err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return u, nil
 }
@@ -163,7 +163,7 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 	}
 	users, n, err := s.store.ListUsers(ctx, p)
 	if err != nil {
-		return nil, 0, asCode(err, Internal)
+		return nil, 0, classify(err, Internal)
 	}
 	return users, n, nil
 }
@@ -202,7 +202,7 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		return nil
 	})
 	if err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return out, nil
 }
@@ -256,7 +256,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 			return err
 		}
 		if in.Password.Set || (wasActive && !u.IsActive) {
-			if err := endAllSessions(ctx, tx, u.ID, ""); err != nil {
+			if err := endSessions(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}
@@ -264,7 +264,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil
 	})
 	if err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return out, nil
 }
@@ -283,7 +283,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 		return ErrNotSuperuser
 	}
 	if err := s.store.DeleteUser(ctx, id); err != nil {
-		return userStoreErr(err, ErrUserNotFound)
+		return userError(err)
 	}
 	return nil
 }
@@ -331,14 +331,14 @@ func (s *Service) page(o ListOptions) (Page, error) {
 	return p, nil
 }
 
-// userStoreErr gives a store error on users its keel meaning: a missing
-// row is notFound, a taken email is ErrEmailTaken.
-func userStoreErr(err error, notFound *Error) error {
+// userError gives a store error on a user its meaning: a missing row is
+// ErrUserNotFound, a taken email ErrEmailTaken.
+func userError(err error) error {
 	switch ErrorCode(err) {
 	case NotFound:
-		return notFound.with(err)
+		return ErrUserNotFound.withCause(err)
 	case Conflict:
-		return ErrEmailTaken.with(err)
+		return ErrEmailTaken.withCause(err)
 	}
-	return asCode(err, Internal)
+	return classify(err, Internal)
 }
