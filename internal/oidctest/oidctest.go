@@ -114,7 +114,6 @@ func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	_, _ = rec.Body.WriteTo(w)
 }
 
-
 // Authorize plays the browser at the provider: it follows authURL to the
 // provider, which signs the queued user in at once, and returns the
 // callback URL the provider sends the browser to, with its code and state.
