@@ -1,5 +1,16 @@
 package keel
 
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
 // PasskeyVerifier runs the two halves of the WebAuthn ceremonies that
 // register passkeys and sign in with them. Package passkey implements it
 // with github.com/go-webauthn/webauthn; keel keeps each ceremony's state
@@ -45,4 +56,311 @@ type PasskeyAssertion struct {
 	// SignCount and Flags are the authenticator's, from this sign-in.
 	SignCount uint32
 	Flags     PasskeyFlags
+}
+
+// Errors of passkeys.
+var (
+	// ErrPasskeysDisabled: no PasskeyVerifier is configured.
+	ErrPasskeysDisabled = &Error{Code: NotFound, Message: "passkeys are not enabled"}
+	// ErrInvalidCeremony: the ceremony id names no pending ceremony: unknown,
+	// used, expired, or another user's.
+	ErrInvalidCeremony = &Error{Code: Unauthenticated, Message: "passkey ceremony is unknown, expired or used"}
+	// ErrPasskeyRefused: the passkey's answer failed the checks (signature,
+	// challenge, origin, owner, signature counter).
+	ErrPasskeyRefused = &Error{Code: Unauthenticated, Message: "the passkey was refused"}
+	// ErrPasskeyNotRegistered: the browser's answer to a registration
+	// failed the checks.
+	ErrPasskeyNotRegistered = &Error{Code: Invalid, Message: "the passkey could not be registered"}
+	// ErrPasskeyTaken: the credential is registered already.
+	ErrPasskeyTaken = &Error{Code: Conflict, Message: "the passkey is registered already"}
+	// ErrPasskeyNotFound: the user has no passkey with that id.
+	ErrPasskeyNotFound = &Error{Code: NotFound, Message: "passkey not found"}
+)
+
+// PasskeyCeremony is the first half of a WebAuthn ceremony: the options
+// for the browser's navigator.credentials call, and the id that names the
+// ceremony in the second half. The id works once, until ExpiresAt.
+type PasskeyCeremony struct {
+	ID        string
+	Options   json.RawMessage
+	ExpiresAt time.Time
+}
+
+// PasskeyRegistrationInput is the second half of a registration: the
+// ceremony id, the passkey's name, and the browser's answer (the
+// PublicKeyCredential as JSON).
+type PasskeyRegistrationInput struct {
+	Ceremony   string          `json:"ceremony" required:"true"`
+	Name       string          `json:"name" required:"true" validate:"min=1,max=64"`
+	Credential json.RawMessage `json:"credential" required:"true"`
+}
+
+// PasskeyLoginInput is the second half of a passkey sign-in, and the
+// client's address for the per-address limit ("" when there is none).
+type PasskeyLoginInput struct {
+	Ceremony   string          `json:"ceremony" required:"true"`
+	Credential json.RawMessage `json:"credential" required:"true"`
+	ClientAddr string          `json:"-"`
+}
+
+// passkeyCeremony is what keel keeps of a ceremony between its halves.
+type passkeyCeremony struct {
+	State []byte `json:"state"`
+}
+
+func (s *Service) passkeys() (PasskeyVerifier, error) {
+	if s.cfg.Passkeys == nil {
+		return nil, ErrPasskeysDisabled
+	}
+	return s.cfg.Passkeys, nil
+}
+
+// userHandle returns the user's WebAuthn user handle, making it (64
+// random bytes) the first time.
+func (s *Service) userHandle(ctx context.Context, userID uuid.UUID) ([]byte, error) {
+	h, err := s.store.UserHandle(ctx, userID)
+	if err == nil || ErrorCode(err) != NotFound {
+		return h, err
+	}
+	h = make([]byte, 64)
+	if _, err := rand.Read(h); err != nil {
+		return nil, Wrap(err, Internal, "")
+	}
+	if err := s.store.CreateUserHandle(ctx, userID, h); err != nil {
+		if ErrorCode(err) != Conflict {
+			return nil, err
+		}
+		return s.store.UserHandle(ctx, userID) // made by a concurrent call
+	}
+	return h, nil
+}
+
+func passkeyUser(u *User, handle []byte) PasskeyUser {
+	display := u.Email
+	if u.FullName != nil && *u.FullName != "" {
+		display = *u.FullName
+	}
+	return PasskeyUser{Handle: handle, Name: u.Email, DisplayName: display}
+}
+
+// BeginPasskeyRegistration starts registering a passkey for the session's
+// user.
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, sess *Session) (*PasskeyCeremony, error) {
+	pv, err := s.passkeys()
+	if err != nil {
+		return nil, err
+	}
+	u, err := sessionActor(sess)
+	if err != nil {
+		return nil, err
+	}
+	handle, err := s.userHandle(ctx, u.ID)
+	if err != nil {
+		return nil, userError(err)
+	}
+	registered, err := s.store.ListPasskeys(ctx, u.ID)
+	if err != nil {
+		return nil, classify(err, Unavailable)
+	}
+	options, state, err := pv.BeginRegistration(passkeyUser(u, handle), registered)
+	if err != nil {
+		return nil, classify(err, Internal)
+	}
+	return s.startCeremony(ctx, FlowPasskeyRegistration, u.ID, options, state)
+}
+
+func (s *Service) startCeremony(ctx context.Context, kind AuthFlowKind, userID uuid.UUID, options, state []byte) (*PasskeyCeremony, error) {
+	id, err := s.startFlow(ctx, kind, userID, passkeyCeremony{State: state}, passkeyCeremonyLifetime)
+	if err != nil {
+		return nil, err
+	}
+	return &PasskeyCeremony{ID: id, Options: options, ExpiresAt: s.now().Add(passkeyCeremonyLifetime)}, nil
+}
+
+// FinishPasskeyRegistration checks the browser's answer to a ceremony the
+// session's user began and keeps the new passkey under its name.
+func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess *Session, in PasskeyRegistrationInput) (*Passkey, error) {
+	pv, err := s.passkeys()
+	if err != nil {
+		return nil, err
+	}
+	u, err := sessionActor(sess)
+	if err != nil {
+		return nil, err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if err := s.validate(in); err != nil {
+		return nil, err
+	}
+	var c passkeyCeremony
+	f, err := s.takeFlow(ctx, FlowPasskeyRegistration, in.Ceremony, &c, ErrInvalidCeremony)
+	if err != nil {
+		return nil, err
+	}
+	if f.UserID != u.ID {
+		return nil, ErrInvalidCeremony
+	}
+	handle, err := s.store.UserHandle(ctx, u.ID)
+	if err != nil {
+		return nil, classify(err, Unavailable)
+	}
+	p, err := pv.FinishRegistration(passkeyUser(u, handle), c.State, in.Credential)
+	if err != nil {
+		if c := ErrorCode(err); c == Invalid || c == Unauthenticated {
+			return nil, ErrPasskeyNotRegistered.withCause(err)
+		}
+		return nil, classify(err, Internal)
+	}
+	p.ID, p.UserID, p.Name, p.CreatedAt = newID(), u.ID, in.Name, s.now()
+	if err := s.store.CreatePasskey(ctx, p); err != nil {
+		switch ErrorCode(err) {
+		case Conflict:
+			return nil, ErrPasskeyTaken.withCause(err)
+		case NotFound:
+			return nil, ErrUserNotFound.withCause(err)
+		}
+		return nil, classify(err, Unavailable)
+	}
+	return p, nil
+}
+
+// Passkeys lists the actor's passkeys, newest first.
+func (s *Service) Passkeys(ctx context.Context, actor *User) ([]*Passkey, error) {
+	if err := requireActive(actor); err != nil {
+		return nil, err
+	}
+	ps, err := s.store.ListPasskeys(ctx, actor.ID)
+	if err != nil {
+		return nil, classify(err, Unavailable)
+	}
+	return ps, nil
+}
+
+// DeletePasskey removes one of the actor's passkeys, unless it is the
+// account's last way to sign in (ErrLastSignInMethod).
+func (s *Service) DeletePasskey(ctx context.Context, actor *User, id uuid.UUID) error {
+	if err := requireActive(actor); err != nil {
+		return err
+	}
+	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, m *signInMethods) error {
+		if !m.hasPasskey(id) {
+			return ErrPasskeyNotFound
+		}
+		if m.count() <= 1 {
+			return ErrLastSignInMethod
+		}
+		if err := tx.DeletePasskey(ctx, actor.ID, id); err != nil {
+			if ErrorCode(err) == NotFound {
+				return ErrPasskeyNotFound.withCause(err)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// BeginPasskeyLogin starts a sign-in with a discoverable passkey: the
+// browser lets the user pick one, and its user handle names the user.
+func (s *Service) BeginPasskeyLogin(ctx context.Context) (*PasskeyCeremony, error) {
+	pv, err := s.passkeys()
+	if err != nil {
+		return nil, err
+	}
+	options, state, err := pv.BeginLogin(nil, nil)
+	if err != nil {
+		return nil, classify(err, Internal)
+	}
+	return s.startCeremony(ctx, FlowPasskeyLogin, uuid.Nil, options, state)
+}
+
+// FinishPasskeyLogin checks the browser's answer to a sign-in ceremony
+// and starts a session for the passkey's user. The ceremony works once; a
+// signature counter that did not move on (a replay, a cloned
+// authenticator) is refused, even when two answers race. Refused answers
+// count against the client address's login limit.
+func (s *Service) FinishPasskeyLogin(ctx context.Context, in PasskeyLoginInput) (*Session, error) {
+	pv, err := s.passkeys()
+	if err != nil {
+		return nil, err
+	}
+	_, byAddress := s.loginLimits("", in.ClientAddr)
+	if err := s.checkLimits(ctx, byAddress...); err != nil {
+		return nil, err
+	}
+	u, err := s.verifyPasskey(ctx, pv, FlowPasskeyLogin, in.Ceremony, uuid.Nil, in.Credential)
+	if err != nil {
+		if ErrorCode(err) == Unauthenticated {
+			if lerr := s.hitLimits(ctx, byAddress...); lerr != nil && ErrorCode(lerr) != RateLimited {
+				return nil, lerr
+			}
+		}
+		return nil, err
+	}
+	if !u.IsActive {
+		return nil, ErrInactiveUser
+	}
+	return s.startSession(ctx, u)
+}
+
+// verifyPasskey spends the ceremony of the kind, has the verifier check
+// the answer against the passkeys of the user it names (who must be
+// userID, unless that is uuid.Nil), records the use, and returns the user.
+func (s *Service) verifyPasskey(ctx context.Context, pv PasskeyVerifier, kind AuthFlowKind, ceremony string, userID uuid.UUID, credential []byte) (*User, error) {
+	var c passkeyCeremony
+	f, err := s.takeFlow(ctx, kind, ceremony, &c, ErrInvalidCeremony)
+	if err != nil {
+		return nil, err
+	}
+	if f.UserID != userID {
+		return nil, ErrInvalidCeremony
+	}
+	var (
+		owner       *User
+		ownerHandle []byte
+	)
+	a, err := pv.FinishLogin(c.State, credential, func(handle []byte) (PasskeyUser, []*Passkey, error) {
+		u, err := s.store.UserByHandle(ctx, handle)
+		if err != nil {
+			return PasskeyUser{}, nil, err
+		}
+		registered, err := s.store.ListPasskeys(ctx, u.ID)
+		if err != nil {
+			return PasskeyUser{}, nil, err
+		}
+		owner, ownerHandle = u, bytes.Clone(handle)
+		return passkeyUser(u, handle), registered, nil
+	})
+	if err != nil {
+		if ErrorCode(err) == Unauthenticated {
+			return nil, ErrPasskeyRefused.withCause(err)
+		}
+		return nil, classify(err, Unavailable)
+	}
+	// The verifier checked the answer against owner's passkeys; make sure
+	// it vouches for that same user.
+	if owner == nil || !bytes.Equal(a.UserHandle, ownerHandle) {
+		return nil, ErrPasskeyRefused
+	}
+	if userID != uuid.Nil && owner.ID != userID {
+		return nil, ErrPasskeyRefused
+	}
+	if err := s.store.UsePasskey(ctx, a.CredentialID, a.SignCount, a.Flags, s.now()); err != nil {
+		switch ErrorCode(err) {
+		case Conflict, NotFound: // the counter did not move on; deleted meanwhile
+			return nil, ErrPasskeyRefused.withCause(err)
+		}
+		return nil, classify(err, Unavailable)
+	}
+	return owner, nil
+}
+
+// sessionActor is the active user of a session.
+func sessionActor(sess *Session) (*User, error) {
+	if sess == nil {
+		return nil, ErrNotAuthenticated
+	}
+	if err := requireActive(sess.User); err != nil {
+		return nil, err
+	}
+	return sess.User, nil
 }

@@ -1,6 +1,13 @@
 package keel
 
-import "context"
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+)
 
 // IdentityProvider is an OpenID Connect provider that users sign in with.
 // Package oidc implements it over the provider's discovery document, the
@@ -35,4 +42,245 @@ type ProviderClaims struct {
 	EmailVerified bool
 	// Name is the account's display name; "" when the provider gave none.
 	Name string
+}
+
+// ProviderCallback is what the provider sends the browser back with.
+type ProviderCallback struct {
+	// Provider is the name of the provider whose callback this is.
+	Provider string
+	// State and Code are the callback's parameters of those names.
+	State string
+	Code  string
+	// Error is the callback's error parameter: the provider did not sign
+	// the user in (the user declined, for one). "" when there is none.
+	Error string
+}
+
+// Errors of provider sign-ins.
+var (
+	// ErrUnknownProvider: no identity provider of that name is configured.
+	ErrUnknownProvider = &Error{Code: NotFound, Message: "identity provider is not configured"}
+	// ErrInvalidProviderState: the callback's state names no sign-in that
+	// is pending: unknown, used, expired, or begun with another provider.
+	ErrInvalidProviderState = &Error{Code: Unauthenticated, Message: "sign-in state is unknown, expired or used"}
+	// ErrProviderDenied: the provider answered the callback with an error.
+	ErrProviderDenied = &Error{Code: Unauthenticated, Message: "the provider did not sign the user in"}
+	// ErrProviderEmailUnverified: a first sign-in, and the provider does
+	// not vouch for the account's email address (or gave none).
+	ErrProviderEmailUnverified = &Error{Code: PermissionDenied, Message: "the provider has not verified the account's email address"}
+	// ErrAccountNotLinked: a first sign-in with the email of an existing
+	// account that cannot be linked to it, because the account's own
+	// address is not verified: taking it over must need more than an
+	// address at a provider.
+	ErrAccountNotLinked = &Error{Code: Conflict, Message: "an account with this email address exists; sign in to it another way"}
+	// ErrProviderRefused: the provider refused the code, or its ID token
+	// failed the checks (signature, issuer, audience, expiry, nonce).
+	ErrProviderRefused = &Error{Code: Unauthenticated, Message: "the provider sign-in could not be verified"}
+	// ErrInvalidLoginCode: the login code is unknown, expired or used.
+	ErrInvalidLoginCode = &Error{Code: Unauthenticated, Message: "login code is unknown, expired or used"}
+)
+
+// providerFlow is what keel keeps of a provider sign-in between the
+// redirect and the callback.
+type providerFlow struct {
+	Provider string `json:"provider"`
+	Nonce    string `json:"nonce"`
+	Verifier string `json:"verifier"`
+}
+
+// loginCode is what a login code stands for: a user who signed in.
+type loginCode struct {
+	Method string `json:"method"`
+}
+
+// Providers returns the names of the configured identity providers, in
+// their configured order.
+func (s *Service) Providers() []string {
+	names := make([]string, len(s.cfg.IdentityProviders))
+	for i, p := range s.cfg.IdentityProviders {
+		names[i] = p.Name()
+	}
+	return names
+}
+
+func (s *Service) provider(name string) (IdentityProvider, error) {
+	i := slices.IndexFunc(s.cfg.IdentityProviders, func(p IdentityProvider) bool { return p.Name() == name })
+	if i < 0 {
+		return nil, ErrUnknownProvider
+	}
+	return s.cfg.IdentityProviders[i], nil
+}
+
+// BeginProviderLogin starts a sign-in with the named provider and returns
+// the provider's URL to send the browser to. The sign-in's state, nonce
+// and PKCE verifier stay with keel, single-use, for providerFlowLifetime.
+func (s *Service) BeginProviderLogin(ctx context.Context, provider string) (authURL, state string, err error) {
+	p, err := s.provider(provider)
+	if err != nil {
+		return "", "", err
+	}
+	nonce, err := newFlowSecret()
+	if err != nil {
+		return "", "", err
+	}
+	verifier, err := newFlowSecret()
+	if err != nil {
+		return "", "", err
+	}
+	state, err = s.startFlow(ctx, FlowOIDC, uuid.Nil, providerFlow{Provider: provider, Nonce: nonce, Verifier: verifier}, providerFlowLifetime)
+	if err != nil {
+		return "", "", err
+	}
+	authURL, err = p.AuthCodeURL(ctx, state, nonce, verifier)
+	if err != nil {
+		return "", "", classify(err, Unavailable)
+	}
+	return authURL, state, nil
+}
+
+// FinishProviderLogin completes a sign-in at the provider's callback: it
+// spends the state (once, with the provider it was begun with), has the
+// provider exchange the code and verify the ID token, and finds the user:
+//
+//   - the user the provider's account is linked to; or, at the account's
+//     first sign-in, and only when the provider vouches for its email
+//     address (ErrProviderEmailUnverified otherwise):
+//   - the user with that email, to whom the account is linked, only when
+//     that user's own address is verified too (ErrAccountNotLinked
+//     otherwise: an address at a provider is not enough to take an
+//     account over);
+//   - or a new user, active, with that email and no password.
+//
+// It returns a login code, single-use and valid for a minute, that
+// RedeemLoginCode turns into the session: the two steps let a browser flow
+// hand the sign-in to a frontend without a token in a URL.
+func (s *Service) FinishProviderLogin(ctx context.Context, in ProviderCallback) (string, error) {
+	var flow providerFlow
+	if _, err := s.takeFlow(ctx, FlowOIDC, in.State, &flow, ErrInvalidProviderState); err != nil {
+		return "", err
+	}
+	if flow.Provider != in.Provider {
+		return "", ErrInvalidProviderState
+	}
+	if in.Error != "" {
+		return "", ErrProviderDenied.withCause(errors.New("the provider answered: " + in.Error))
+	}
+	p, err := s.provider(in.Provider)
+	if err != nil {
+		return "", err
+	}
+	claims, err := p.Exchange(ctx, in.Code, flow.Verifier, flow.Nonce)
+	if err != nil {
+		if ErrorCode(err) == Unauthenticated {
+			return "", ErrProviderRefused.withCause(err)
+		}
+		return "", classify(err, Unavailable)
+	}
+	u, err := s.providerUser(ctx, in.Provider, claims)
+	if err != nil {
+		return "", err
+	}
+	if !u.IsActive {
+		return "", ErrInactiveUser
+	}
+	return s.startFlow(ctx, FlowOIDCCode, u.ID, loginCode{Method: "oidc:" + in.Provider}, loginCodeLifetime)
+}
+
+// providerUser finds, links or creates the user of a provider's account,
+// in one transaction. Two first sign-ins of one account at once both end
+// with the same user: the loser of the race on the unique indexes runs
+// again and finds the winner's link.
+func (s *Service) providerUser(ctx context.Context, provider string, c *ProviderClaims) (*User, error) {
+	var u *User
+	var err error
+	for range 2 {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			u, err = s.linkProviderAccount(ctx, tx, provider, c)
+			return err
+		})
+		if ErrorCode(err) != Conflict || errors.Is(err, ErrAccountNotLinked) {
+			break
+		}
+	}
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Message != "" {
+			return nil, err
+		}
+		return nil, classify(err, Unavailable)
+	}
+	return u, nil
+}
+
+func (s *Service) linkProviderAccount(ctx context.Context, tx Tx, provider string, c *ProviderClaims) (*User, error) {
+	ident, err := tx.Identity(ctx, provider, c.Subject)
+	switch {
+	case err == nil:
+		return tx.User(ctx, ident.UserID)
+	case ErrorCode(err) != NotFound:
+		return nil, err
+	}
+	email := NormalizeEmail(c.Email)
+	if email == "" || !c.EmailVerified {
+		return nil, ErrProviderEmailUnverified
+	}
+	if err := s.validate(providerEmail{email}); err != nil {
+		return nil, ErrProviderEmailUnverified.withCause(err)
+	}
+	now := s.now()
+	u, err := tx.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		if !emailVerified(u) {
+			return nil, ErrAccountNotLinked
+		}
+	case ErrorCode(err) != NotFound:
+		return nil, err
+	default:
+		u = &User{ID: newID(), Email: email, IsActive: true, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+		if name := strings.TrimSpace(c.Name); name != "" && runeLen(name) <= 255 {
+			u.FullName = &name
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	err = tx.CreateIdentity(ctx, &Identity{ID: newID(), UserID: u.ID, Provider: provider, Subject: c.Subject, Email: email, CreatedAt: now})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// providerEmail vets an address a provider gave, by keel's rules for one.
+type providerEmail struct {
+	Email string `json:"email" validate:"max=255,email"`
+}
+
+// emailVerified reports whether the user proved it reads its address.
+// keel does not verify addresses yet, so no account counts as verified:
+// a provider's account is then never linked to an existing user.
+func emailVerified(*User) bool { return false }
+
+// RedeemLoginCode turns a login code from FinishProviderLogin into a new
+// session, once. The user is read again: one deactivated meanwhile gets
+// ErrInactiveUser.
+func (s *Service) RedeemLoginCode(ctx context.Context, code string) (*Session, error) {
+	var lc loginCode
+	f, err := s.takeFlow(ctx, FlowOIDCCode, code, &lc, ErrInvalidLoginCode)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.User(ctx, f.UserID)
+	if err != nil {
+		if ErrorCode(err) == NotFound {
+			return nil, ErrInvalidLoginCode.withCause(err)
+		}
+		return nil, classify(err, Unavailable)
+	}
+	if !u.IsActive {
+		return nil, ErrInactiveUser
+	}
+	return s.startSession(ctx, u)
 }

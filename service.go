@@ -31,6 +31,13 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, errors.New("keel: New needs a Store")
 	}
 	cfg = cfg.withDefaults()
+	names := map[string]bool{}
+	for _, p := range cfg.IdentityProviders {
+		if p == nil || p.Name() == "" || names[p.Name()] {
+			return nil, errors.New("keel: every identity provider needs a name of its own")
+		}
+		names[p.Name()] = true
+	}
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashNice)
 	if err != nil {
 		return nil, err
