@@ -92,14 +92,14 @@ type PasskeyCeremony struct {
 type PasskeyRegistrationInput struct {
 	Ceremony   string          `json:"ceremony" required:"true"`
 	Name       string          `json:"name" required:"true" validate:"min=1,max=64"`
-	Credential json.RawMessage `json:"credential" required:"true"`
+	Credential json.RawMessage `json:"credential" required:"true" nullable:"false"`
 }
 
 // PasskeyLoginInput is the second half of a passkey sign-in, and the
 // client's address for the per-address limit ("" when there is none).
 type PasskeyLoginInput struct {
 	Ceremony   string          `json:"ceremony" required:"true"`
-	Credential json.RawMessage `json:"credential" required:"true"`
+	Credential json.RawMessage `json:"credential" required:"true" nullable:"false"`
 	ClientAddr string          `json:"-"`
 }
 

@@ -26,7 +26,7 @@ type Provider struct {
 	// mu serialises requests: mockoidc's own state is not safe for
 	// concurrent use.
 	mu sync.Mutex
-	// audience, when set, replaces the aud of the next ID tokens issued.
+	// audience, when set, replaces the aud of the next ID token issued.
 	audience atomic.Pointer[string]
 }
 
@@ -61,8 +61,8 @@ func (p *Provider) User(subject, email string, verified bool) {
 	p.QueueUser(&mockoidc.MockUser{Subject: subject, Email: email, EmailVerified: verified, PreferredUsername: subject})
 }
 
-// IssueForAudience makes the provider issue the ID tokens of its next
-// answers to another client (aud), signed with its real key.
+// IssueForAudience makes the provider issue the ID token of its next
+// token answer to another client (aud), signed with its real key.
 func (p *Provider) IssueForAudience(aud string) { p.audience.Store(&aud) }
 
 func (p *Provider) serialise(next http.Handler) http.Handler {
@@ -76,8 +76,12 @@ func (p *Provider) serialise(next http.Handler) http.Handler {
 // tamper re-signs the ID token of a token answer for another audience.
 func (p *Provider) tamper(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/token") {
+			next.ServeHTTP(w, r)
+			return
+		}
 		aud := p.audience.Load()
-		if aud == nil || !strings.HasSuffix(r.URL.Path, "/token") {
+		if aud == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -94,6 +98,9 @@ func (p *Provider) tamper(next http.Handler) http.Handler {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		// Spent only on a token actually issued: x/oauth2 may try a
+		// second way of authenticating after the provider refused one.
+		p.audience.CompareAndSwap(aud, nil)
 		claims["aud"] = *aud
 		signed, err := p.Keypair.SignJWT(claims)
 		if err != nil {
