@@ -20,6 +20,9 @@ func apiHandler(c config, svc *keel.Service, log *slog.Logger) http.Handler {
 		Logger:         log,
 		Title:          c.ProjectName,
 	}
+	if len(c.OIDCProviders) > 0 {
+		cfg.LoginRedirectURL = c.LoginRedirectURL
+	}
 	// A released build names its version in the OpenAPI document; a
 	// build from a checkout ("(devel)") keeps httpapi's default.
 	if v := moduleVersion(); strings.HasPrefix(v, "v") {

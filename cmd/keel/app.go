@@ -13,6 +13,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/oidc"
+	"github.com/keel-dev/keel/passkey"
 	"github.com/keel-dev/keel/smtpmail"
 	"github.com/keel-dev/keel/store/bunstore"
 )
@@ -86,7 +88,13 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 	if err != nil {
 		return nil, err
 	}
+	providers, passkeys, err := signIn(c)
+	if err != nil {
+		return nil, err
+	}
 	return keel.New(s, keel.Config{
+		IdentityProviders:  providers,
+		Passkeys:           passkeys,
 		SessionLifetime:    c.SessionLifetime,
 		ResetTokenLifetime: c.ResetTokenLifetime,
 		RateLimits: keel.RateLimits{
@@ -101,6 +109,34 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		Mailer:              mailer,
 		Logger:              log,
 	})
+}
+
+// signIn builds the OpenID Connect providers and the passkey relying
+// party the configuration names (none, and nil, when it names none).
+func signIn(c config) ([]keel.IdentityProvider, keel.PasskeyVerifier, error) {
+	var providers []keel.IdentityProvider
+	for _, p := range c.OIDCProviders {
+		op, err := oidc.New(oidc.Config{
+			Name:         p.Name,
+			Issuer:       p.Issuer,
+			ClientID:     p.ClientID,
+			ClientSecret: p.ClientSecret,
+			Scopes:       p.Scopes,
+			RedirectURL:  c.CallbackURL(p.Name),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("KEEL_OIDC_PROVIDERS: %w", err)
+		}
+		providers = append(providers, op)
+	}
+	if c.WebAuthnRPID == "" {
+		return providers, nil, nil
+	}
+	rp, err := passkey.New(passkey.Config{RPID: c.WebAuthnRPID, RPName: c.WebAuthnRPName, Origins: c.WebAuthnOrigins})
+	if err != nil {
+		return nil, nil, fmt.Errorf("KEEL_WEBAUTHN_RP_ID: %w", err)
+	}
+	return providers, rp, nil
 }
 
 // checkPassword reports whether a password passes keel's rules (length,
