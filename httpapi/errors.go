@@ -148,6 +148,12 @@ func messageOr(e *keel.Error, def string) string {
 // writeError answers err: the status and body errorResponse picks, the
 // headers that go with them, and a log line with the cause for a 5xx.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	writeError(a.log, w, r, rt, err)
+}
+
+// writeError is api.writeError for handlers outside the route table (a
+// host's routes behind Auth), where rt is the zero route.
+func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, rt route, err error) {
 	status, body, retry := errorResponse(rt, err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
@@ -160,9 +166,13 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, rt route, err e
 		if status == http.StatusServiceUnavailable {
 			level = slog.LevelWarn
 		}
-		a.log.Log(r.Context(), level, "httpapi: request failed",
+		op := rt.operationID()
+		if rt.operation == "" {
+			op = r.Pattern // a host's route
+		}
+		log.Log(r.Context(), level, "httpapi: request failed",
 			"request_id", RequestIDFrom(r.Context()),
-			"operation", rt.operationID(),
+			"operation", op,
 			"status", status,
 			"err", err)
 	}
