@@ -141,10 +141,14 @@ func UserFrom(ctx context.Context) *keel.User {
 	return nil
 }
 
+// ErrCrossOrigin is why Auth refuses an unsafe request authenticated by
+// the session cookie that comes from another origin (403).
+var ErrCrossOrigin error = &requestError{status: http.StatusForbidden, detail: msgCrossOrigin}
+
 // AuthErrorFrom returns, in a handler given to WithUnauthenticated or
-// WithForbidden, why Auth refused the request: a *keel.Error such as
-// keel.ErrNotAuthenticated, keel.ErrInvalidCredentials,
-// keel.ErrInactiveUser or keel.ErrNotSuperuser.
+// WithForbidden, why Auth refused the request: keel.ErrNotAuthenticated,
+// keel.ErrInvalidCredentials, keel.ErrInactiveUser, keel.ErrNotSuperuser
+// or ErrCrossOrigin.
 func AuthErrorFrom(ctx context.Context) error {
 	err, _ := ctx.Value(authErrorKey{}).(error)
 	return err
@@ -226,7 +230,7 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request, optional boo
 			if optional {
 				return nil, nil
 			}
-			return nil, keel.Errorf(keel.PermissionDenied, msgCrossOrigin)
+			return nil, ErrCrossOrigin
 		}
 	}
 	sess, err := a.svc.Authenticate(r.Context(), token)
@@ -253,7 +257,7 @@ func (a *Auth) deny(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case keel.ErrorCode(err) == keel.Unauthenticated, errors.Is(err, keel.ErrInactiveUser):
 		h = a.unauthenticated
-	case keel.ErrorCode(err) == keel.PermissionDenied:
+	case keel.ErrorCode(err) == keel.PermissionDenied, errors.Is(err, ErrCrossOrigin):
 		h = a.forbidden
 	}
 	if h != nil {
