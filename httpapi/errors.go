@@ -127,6 +127,7 @@ var violationWords = map[keel.Violation]func(f keel.FieldError) (typ, msg string
 		return "less_than_equal", "Input should be less than or equal to " + strconv.Itoa(f.Bound)
 	},
 	keel.NotEmail: func(keel.FieldError) (string, string) { return "value_error", "value is not a valid email address" },
+	keel.Rejected: func(f keel.FieldError) (string, string) { return "value_error", "Value error, " + f.Message },
 	keel.TooCommon: func(keel.FieldError) (string, string) {
 		return "value_error", "Value error, this password is too common; choose another"
 	},
@@ -171,6 +172,10 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 		return http.StatusUnprocessableEntity, httpValidationError{Detail: out}, 0
 	}
 	a, ok := sentinelAnswer(rt, err)
+	if !ok && ke != nil && ke.Public && ke.Message != "" {
+		// A program's own refusal (keel.Refuse): its words, its code's status.
+		a, ok = answer{codeAnswers[code].status, ke.Message}, true
+	}
 	if !ok {
 		a, ok = codeAnswers[code]
 		if !ok {
