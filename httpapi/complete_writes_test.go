@@ -6,7 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
@@ -61,6 +64,57 @@ func TestWritesSurviveTheClient(t *testing.T) {
 		res := e.serveGone(req{method: "GET", path: "/items/", bearer: tok})
 		expect(t, res, 503, "")
 	})
+}
+
+// TestAbortedSignUp disconnects a real client while its sign-up is inside
+// its transaction: the account and what a hook writes for it are still
+// created.
+func TestAbortedSignUp(t *testing.T) {
+	inHook := make(chan struct{})
+	clientCtx := make(chan context.Context, 1) // the request's context before httpapi
+	served := make(chan struct{})
+	e := newEnv(t, withKeel(func(c *keel.Config) {
+		c.Hooks.Before = []keel.BeforeHook{func(ctx context.Context, tx keel.Tx, ev keel.Event) error {
+			if ev.Kind != keel.EventSignedUp {
+				return nil
+			}
+			close(inHook)
+			<-(<-clientCtx).Done() // the client has gone
+			// A write of the program's own, with the operation's context.
+			return tx.CreateItem(ctx, &keel.Item{ID: uuid.Must(uuid.NewV7()), Title: "welcome", OwnerID: ev.UserID, CreatedAt: ev.At, UpdatedAt: ev.At})
+		}}
+	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(served)
+		clientCtx <- r.Context()
+		e.h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/users/signup", strings.NewReader(`{"email":"gone@example.com","password":"`+password+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	sent := make(chan error, 1)
+	go func() {
+		res, err := srv.Client().Do(r)
+		if err == nil {
+			res.Body.Close()
+		}
+		sent <- err
+	}()
+	<-inHook
+	cancel() // the client gives up and closes the connection
+	if err := <-sent; err == nil {
+		t.Fatal("the client got an answer; it should have given up first")
+	}
+	<-served
+	u, err := e.store.UserByEmail(context.Background(), "gone@example.com")
+	if err != nil {
+		t.Fatalf("no account after the aborted sign-up: %v", err)
+	}
+	if _, n, _ := e.store.ListItems(context.Background(), keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 1}); n != 1 {
+		t.Fatalf("%d items: the hook's write did not survive the client", n)
+	}
 }
 
 func TestCompleteWrites(t *testing.T) {

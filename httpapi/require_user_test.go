@@ -263,6 +263,8 @@ func TestAuthHandlersOfTheHost(t *testing.T) {
 		{"no credentials go to the host's unauthenticated handler", req{method: "GET", path: "/me"}, http.StatusSeeOther, keel.ErrNotAuthenticated},
 		{"a made-up token goes there too", req{method: "GET", path: "/me", cookie: "made-up"}, http.StatusSeeOther, keel.ErrInvalidCredentials},
 		{"a user who is not a superuser goes to the forbidden handler", req{method: "GET", path: "/admin", bearer: user}, http.StatusTeapot, keel.ErrNotSuperuser},
+		{"a cookie POST from another site goes there too", req{method: "POST", path: "/notes", cookie: user,
+			header: map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}}, http.StatusTeapot, httpapi.ErrCrossOrigin},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := hs.serve(tc.q)
