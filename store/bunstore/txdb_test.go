@@ -1,7 +1,11 @@
 package bunstore_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +14,7 @@ import (
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
 )
@@ -127,6 +132,134 @@ func TestTxDB(t *testing.T) {
 				})
 				if err != nil {
 					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// TestHostRowsInKeelsTransaction runs keel's Service on each database with
+// a before hook that writes a profile row of the program's own through
+// TxDB, and with Service.InTx.
+func TestHostRowsInKeelsTransaction(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			d.available(t)
+			s := open(t, d.url(t))
+			createProfiles(t, s)
+			var svc *keel.Service
+			svc, err := keel.New(s, keel.Config{Argon2: keeltest.CheapArgon2, Hooks: keel.Hooks{
+				Before: []keel.BeforeHook{func(ctx context.Context, tx keel.Tx, e keel.Event) error {
+					if e.Kind != keel.EventSignedUp {
+						return nil
+					}
+					db, ok := bunstore.TxDB(tx)
+					if !ok {
+						return errors.New("no bun transaction")
+					}
+					bio := "new here"
+					if strings.HasPrefix(e.Email, "nobio") {
+						bio = "" // the CHECK constraint refuses it
+					}
+					if _, err := db.NewInsert().Model(&profile{UserID: e.UserID, Bio: bio}).Exec(ctx); err != nil {
+						return err
+					}
+					// A keel call from the hook joins the transaction: on
+					// SQLite, whose one writer the transaction holds, it
+					// would otherwise wait forever.
+					_, err := svc.CreateItem(ctx, e.User, keel.CreateItemInput{Title: "first note"})
+					return err
+				}},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { svc.Close(context.Background()) })
+			ctx := t.Context()
+			profiles := func() int {
+				n, err := s.DB().NewSelect().Model((*profile)(nil)).Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return int(n)
+			}
+			userCount := func() int {
+				_, n, err := s.ListUsers(ctx, keel.Page{Limit: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+
+			t.Run("a sign-up commits the user, the hook's row and its keel call together", func(t *testing.T) {
+				u, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "correct horse battery"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, items, _ := s.ListItems(ctx, keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 1})
+				if profiles() != 1 || items != 1 {
+					t.Fatalf("%d profiles, %d items", profiles(), items)
+				}
+			})
+			t.Run("a failing write of the hook's leaves no user behind", func(t *testing.T) {
+				_, err := svc.SignUp(ctx, keel.SignUpInput{Email: "nobio@example.com", Password: "correct horse battery"})
+				if keel.ErrorCode(err) != keel.Internal {
+					t.Fatalf("SignUp = %v, want Internal", err)
+				}
+				if _, err := s.UserByEmail(ctx, "nobio@example.com"); keel.ErrorCode(err) != keel.NotFound {
+					t.Fatalf("the user was left behind: %v", err)
+				}
+				if profiles() != 1 {
+					t.Fatalf("%d profiles", profiles())
+				}
+			})
+			t.Run("concurrent sign-ups neither deadlock nor lose a row", func(t *testing.T) {
+				before := userCount()
+				var wg sync.WaitGroup
+				errs := make(chan error, 8)
+				for i := range 8 {
+					wg.Go(func() {
+						_, err := svc.SignUp(ctx, keel.SignUpInput{Email: fmt.Sprintf("user%d@example.com", i), Password: "correct horse battery"})
+						errs <- err
+					})
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				if got := userCount() - before; got != 8 || profiles() != 9 {
+					t.Fatalf("%d new users, %d profiles; want 8 and 9", got, profiles())
+				}
+			})
+			t.Run("Service.InTx commits the program's work and keel's calls together, or neither", func(t *testing.T) {
+				before := userCount()
+				failed := errors.New("the program changed its mind")
+				err := svc.InTx(ctx, func(ctx context.Context, tx keel.Tx) error {
+					u, err := svc.SignUp(ctx, keel.SignUpInput{Email: "grace@example.com", Password: "correct horse battery"})
+					if err != nil {
+						return err
+					}
+					db, _ := bunstore.TxDB(tx)
+					if _, err := db.NewUpdate().Model((*profile)(nil)).Set("bio = ?", "compilers").Where("user_id = ?", u.ID).Exec(ctx); err != nil {
+						return err
+					}
+					return failed
+				})
+				if !errors.Is(err, failed) {
+					t.Fatalf("InTx = %v", err)
+				}
+				if userCount() != before {
+					t.Fatal("the rolled-back sign-up left a user")
+				}
+				err = svc.InTx(ctx, func(ctx context.Context, tx keel.Tx) error {
+					_, err := svc.SignUp(ctx, keel.SignUpInput{Email: "grace@example.com", Password: "correct horse battery"})
+					return err
+				})
+				if err != nil || userCount() != before+1 {
+					t.Fatalf("InTx = %v, %d users (want %d)", err, userCount(), before+1)
 				}
 			})
 		})
