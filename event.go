@@ -16,7 +16,7 @@ const (
 	// EventSignedUp: someone opened an account with SignUp.
 	EventSignedUp EventKind = "signed_up"
 	// EventUserCreated: a superuser (CreateUser) or the program itself
-	// (CreateUserTrusted: ActorID is uuid.Nil) created an account.
+	// (Bootstrap: ActorID is uuid.Nil) created an account.
 	EventUserCreated EventKind = "user_created"
 	// EventLoginSucceeded: Login started a session.
 	EventLoginSucceeded EventKind = "login_succeeded"
@@ -34,7 +34,9 @@ const (
 	// ChangePassword.
 	EventPasswordChanged EventKind = "password_changed"
 	// EventPasswordResetRequested: RequestPasswordReset made a reset token
-	// for an account and handed it to the Mailer.
+	// for an account and handed it to the Mailer, or, with a Reason
+	// (ReasonUnknownEmail, ReasonInactiveUser), made none; the caller
+	// hears the same either way.
 	EventPasswordResetRequested EventKind = "password_reset_requested"
 	// EventPasswordReset: ResetPassword set a new password with a token.
 	EventPasswordReset EventKind = "password_reset"
@@ -58,8 +60,8 @@ type Event struct {
 	At time.Time
 	// ActorID is the user who did it: the acting user of the operation,
 	// the user itself for sign-up, login, logout and reset, or uuid.Nil
-	// when nobody is known (a failed login for an unknown email, or the
-	// program calling CreateUserTrusted).
+	// when nobody is known (a failed login, a rate limit, a recovery
+	// request, the program calling Bootstrap).
 	ActorID uuid.UUID
 	// UserID is the account it happened to; uuid.Nil when no account
 	// matched.
@@ -81,13 +83,15 @@ type Event struct {
 	// Client is the client of the request, as the adapter put it in the
 	// context with WithClient.
 	Client Client
-	// Reason says, for the refusals (EventLoginFailed, EventRateLimited),
-	// why: see the Reason* constants. It is for logs and audits, never for
-	// the client, which gets the one deliberately vague error.
+	// Reason says, for the refusals (EventLoginFailed, EventRateLimited,
+	// and EventPasswordResetRequested when no token was made), why: see
+	// the Reason* constants. It is for logs and audits, never for the
+	// client, which gets the one deliberately vague answer.
 	Reason string
 }
 
-// Reasons of EventLoginFailed and EventRateLimited.
+// Reasons of EventLoginFailed, EventRateLimited and
+// EventPasswordResetRequested.
 const (
 	ReasonUnknownEmail       = "unknown_email"
 	ReasonWrongPassword      = "wrong_password"

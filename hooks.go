@@ -20,17 +20,18 @@ import (
 // operation or not at all, and the context they receive makes keel calls
 // made with it join the transaction too. A before hook that returns an
 // error vetoes the operation: the transaction rolls back, and the caller
-// gets the error itself when it is an *Error (so keel.Errorf(
-// keel.PermissionDenied, "only @example.com addresses may sign up")
-// reaches an HTTP client as a 403 with that message, and an Invalid error
-// with Fields as a 422), or an Internal error wrapping it otherwise, so
-// that a driver's message never reaches a client. A before hook that
-// panics vetoes the same way, with an Internal error. The refusals
-// (EventLoginFailed, EventRateLimited) change nothing: their before hooks
-// run in a transaction of their own, so that what they write (an audit
-// row) commits, and an error they return replaces the refusal. Keep
-// before hooks short: the transaction (on SQLite, the database's one
-// writer) is held while they run.
+// gets the error itself when it is an *Error (Reject("email", e.Email,
+// "only @example.com addresses may sign up") reaches an HTTP client as a
+// 422 on the field, Refuse(PermissionDenied, "sign-ups are closed") as a
+// 403 with that message), or an Internal error wrapping it otherwise
+// (Unavailable for an ended context), so that a driver's message never
+// reaches a client. A before hook that panics vetoes the same way, with
+// an Internal error. The events that report a refusal or change nothing
+// (EventLoginFailed, EventRateLimited, EventPasswordResetRequested
+// without a token) run their before hooks in a transaction of their own,
+// so that what they write (an audit row) commits, and an error they
+// return replaces the refusal. Keep before hooks short: the transaction
+// (on SQLite, the database's one writer) is held while they run.
 //
 // After hooks run once the operation has committed, never for one that
 // rolled back, and cannot undo or fail it. Each after hook has its own
