@@ -54,7 +54,7 @@ func (s *Service) startFlow(ctx context.Context, kind AuthFlowKind, userID uuid.
 	}
 	now := s.now()
 	f := &AuthFlow{KeyHash: flowKeyHash(secret), Kind: kind, UserID: userID, Data: b, CreatedAt: now, ExpiresAt: now.Add(lifetime)}
-	if err := s.store.CreateAuthFlow(ctx, f); err != nil {
+	if err := s.db(ctx).CreateAuthFlow(ctx, f); err != nil {
 		return "", classify(err, Unavailable)
 	}
 	return secret, nil
@@ -67,7 +67,7 @@ func (s *Service) takeFlow(ctx context.Context, kind AuthFlowKind, secret string
 	if secret == "" || len(secret) > maxFlowSecretLength {
 		return nil, invalid
 	}
-	f, err := s.store.ConsumeAuthFlow(ctx, kind, flowKeyHash(secret))
+	f, err := s.db(ctx).ConsumeAuthFlow(ctx, kind, flowKeyHash(secret))
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, invalid.withCause(err)

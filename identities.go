@@ -21,21 +21,23 @@ func (s *Service) Identities(ctx context.Context, actor *User) ([]*Identity, err
 	if err := requireActive(actor); err != nil {
 		return nil, err
 	}
-	ids, err := s.store.ListIdentities(ctx, actor.ID)
+	ids, err := s.db(ctx).ListIdentities(ctx, actor.ID)
 	if err != nil {
 		return nil, classify(err, Unavailable)
 	}
 	return ids, nil
 }
 
-// UnlinkIdentity unlinks one of the actor's provider accounts, unless it
-// is the account's last way to sign in (ErrLastSignInMethod).
+// UnlinkIdentity unlinks one of the actor's provider accounts
+// (EventIdentityUnlinked), unless it is the account's last way to sign in
+// (ErrLastSignInMethod).
 func (s *Service) UnlinkIdentity(ctx context.Context, actor *User, id uuid.UUID) error {
 	if err := requireActive(actor); err != nil {
 		return err
 	}
-	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, m *signInMethods) error {
-		if !m.hasIdentity(id) {
+	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, u *User, m *signInMethods) error {
+		ident := m.identity(id)
+		if ident == nil {
 			return ErrIdentityNotFound
 		}
 		if m.count() <= 1 {
@@ -47,7 +49,9 @@ func (s *Service) UnlinkIdentity(ctx context.Context, actor *User, id uuid.UUID)
 			}
 			return err
 		}
-		return nil
+		e := s.newEvent(ctx, EventIdentityUnlinked, actor.ID, u)
+		e.Method = "oidc:" + ident.Provider
+		return s.emit(ctx, tx, e)
 	})
 }
 
@@ -68,29 +72,29 @@ func (m *signInMethods) count() int {
 	return n
 }
 
-func (m *signInMethods) hasIdentity(id uuid.UUID) bool {
+func (m *signInMethods) identity(id uuid.UUID) *Identity {
 	for _, i := range m.identities {
 		if i.ID == id {
-			return true
+			return i
 		}
 	}
-	return false
+	return nil
 }
 
-func (m *signInMethods) hasPasskey(id uuid.UUID) bool {
+func (m *signInMethods) passkey(id uuid.UUID) *Passkey {
 	for _, p := range m.passkeys {
 		if p.ID == id {
-			return true
+			return p
 		}
 	}
-	return false
+	return nil
 }
 
 // removeSignIn runs remove in a transaction that first reads the user
 // (which locks its row, so that two removals at once cannot each leave
 // the other the last way in) and its ways to sign in.
-func (s *Service) removeSignIn(ctx context.Context, userID uuid.UUID, remove func(ctx context.Context, tx Tx, m *signInMethods) error) error {
-	err := s.store.InTx(ctx, func(tx Tx) error {
+func (s *Service) removeSignIn(ctx context.Context, userID uuid.UUID, remove func(ctx context.Context, tx Tx, u *User, m *signInMethods) error) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		u, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
@@ -102,8 +106,11 @@ func (s *Service) removeSignIn(ctx context.Context, userID uuid.UUID, remove fun
 		if m.passkeys, err = tx.ListPasskeys(ctx, userID); err != nil {
 			return err
 		}
-		return remove(ctx, tx, m)
+		return remove(ctx, tx, u, m)
 	})
+	if v, ok := vetoed(err); ok {
+		return v
+	}
 	switch {
 	case err == nil:
 		return nil

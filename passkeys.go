@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -57,6 +58,18 @@ type PasskeyAssertion struct {
 	SignCount uint32
 	Flags     PasskeyFlags
 }
+
+// Events of passkeys.
+const (
+	// EventPasskeyRegistered: the user registered a passkey.
+	EventPasskeyRegistered EventKind = "passkey_registered"
+	// EventPasskeyDeleted: the user deleted a passkey.
+	EventPasskeyDeleted EventKind = "passkey_deleted"
+)
+
+// ReasonPasskeyRefused is the Reason of EventLoginFailed for a passkey
+// answer that failed the checks.
+const ReasonPasskeyRefused = "passkey_refused"
 
 // Errors of passkeys.
 var (
@@ -118,7 +131,7 @@ func (s *Service) passkeys() (PasskeyVerifier, error) {
 // userHandle returns the user's WebAuthn user handle, making it (64
 // random bytes) the first time.
 func (s *Service) userHandle(ctx context.Context, userID uuid.UUID) ([]byte, error) {
-	h, err := s.store.UserHandle(ctx, userID)
+	h, err := s.db(ctx).UserHandle(ctx, userID)
 	if err == nil || ErrorCode(err) != NotFound {
 		return h, err
 	}
@@ -126,11 +139,11 @@ func (s *Service) userHandle(ctx context.Context, userID uuid.UUID) ([]byte, err
 	if _, err := rand.Read(h); err != nil {
 		return nil, Wrap(err, Internal, "")
 	}
-	if err := s.store.CreateUserHandle(ctx, userID, h); err != nil {
+	if err := s.db(ctx).CreateUserHandle(ctx, userID, h); err != nil {
 		if ErrorCode(err) != Conflict {
 			return nil, err
 		}
-		return s.store.UserHandle(ctx, userID) // made by a concurrent call
+		return s.db(ctx).UserHandle(ctx, userID) // made by a concurrent call
 	}
 	return h, nil
 }
@@ -158,7 +171,7 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, sess *Session) (
 	if err != nil {
 		return nil, userError(err)
 	}
-	registered, err := s.store.ListPasskeys(ctx, u.ID)
+	registered, err := s.db(ctx).ListPasskeys(ctx, u.ID)
 	if err != nil {
 		return nil, classify(err, Unavailable)
 	}
@@ -200,7 +213,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess *Session, 
 	if f.UserID != u.ID {
 		return nil, ErrInvalidCeremony
 	}
-	handle, err := s.store.UserHandle(ctx, u.ID)
+	handle, err := s.db(ctx).UserHandle(ctx, u.ID)
 	if err != nil {
 		return nil, classify(err, Unavailable)
 	}
@@ -212,7 +225,18 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess *Session, 
 		return nil, classify(err, Internal)
 	}
 	p.ID, p.UserID, p.Name, p.CreatedAt = newID(), u.ID, in.Name, s.now()
-	if err := s.store.CreatePasskey(ctx, p); err != nil {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := tx.CreatePasskey(ctx, p); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventPasskeyRegistered, u.ID, u)
+		e.Method = "passkey"
+		return s.emit(ctx, tx, e)
+	})
+	if err != nil {
+		if v, ok := vetoed(err); ok {
+			return nil, v
+		}
 		switch ErrorCode(err) {
 		case Conflict:
 			return nil, ErrPasskeyTaken.withCause(err)
@@ -229,7 +253,7 @@ func (s *Service) Passkeys(ctx context.Context, actor *User) ([]*Passkey, error)
 	if err := requireActive(actor); err != nil {
 		return nil, err
 	}
-	ps, err := s.store.ListPasskeys(ctx, actor.ID)
+	ps, err := s.db(ctx).ListPasskeys(ctx, actor.ID)
 	if err != nil {
 		return nil, classify(err, Unavailable)
 	}
@@ -242,8 +266,8 @@ func (s *Service) DeletePasskey(ctx context.Context, actor *User, id uuid.UUID) 
 	if err := requireActive(actor); err != nil {
 		return err
 	}
-	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, m *signInMethods) error {
-		if !m.hasPasskey(id) {
+	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, u *User, m *signInMethods) error {
+		if m.passkey(id) == nil {
 			return ErrPasskeyNotFound
 		}
 		if m.count() <= 1 {
@@ -255,7 +279,9 @@ func (s *Service) DeletePasskey(ctx context.Context, actor *User, id uuid.UUID) 
 			}
 			return err
 		}
-		return nil
+		e := s.newEvent(ctx, EventPasskeyDeleted, actor.ID, u)
+		e.Method = "passkey"
+		return s.emit(ctx, tx, e)
 	})
 }
 
@@ -274,32 +300,59 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context) (*PasskeyCeremony, erro
 }
 
 // FinishPasskeyLogin checks the browser's answer to a sign-in ceremony
-// and starts a session for the passkey's user. The ceremony works once; a
-// signature counter that did not move on (a replay, a cloned
-// authenticator) is refused, even when two answers race. Refused answers
-// count against the client address's login limit.
+// and starts a session for the passkey's user (EventLoginSucceeded, Method
+// "passkey"). The ceremony works once; a signature counter that did not
+// move on (a replay, a cloned authenticator) is refused, even when two
+// answers race. A refused answer (EventLoginFailed) counts against the
+// client address's login limit.
 func (s *Service) FinishPasskeyLogin(ctx context.Context, in PasskeyLoginInput) (*Session, error) {
+	if err := s.notInTx(ctx, "FinishPasskeyLogin"); err != nil {
+		return nil, err
+	}
 	pv, err := s.passkeys()
 	if err != nil {
 		return nil, err
 	}
+	ctx = withClientAddr(ctx, in.ClientAddr)
 	_, byAddress := s.loginLimits("", in.ClientAddr)
-	if err := s.checkLimits(ctx, byAddress...); err != nil {
-		return nil, err
+	if reason, err := s.checkLimits(ctx, byAddress...); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, "", nil)
 	}
 	u, err := s.verifyPasskey(ctx, pv, FlowPasskeyLogin, in.Ceremony, uuid.Nil, in.Credential)
 	if err != nil {
-		if ErrorCode(err) == Unauthenticated {
-			if lerr := s.hitLimits(ctx, byAddress...); lerr != nil && ErrorCode(lerr) != RateLimited {
-				return nil, lerr
-			}
+		if ErrorCode(err) != Unauthenticated {
+			return nil, err
 		}
-		return nil, err
+		if _, lerr := s.hitLimits(ctx, byAddress...); lerr != nil && ErrorCode(lerr) != RateLimited {
+			return nil, lerr
+		}
+		var ru *refusedUser
+		errors.As(err, &ru)
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, ru.user())
+		e.Method, e.Reason = "passkey", ReasonPasskeyRefused
+		if errors.Is(err, ErrInvalidCeremony) {
+			e.Reason = ReasonInvalidState
+		}
+		return nil, s.refusal(ctx, e, err)
 	}
-	if !u.IsActive {
-		return nil, ErrInactiveUser
+	return s.signIn(ctx, u, "passkey")
+}
+
+// refusedUser carries, with a refused passkey, the user it claimed to be
+// when keel knows it, for the event.
+type refusedUser struct {
+	err error
+	u   *User
+}
+
+func (r *refusedUser) Error() string { return r.err.Error() }
+func (r *refusedUser) Unwrap() error { return r.err }
+
+func (r *refusedUser) user() *User {
+	if r == nil {
+		return nil
 	}
-	return s.startSession(ctx, u)
+	return r.u
 }
 
 // verifyPasskey spends the ceremony of the kind, has the verifier check
@@ -319,11 +372,11 @@ func (s *Service) verifyPasskey(ctx context.Context, pv PasskeyVerifier, kind Au
 		ownerHandle []byte
 	)
 	a, err := pv.FinishLogin(c.State, credential, func(handle []byte) (PasskeyUser, []*Passkey, error) {
-		u, err := s.store.UserByHandle(ctx, handle)
+		u, err := s.db(ctx).UserByHandle(ctx, handle)
 		if err != nil {
 			return PasskeyUser{}, nil, err
 		}
-		registered, err := s.store.ListPasskeys(ctx, u.ID)
+		registered, err := s.db(ctx).ListPasskeys(ctx, u.ID)
 		if err != nil {
 			return PasskeyUser{}, nil, err
 		}
@@ -332,7 +385,7 @@ func (s *Service) verifyPasskey(ctx context.Context, pv PasskeyVerifier, kind Au
 	})
 	if err != nil {
 		if ErrorCode(err) == Unauthenticated {
-			return nil, ErrPasskeyRefused.withCause(err)
+			return nil, &refusedUser{ErrPasskeyRefused.withCause(err), owner}
 		}
 		return nil, classify(err, Unavailable)
 	}
@@ -344,10 +397,10 @@ func (s *Service) verifyPasskey(ctx context.Context, pv PasskeyVerifier, kind Au
 	if userID != uuid.Nil && owner.ID != userID {
 		return nil, ErrPasskeyRefused
 	}
-	if err := s.store.UsePasskey(ctx, a.CredentialID, a.SignCount, a.Flags, s.now()); err != nil {
+	if err := s.db(ctx).UsePasskey(ctx, a.CredentialID, a.SignCount, a.Flags, s.now()); err != nil {
 		switch ErrorCode(err) {
 		case Conflict, NotFound: // the counter did not move on; deleted meanwhile
-			return nil, ErrPasskeyRefused.withCause(err)
+			return nil, &refusedUser{ErrPasskeyRefused.withCause(err), owner}
 		}
 		return nil, classify(err, Unavailable)
 	}

@@ -25,7 +25,12 @@ func withPasskeys(t *testing.T) func(*keel.Config) {
 // registerPasskey registers a passkey named name for the session's user.
 func (e *env) registerPasskey(t *testing.T, sess *keel.Session, auth *webauthntest.Authenticator, name string) (*keel.Passkey, *webauthntest.Credential) {
 	t.Helper()
-	ctx := context.Background()
+	return e.registerPasskeyFrom(context.Background(), t, sess, auth, name)
+}
+
+// registerPasskeyFrom is registerPasskey with the context of the calls.
+func (e *env) registerPasskeyFrom(ctx context.Context, t *testing.T, sess *keel.Session, auth *webauthntest.Authenticator, name string) (*keel.Passkey, *webauthntest.Credential) {
+	t.Helper()
 	c, err := e.svc.BeginPasskeyRegistration(ctx, sess)
 	if err != nil {
 		t.Fatalf("BeginPasskeyRegistration: %v", err)

@@ -56,6 +56,24 @@ type ProviderCallback struct {
 	Error string
 }
 
+// Events of linked identities.
+const (
+	// EventIdentityLinked: a provider's account was linked to the user, at
+	// its first sign-in (Method names the provider).
+	EventIdentityLinked EventKind = "identity_linked"
+	// EventIdentityUnlinked: the user unlinked a provider's account.
+	EventIdentityUnlinked EventKind = "identity_unlinked"
+)
+
+// Reasons of EventLoginFailed for sign-ins through a provider.
+const (
+	ReasonInvalidState     = "invalid_state"      // the flow's state (a callback's, a passkey ceremony's) is unknown, used, expired or another's
+	ReasonProviderDenied   = "provider_denied"    // the provider answered with an error
+	ReasonProviderRefused  = "provider_refused"   // the code or the ID token failed the checks
+	ReasonEmailUnverified  = "email_unverified"   // a first sign-in without an email the provider verified
+	ReasonAccountNotLinked = "account_not_linked" // a first sign-in with the email of an account that cannot be linked
+)
+
 // Errors of provider sign-ins.
 var (
 	// ErrUnknownProvider: no identity provider of that name is configured.
@@ -149,21 +167,35 @@ func (s *Service) BeginProviderLogin(ctx context.Context, provider string) (auth
 //     that user's own address is verified too (ErrAccountNotLinked
 //     otherwise: an address at a provider is not enough to take an
 //     account over);
-//   - or a new user, active, with that email and no password.
+//   - or a new user, active, with that email and no password
+//     (EventSignedUp, which before hooks may veto as they veto SignUp).
 //
-// It returns a login code, single-use and valid for a minute, that
-// RedeemLoginCode turns into the session: the two steps let a browser flow
-// hand the sign-in to a frontend without a token in a URL.
+// Linking emits EventIdentityLinked; a refusal, EventLoginFailed with the
+// Method and a Reason. It returns a login code, single-use and valid for a
+// minute, that RedeemLoginCode turns into the session: the two steps let a
+// browser flow hand the sign-in to a frontend without a token in a URL.
 func (s *Service) FinishProviderLogin(ctx context.Context, in ProviderCallback) (string, error) {
+	method := "oidc:" + in.Provider
+	refuse := func(reason string, u *User, email string, err error) (string, error) {
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Method, e.Reason = method, reason
+		if u == nil {
+			e.Email = email
+		}
+		return "", s.refusal(ctx, e, err)
+	}
 	var flow providerFlow
 	if _, err := s.takeFlow(ctx, FlowOIDC, in.State, &flow, ErrInvalidProviderState); err != nil {
+		if errors.Is(err, ErrInvalidProviderState) {
+			return refuse(ReasonInvalidState, nil, "", err)
+		}
 		return "", err
 	}
 	if flow.Provider != in.Provider {
-		return "", ErrInvalidProviderState
+		return refuse(ReasonInvalidState, nil, "", ErrInvalidProviderState)
 	}
 	if in.Error != "" {
-		return "", ErrProviderDenied.withCause(errors.New("the provider answered: " + in.Error))
+		return refuse(ReasonProviderDenied, nil, "", ErrProviderDenied.withCause(errors.New("the provider answered: "+in.Error)))
 	}
 	p, err := s.provider(in.Provider)
 	if err != nil {
@@ -172,18 +204,26 @@ func (s *Service) FinishProviderLogin(ctx context.Context, in ProviderCallback) 
 	claims, err := p.Exchange(ctx, in.Code, flow.Verifier, flow.Nonce)
 	if err != nil {
 		if ErrorCode(err) == Unauthenticated {
-			return "", ErrProviderRefused.withCause(err)
+			return refuse(ReasonProviderRefused, nil, "", ErrProviderRefused.withCause(err))
 		}
 		return "", classify(err, Unavailable)
 	}
 	u, err := s.providerUser(ctx, in.Provider, claims)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrProviderEmailUnverified):
+		return refuse(ReasonEmailUnverified, nil, NormalizeEmail(claims.Email), err)
+	case errors.Is(err, ErrAccountNotLinked):
+		// Someone tried to sign in to an existing account through a
+		// provider: its owner's audit should show it.
+		existing, _ := s.db(ctx).UserByEmail(ctx, NormalizeEmail(claims.Email))
+		return refuse(ReasonAccountNotLinked, existing, claims.Email, err)
+	case err != nil:
 		return "", err
 	}
 	if !u.IsActive {
-		return "", ErrInactiveUser
+		return refuse(ReasonInactiveUser, u, "", ErrInactiveUser)
 	}
-	return s.startFlow(ctx, FlowOIDCCode, u.ID, loginCode{Method: "oidc:" + in.Provider}, loginCodeLifetime)
+	return s.startFlow(ctx, FlowOIDCCode, u.ID, loginCode{Method: method}, loginCodeLifetime)
 }
 
 // providerUser finds, links or creates the user of a provider's account,
@@ -194,16 +234,19 @@ func (s *Service) providerUser(ctx context.Context, provider string, c *Provider
 	var u *User
 	var err error
 	for range 2 {
-		err = s.store.InTx(ctx, func(tx Tx) error {
+		err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 			var err error
 			u, err = s.linkProviderAccount(ctx, tx, provider, c)
 			return err
 		})
-		if ErrorCode(err) != Conflict || errors.Is(err, ErrAccountNotLinked) {
+		if ErrorCode(err) != Conflict || errors.Is(err, ErrAccountNotLinked) || s.joined(ctx) != nil {
 			break
 		}
 	}
 	if err != nil {
+		if v, ok := vetoed(err); ok {
+			return nil, v
+		}
 		var e *Error
 		if errors.As(err, &e) && e.Message != "" {
 			return nil, err
@@ -228,6 +271,7 @@ func (s *Service) linkProviderAccount(ctx context.Context, tx Tx, provider strin
 	if err := s.validate(providerEmail{email}); err != nil {
 		return nil, ErrProviderEmailUnverified.withCause(err)
 	}
+	method := "oidc:" + provider
 	now := s.now()
 	u, err := tx.UserByEmail(ctx, email)
 	switch {
@@ -245,9 +289,19 @@ func (s *Service) linkProviderAccount(ctx context.Context, tx Tx, provider strin
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return nil, err
 		}
+		e := s.newEvent(ctx, EventSignedUp, u.ID, u)
+		e.Method = method
+		if err := s.emit(ctx, tx, e); err != nil {
+			return nil, err
+		}
 	}
 	err = tx.CreateIdentity(ctx, &Identity{ID: newID(), UserID: u.ID, Provider: provider, Subject: c.Subject, Email: email, CreatedAt: now})
 	if err != nil {
+		return nil, err
+	}
+	e := s.newEvent(ctx, EventIdentityLinked, u.ID, u)
+	e.Method = method
+	if err := s.emit(ctx, tx, e); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -264,23 +318,48 @@ type providerEmail struct {
 func emailVerified(*User) bool { return false }
 
 // RedeemLoginCode turns a login code from FinishProviderLogin into a new
-// session, once. The user is read again: one deactivated meanwhile gets
-// ErrInactiveUser.
+// session, once (EventLoginSucceeded, with the provider as Method). The
+// user is read again: one deactivated meanwhile gets ErrInactiveUser.
 func (s *Service) RedeemLoginCode(ctx context.Context, code string) (*Session, error) {
 	var lc loginCode
 	f, err := s.takeFlow(ctx, FlowOIDCCode, code, &lc, ErrInvalidLoginCode)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.store.User(ctx, f.UserID)
+	u, err := s.db(ctx).User(ctx, f.UserID)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, ErrInvalidLoginCode.withCause(err)
 		}
 		return nil, classify(err, Unavailable)
 	}
+	return s.signIn(ctx, u, lc.Method)
+}
+
+// signIn starts a session for u, who proved itself by method (a provider
+// or a passkey), and emits EventLoginSucceeded; an inactive u is refused
+// with EventLoginFailed.
+func (s *Service) signIn(ctx context.Context, u *User, method string) (*Session, error) {
 	if !u.IsActive {
-		return nil, ErrInactiveUser
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Method, e.Reason = method, ReasonInactiveUser
+		return nil, s.refusal(ctx, e, ErrInactiveUser)
 	}
-	return s.startSession(ctx, u)
+	var sess *Session
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		if sess, err = s.startSession(ctx, u); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventLoginSucceeded, u.ID, u)
+		e.Method = method
+		return s.emit(ctx, tx, e)
+	})
+	if err != nil {
+		if v, ok := vetoed(err); ok {
+			return nil, v
+		}
+		return nil, classify(err, Internal)
+	}
+	return sess, nil
 }

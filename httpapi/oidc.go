@@ -187,8 +187,7 @@ func redeemLoginCode(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Ses
 	if err != nil {
 		return err
 	}
-	a.setCookie(w, sess)
-	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
+	a.writeSession(w, sess)
 	return nil
 }
 

@@ -130,7 +130,6 @@ func passkeyLogin(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Sessio
 	if err != nil {
 		return err
 	}
-	a.setCookie(w, sess)
-	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
+	a.writeSession(w, sess)
 	return nil
 }

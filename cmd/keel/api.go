@@ -19,6 +19,8 @@ func apiHandler(c config, svc *keel.Service, log *slog.Logger) http.Handler {
 		TrustedProxies: c.TrustedProxies,
 		Logger:         log,
 		Title:          c.ProjectName,
+
+		CompletionTimeout: c.CompletionTimeout,
 	}
 	if len(c.OIDCProviders) > 0 {
 		cfg.LoginRedirectURL = c.LoginRedirectURL
