@@ -83,8 +83,9 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 }
 
-// PurgeExpired deletes expired sessions, reset tokens and rate-limit
-// counters from the store.
+// PurgeExpired deletes expired sessions, reset tokens, provider sign-ins
+// and passkey ceremonies never finished, and rate-limit counters from the
+// store.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	return s.store.DeleteExpired(ctx, s.now())
 }
