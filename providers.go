@@ -130,8 +130,12 @@ func (s *Service) provider(name string) (IdentityProvider, error) {
 }
 
 // BeginProviderLogin starts a sign-in with the named provider and returns
-// the provider's URL to send the browser to. The sign-in's state, nonce
-// and PKCE verifier stay with keel, single-use, for providerFlowLifetime.
+// the provider's URL to send the browser to, and the sign-in's state. The
+// state, nonce and PKCE verifier stay with keel, single-use, for ten
+// minutes. An adapter should also tie the state to the browser (httpapi
+// keeps it in a cookie and refuses a callback from any other browser), so
+// that a callback URL an attacker made for their own account cannot sign
+// a victim in to it.
 func (s *Service) BeginProviderLogin(ctx context.Context, provider string) (authURL, state string, err error) {
 	p, err := s.provider(provider)
 	if err != nil {
