@@ -48,7 +48,11 @@ func (st sessionStore) Find(ctx context.Context, hash string) ([]byte, storedSes
 }
 
 func (st sessionStore) Create(ctx context.Context, hash string, owner uuid.UUID, data []byte, expiry time.Time) error {
-	return st.s.store.CreateSession(ctx, &SessionRecord{TokenHash: hash, UserID: owner, Data: data, Expiry: storeTime(expiry)})
+	now := st.s.now()
+	return st.s.store.CreateSession(ctx, &SessionRecord{
+		ID: newID(), TokenHash: hash, UserID: owner, Data: data, Expiry: storeTime(expiry),
+		CreatedAt: now, LastUsedAt: now,
+	})
 }
 
 func (st sessionStore) Update(ctx context.Context, hash string, data []byte, expiry time.Time) error {
