@@ -2,32 +2,34 @@ package keel
 
 import "context"
 
-// LoginInput is an email and password, and the client's address for the
-// per-address rate limit ("" when there is none, as in a CLI).
+// LoginInput is an email and password, and what the client says of
+// itself: its address, for the per-address rate limit and the session's
+// record ("" when there is none, as in a CLI), its user agent, for the
+// session's record, and the device token an earlier login gave it (see
+// Session.DeviceToken), which exempts it from the account's lockout.
 type LoginInput struct {
-	Email      string
-	Password   string
-	ClientAddr string
+	Email       string
+	Password    string
+	ClientAddr  string
+	UserAgent   string
+	DeviceToken string
 }
 
 // Login checks an email and password and starts a new session. An unknown
 // email and a wrong password give the same error (ErrIncorrectLogin) and
 // cost the same time; ErrInactiveUser comes only after a correct password.
-// Failed attempts count against per-account and per-address limits
-// (ErrTooManyRequests, with RetryAfter). A bcrypt hash, or an argon2id
-// hash with old parameters, is upgraded on success.
+// Failed attempts count against per-address limits, and against the
+// account's (RateLimits.LoginPerAccount) or, for a client that presents a
+// device token of the account, against that device's
+// (RateLimits.LoginPerDevice): strangers who lock the account out do not
+// lock out its owner's devices (see devices.go). A locked-out client is
+// refused with ErrTooManyRequests (with RetryAfter) before its password is
+// checked, so the answer never tells whether it was right. A successful
+// login gives the client a new device token in Session.DeviceToken. A
+// bcrypt hash, or an argon2id hash with old parameters, is upgraded on
+// success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	email := NormalizeEmail(in.Email)
-	account, byAddress := s.loginLimits(email, in.ClientAddr)
-	if err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
-		return nil, err
-	}
-	// Count the attempt on the account before the password is checked:
-	// parallel guesses all pass the check above, and would each be verified
-	// if they were counted only once they had failed.
-	if err := s.hitLimits(ctx, account); err != nil {
-		return nil, err
-	}
 	var u *User
 	if email != "" && len(email) <= 255 {
 		found, err := s.store.UserByEmail(ctx, email)
@@ -37,6 +39,23 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		case ErrorCode(err) != NotFound:
 			return nil, classify(err, Unavailable)
 		}
+	}
+	guesses, byAddress := s.loginLimits(email, in.ClientAddr)
+	nonce, trusted, err := s.trustedDevice(ctx, u, in.DeviceToken)
+	if err != nil {
+		return nil, err
+	}
+	if trusted {
+		guesses = s.deviceLimit(u.ID, nonce)
+	}
+	if err := s.checkLimits(ctx, append([]rateLimit{guesses}, byAddress...)...); err != nil {
+		return nil, err
+	}
+	// Count the attempt before the password is checked: parallel guesses
+	// all pass the check above, and would each be verified if they were
+	// counted only once they had failed.
+	if err := s.hitLimits(ctx, guesses); err != nil {
+		return nil, err
 	}
 	hash := s.hasher.dummy
 	if u != nil {
@@ -57,14 +76,21 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		}
 		return nil, ErrIncorrectLogin
 	}
-	s.resetCounter(ctx, account)
+	// The right password clears the count it was held to; a trusted
+	// device's success leaves the account's lockout of strangers standing.
+	s.resetCounter(ctx, guesses)
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
 	if rehash {
 		s.upgradeHash(ctx, u, in.Password)
 	}
-	return s.startSession(ctx, u)
+	sess, err := s.startSession(ctx, u, in.ClientAddr, in.UserAgent)
+	if err != nil {
+		return nil, err
+	}
+	sess.DeviceToken = s.issueDeviceToken(ctx, u)
+	return sess, nil
 }
 
 // upgradeHash re-hashes a password with the current parameters. Failure is

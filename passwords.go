@@ -21,25 +21,29 @@ type ChangePasswordInput struct {
 }
 
 // ChangePassword sets a new password for the session's user, given the
-// current one, and ends every other session of that user; sess stays
-// valid. Wrong current passwords count against the login limit.
+// current one, ends every other session of that user and revokes its API
+// tokens; sess stays valid. It takes a session, not an API token. Wrong
+// current passwords count against a limit of the session's own (as many as
+// RateLimits.LoginPerAccount allows), not the account's: a lockout of the
+// account by strangers never keeps its logged-in owner from changing the
+// password.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePasswordInput) error {
 	if sess == nil {
 		return ErrNotAuthenticated
 	}
-	if err := requireActive(sess.User); err != nil {
+	if err := requireActive(sess.User, bySession); err != nil {
 		return err
 	}
 	if err := s.validate(in); err != nil {
 		return err
 	}
-	account, _ := s.loginLimits(sess.User.Email, "")
-	if err := s.checkLimits(ctx, account); err != nil {
+	guesses := s.passwordChangeLimit(sess)
+	if err := s.checkLimits(ctx, guesses); err != nil {
 		return err
 	}
 	// Counted before the check, as in Login, so parallel guesses stay
 	// within the limit; a right password clears the count.
-	if err := s.hitLimits(ctx, account); err != nil {
+	if err := s.hitLimits(ctx, guesses); err != nil {
 		return err
 	}
 	u, err := s.store.User(ctx, sess.User.ID)
@@ -53,7 +57,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if !ok {
 		return ErrIncorrectPassword
 	}
-	s.resetCounter(ctx, account)
+	s.resetCounter(ctx, guesses)
 	if in.CurrentPassword == in.NewPassword {
 		return ErrSamePassword
 	}
@@ -69,8 +73,8 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 
 // setPassword, shared by ChangePassword and ResetPassword, stores a new
 // password hash and, in the same transaction, ends every session of the
-// user but the one with keepTokenHash ("" ends them all) and voids every
-// reset token. check, when not nil, vets the user as read inside the
+// user but the one with keepTokenHash ("" ends them all), revokes every API
+// token and voids every reset token. check, when not nil, vets the user as read inside the
 // transaction first and may refuse. Errors are the store's, unclassified.
 func (s *Service) setPassword(ctx context.Context, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
 	var out *User
@@ -89,7 +93,7 @@ func (s *Service) setPassword(ctx context.Context, userID uuid.UUID, hash, keepT
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := endSessions(ctx, tx, userID, keepTokenHash); err != nil {
+		if err := endCredentials(ctx, tx, userID, keepTokenHash); err != nil {
 			return err
 		}
 		if err := tx.DeleteUserResetTokens(ctx, userID); err != nil {

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // rateLimit is a Limit and the counter held to it, by the counter's key
@@ -93,6 +95,18 @@ func (s *Service) loginLimits(email, addr string) (account rateLimit, byAddress 
 		byAddress = []rateLimit{{counterKey("login-address", addr), s.cfg.RateLimits.LoginPerAddress}}
 	}
 	return account, byAddress
+}
+
+// deviceLimit holds failed logins to the user's account from the trusted
+// device named by nonce (see devices.go).
+func (s *Service) deviceLimit(userID uuid.UUID, nonce string) rateLimit {
+	return rateLimit{counterKey("login-device", userID.String(), nonce), s.cfg.RateLimits.LoginPerDevice}
+}
+
+// passwordChangeLimit holds wrong current passwords given to
+// ChangePassword with the session.
+func (s *Service) passwordChangeLimit(sess *Session) rateLimit {
+	return rateLimit{counterKey("password-session", sess.tokenHash), s.cfg.RateLimits.LoginPerAccount}
 }
 
 // recoveryLimits hold recovery requests for the email from the client
