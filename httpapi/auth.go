@@ -68,6 +68,12 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (*keel.Sessio
 		if err := a.crossOriginProtection.Check(r); err != nil {
 			return nil, &requestError{status: http.StatusForbidden, detail: msgCrossOrigin}
 		}
+		if strings.HasPrefix(token, keel.APITokenPrefix) {
+			// keel never sets an API token as a cookie; one that comes as
+			// one was planted.
+			a.clearCookie(w)
+			return nil, keel.ErrInvalidCredentials
+		}
 	}
 	sess, err := a.svc.Authenticate(r.Context(), token)
 	if err != nil {
@@ -119,11 +125,13 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password, ClientAddr: a.clientAddr(r)})
+	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password,
+		ClientAddr: a.clientAddr(r), UserAgent: r.UserAgent(), DeviceToken: a.deviceToken(r)})
 	if err != nil {
 		return err
 	}
 	a.setCookie(w, sess)
+	a.setDeviceCookie(w, sess.DeviceToken)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }
