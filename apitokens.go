@@ -57,7 +57,7 @@ const MaxAPITokensPerUser = 100
 type CreateAPITokenInput struct {
 	// Name is the user's label for the token.
 	Name  string `json:"name" required:"true" validate:"min=1,max=100"`
-	Scope Scope  `json:"scope" required:"true"`
+	Scope Scope  `json:"scope" required:"true" enum:"read,full"`
 	// ExpiresInDays is how long the token works: from 1 day to
 	// Config.MaxAPITokenLifetime.
 	ExpiresInDays int `json:"expires_in_days" required:"true" validate:"min=1"`
