@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/bunstore"
@@ -309,5 +310,60 @@ func TestConfirm(t *testing.T) {
 				t.Errorf("prompted %q", prompt.String())
 			}
 		})
+	}
+}
+
+func TestUnlockCommand(t *testing.T) {
+	ctx := context.Background()
+	url := sqliteURL(t)
+	vars := map[string]string{"DATABASE_URL": url, "KEEL_RATE_LIMIT_LOGIN_ACCOUNT": "3/1h"}
+	if r := runKeel(t, vars, "a long enough pass\n", "createsuperuser", "-email", "ada@example.com"); r.code != 0 {
+		t.Fatalf("createsuperuser: %s", r.err)
+	}
+	s, err := bunstore.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	svc, err := keel.New(s, keel.Config{RateLimits: keel.RateLimits{LoginPerAccount: keel.Limit{Max: 3, Window: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(password string) error {
+		_, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: password})
+		return err
+	}
+	for range 3 {
+		if err := login("wrong password!"); !errors.Is(err, keel.ErrIncorrectLogin) {
+			t.Fatalf("a wrong password: %v", err)
+		}
+	}
+	if err := login("a long enough pass"); !errors.Is(err, keel.ErrTooManyRequests) {
+		t.Fatalf("the account is not locked out: %v", err)
+	}
+
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"-email is required", vars, []string{"unlock"}, 2, "", "-email is required"},
+		{"arguments are a usage error", vars, []string{"unlock", "-email", "ada@example.com", "now"}, 2, "", "no arguments"},
+		{"memory: is refused", map[string]string{"DATABASE_URL": "memory:"}, []string{"unlock", "-email", "ada@example.com"}, 1, "", "memory:"},
+		{"an email however written unlocks the account", vars, []string{"unlock", "-email", " ADA@example.com "}, 0, "Unlocked ada@example.com", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runKeel(t, tt.vars, "", tt.args...)
+			if r.code != tt.wantCode || !strings.Contains(r.out, tt.wantOut) || !strings.Contains(r.err, tt.wantErr) {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.wantCode, r.out, r.err)
+			}
+		})
+	}
+	if err := login("a long enough pass"); err != nil {
+		t.Fatalf("login after keel unlock: %v", err)
 	}
 }
