@@ -55,19 +55,20 @@ func requireSuperuser(actor *User, n need) error {
 
 // requireSelfOrSuperuser is the check of an operation on the account with
 // userID: its own user may, and a superuser may on any account that
-// exists (ErrUserNotFound otherwise).
-func (s *Service) requireSelfOrSuperuser(ctx context.Context, actor *User, userID uuid.UUID, n need) error {
+// exists (ErrUserNotFound otherwise). It returns the account.
+func (s *Service) requireSelfOrSuperuser(ctx context.Context, actor *User, userID uuid.UUID, n need) (*User, error) {
 	if err := requireActive(actor, n); err != nil {
-		return err
+		return nil, err
 	}
 	if userID == actor.ID {
-		return nil
+		return actor, nil
 	}
 	if !actor.IsSuperuser {
-		return ErrNotSuperuser
+		return nil, ErrNotSuperuser
 	}
-	if _, err := s.store.User(ctx, userID); err != nil {
-		return userError(err)
+	u, err := s.db(ctx).User(ctx, userID)
+	if err != nil {
+		return nil, userError(err)
 	}
-	return nil
+	return u, nil
 }

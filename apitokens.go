@@ -105,7 +105,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor *User, in CreateAPIT
 		CreatedAt: now,
 		ExpiresAt: now.Add(time.Duration(in.ExpiresInDays) * 24 * time.Hour),
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		// Reading the user locks its row: concurrent creates of one user's
 		// tokens take turns, so the count below holds.
 		if _, err := tx.User(ctx, actor.ID); err != nil {
@@ -166,10 +166,10 @@ func (s *Service) validateAPIToken(in CreateAPITokenInput) error {
 // APITokens lists the user's live tokens, newest first. A user lists its
 // own; a superuser lists anyone's.
 func (s *Service) APITokens(ctx context.Context, actor *User, userID uuid.UUID) ([]APITokenInfo, error) {
-	if err := s.requireSelfOrSuperuser(ctx, actor, userID, toRead); err != nil {
+	if _, err := s.requireSelfOrSuperuser(ctx, actor, userID, toRead); err != nil {
 		return nil, err
 	}
-	ts, err := s.store.ListUserAPITokens(ctx, userID, s.now())
+	ts, err := s.db(ctx).ListUserAPITokens(ctx, userID, s.now())
 	if err != nil {
 		return nil, classify(err, Unavailable)
 	}
@@ -183,10 +183,10 @@ func (s *Service) APITokens(ctx context.Context, actor *User, userID uuid.UUID) 
 // RevokeAPIToken ends the user's token with the id at once. A user revokes
 // its own; a superuser revokes anyone's. It takes a session.
 func (s *Service) RevokeAPIToken(ctx context.Context, actor *User, userID, tokenID uuid.UUID) error {
-	if err := s.requireSelfOrSuperuser(ctx, actor, userID, bySession); err != nil {
+	if _, err := s.requireSelfOrSuperuser(ctx, actor, userID, bySession); err != nil {
 		return err
 	}
-	if err := s.store.DeleteUserAPIToken(ctx, userID, tokenID); err != nil {
+	if err := s.db(ctx).DeleteUserAPIToken(ctx, userID, tokenID); err != nil {
 		if ErrorCode(err) == NotFound {
 			return ErrAPITokenNotFound.withCause(err)
 		}
@@ -202,7 +202,7 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*Sess
 		return nil, ErrInvalidCredentials
 	}
 	now := s.now()
-	t, u, err := s.store.FindAPIToken(ctx, hashToken(token), now)
+	t, u, err := s.db(ctx).FindAPIToken(ctx, hashToken(token), now)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, ErrInvalidCredentials.withCause(err)
@@ -213,7 +213,7 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*Sess
 		return nil, ErrInactiveUser
 	}
 	if now.Sub(t.LastUsedAt) >= lastUsedInterval {
-		if err := s.store.TouchAPIToken(ctx, t.ID, now); err != nil {
+		if err := s.db(ctx).TouchAPIToken(ctx, t.ID, now); err != nil {
 			s.log.WarnContext(ctx, "keel: recording an API token's use failed", "user_id", u.ID, "err", err)
 		}
 	}

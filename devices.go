@@ -43,6 +43,9 @@ func (s *Service) loadDeviceKey(ctx context.Context) ([]byte, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, Wrap(err, Internal, "")
 	}
+	// Straight on the store, never in a transaction that could roll back
+	// a key this Service goes on using (Login, the only caller, refuses to
+	// run inside one).
 	key, err := s.store.LoadOrStoreSecret(ctx, deviceKeySecret, fresh)
 	if err != nil {
 		return nil, classify(err, Unavailable)
@@ -133,7 +136,7 @@ func (s *Service) Unlock(ctx context.Context, actor *User, userID uuid.UUID) err
 	if err := requireSuperuser(actor, toWrite); err != nil {
 		return err
 	}
-	u, err := s.store.User(ctx, userID)
+	u, err := s.db(ctx).User(ctx, userID)
 	if err != nil {
 		return userError(err)
 	}
@@ -150,7 +153,7 @@ func (s *Service) UnlockEmail(ctx context.Context, email string) error {
 
 func (s *Service) unlock(ctx context.Context, email string) error {
 	account, _ := s.loginLimits(email, "")
-	if err := s.store.DeleteCounter(ctx, account.counter); err != nil {
+	if err := s.db(ctx).DeleteCounter(ctx, account.counter); err != nil {
 		return classify(err, Unavailable)
 	}
 	return nil

@@ -17,7 +17,19 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" || len(token) > maxTokenLength {
 		return nil
 	}
-	if err := s.sessions.End(ctx, token); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		stored, found, err := s.sessions.Load(ctx, token)
+		if err != nil || !found {
+			return err
+		}
+		if err := s.sessions.End(stored); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventLoggedOut, stored.Owner, stored.Payload.user)
+		e.UserID, e.Sessions = stored.Owner, 1
+		return s.emit(ctx, tx, e)
+	})
+	if err != nil {
 		return classify(err, Unavailable)
 	}
 	return nil
@@ -29,7 +41,14 @@ func (s *Service) LogoutAll(ctx context.Context, actor *User) error {
 	if err := requireActive(actor, bySession); err != nil {
 		return err
 	}
-	if _, err := s.store.DeleteUserSessions(ctx, actor.ID, ""); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		ended, err := endSessions(ctx, tx, actor.ID, "")
+		if err != nil {
+			return err
+		}
+		return s.emitSessionsEnded(ctx, tx, actor.ID, actor, ended)
+	})
+	if err != nil {
 		return classify(err, Unavailable)
 	}
 	return nil
@@ -41,10 +60,17 @@ func (s *Service) LogoutAll(ctx context.Context, actor *User) error {
 // one that is gone, is ErrSessionNotFound. It takes a session, not an API
 // token.
 func (s *Service) EndSession(ctx context.Context, actor *User, userID, sessionID uuid.UUID) error {
-	if err := s.requireSelfOrSuperuser(ctx, actor, userID, bySession); err != nil {
+	u, err := s.requireSelfOrSuperuser(ctx, actor, userID, bySession)
+	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteUserSession(ctx, userID, sessionID); err != nil {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := tx.DeleteUserSession(ctx, userID, sessionID); err != nil {
+			return err
+		}
+		return s.emitSessionsEnded(ctx, tx, actor.ID, u, 1)
+	})
+	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return ErrSessionNotFound.withCause(err)
 		}
@@ -62,7 +88,13 @@ func (s *Service) EndOtherSessions(ctx context.Context, sess *Session) (int64, e
 	if err := requireActive(sess.User, bySession); err != nil {
 		return 0, err
 	}
-	n, err := s.store.DeleteUserSessions(ctx, sess.User.ID, sess.tokenHash)
+	var n int64
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) (err error) {
+		if n, err = endSessions(ctx, tx, sess.User.ID, sess.tokenHash); err != nil {
+			return err
+		}
+		return s.emitSessionsEnded(ctx, tx, sess.User.ID, sess.User, n)
+	})
 	if err != nil {
 		return 0, classify(err, Unavailable)
 	}

@@ -13,7 +13,8 @@ import (
 
 func (e *env) loginFrom(t *testing.T, email, addr, userAgent string) *keel.Session {
 	t.Helper()
-	s, err := e.svc.Login(context.Background(), keel.LoginInput{Email: email, Password: goodPassword, ClientAddr: addr, UserAgent: userAgent})
+	ctx := keel.WithClient(context.Background(), keel.Client{UserAgent: userAgent})
+	s, err := e.svc.Login(ctx, keel.LoginInput{Email: email, Password: goodPassword, ClientAddr: addr})
 	if err != nil {
 		t.Fatalf("login %s: %v", email, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel/internal/session"
@@ -59,11 +58,9 @@ type SessionInfo struct {
 // calls stay one read.
 const lastUsedInterval = time.Minute
 
-// Bounds of the client metadata a session keeps, in bytes.
-const (
-	maxClientAddrLength = 64
-	maxUserAgentLength  = 256
-)
+// maxClientAddrLength bounds, in bytes, the client address a session
+// keeps (its user agent: MaxUserAgent).
+const maxClientAddrLength = 64
 
 // sessionManager runs the Service's sessions on scs (see
 // internal/session), kept in the Store.
@@ -84,7 +81,7 @@ func newSessionManager(s *Service) *sessionManager {
 }
 
 func (st sessionStore) Find(ctx context.Context, hash string) ([]byte, storedSession, bool, error) {
-	rec, u, err := st.s.store.FindSession(ctx, hash, st.s.now())
+	rec, u, err := st.s.db(ctx).FindSession(ctx, hash, st.s.now())
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, storedSession{}, false, nil
@@ -104,52 +101,53 @@ func (st sessionStore) Create(ctx context.Context, hash string, owner uuid.UUID,
 		return Wrap(errors.New("keel: a session was created without startSession"), Internal, "")
 	}
 	rec.TokenHash, rec.UserID, rec.Data, rec.Expiry = hash, owner, data, storeTime(expiry)
-	return st.s.store.CreateSession(ctx, rec)
+	return st.s.db(ctx).CreateSession(ctx, rec)
 }
 
 func (st sessionStore) Update(ctx context.Context, hash string, data []byte, expiry time.Time) error {
-	return st.s.store.UpdateSession(ctx, hash, data, storeTime(expiry))
+	return st.s.db(ctx).UpdateSession(ctx, hash, data, storeTime(expiry))
 }
 
 func (st sessionStore) Delete(ctx context.Context, hash string) error {
-	return st.s.store.DeleteSession(ctx, hash)
+	return st.s.db(ctx).DeleteSession(ctx, hash)
 }
 
 // storeTime is t in UTC at the microsecond precision every store keeps.
 func storeTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// startSession makes a new session for u, logged in from the client
-// address and user agent, always with a fresh token: nothing issued before
-// the login is ever promoted. A session beyond Config.MaxSessionsPerUser
-// ends the user's least recently used.
-func (s *Service) startSession(ctx context.Context, u *User, clientAddr, userAgent string) (*Session, error) {
-	now := s.now()
+// startSession makes a new session for u in the transaction tx, always
+// with a fresh token: nothing issued before the login is ever promoted.
+// The session keeps the client of ctx (see WithClient). A session beyond
+// Config.MaxSessionsPerUser ends the user's least recently used
+// (evictSessions).
+func (s *Service) startSession(ctx context.Context, tx Tx, u *User) (*Session, error) {
+	now, c := s.now(), ClientFrom(ctx)
 	rec := &SessionRecord{
 		ID:         newID(),
 		CreatedAt:  now,
 		LastUsedAt: now,
-		ClientAddr: clientText(clientAddr, maxClientAddrLength),
-		UserAgent:  clientText(userAgent, maxUserAgentLength),
+		ClientAddr: clientText(c.Addr, maxClientAddrLength),
+		UserAgent:  clientText(c.UserAgent, MaxUserAgent),
 	}
 	token, hash, expiry, err := s.sessions.Start(context.WithValue(ctx, newSessionKey{}, rec), u.ID)
 	if err != nil {
 		return nil, classify(err, Internal)
 	}
-	s.evictSessions(ctx, u.ID)
+	if err := s.evictSessions(ctx, tx, u); err != nil {
+		return nil, err
+	}
 	return &Session{Token: token, Expiry: storeTime(expiry), User: u, ID: rec.ID, tokenHash: hash}, nil
 }
 
-// evictSessions ends the user's least recently used sessions beyond
-// Config.MaxSessionsPerUser. Failure is logged, not returned: the login
-// stands, and the next one trims again.
-func (s *Service) evictSessions(ctx context.Context, userID uuid.UUID) {
-	n, err := s.store.TrimUserSessions(ctx, userID, s.cfg.MaxSessionsPerUser, s.now())
-	switch {
-	case err != nil:
-		s.log.WarnContext(ctx, "keel: ending the sessions over the limit failed", "user_id", userID, "err", err)
-	case n > 0:
-		s.log.InfoContext(ctx, "keel: ended the least recently used sessions over the limit", "user_id", userID, "sessions", n)
+// evictSessions ends, in the transaction tx, the user's least recently
+// used sessions beyond Config.MaxSessionsPerUser, and emits
+// EventSessionsEnded for them.
+func (s *Service) evictSessions(ctx context.Context, tx Tx, u *User) error {
+	n, err := tx.TrimUserSessions(ctx, u.ID, s.cfg.MaxSessionsPerUser, s.now())
+	if err != nil {
+		return err
 	}
+	return s.emitSessionsEnded(ctx, tx, u.ID, u, n)
 }
 
 // Authenticate resolves a session token, or a personal API token (which
@@ -182,7 +180,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	rec := stored.Payload.rec
 	expiry := rec.Expiry
 	if now := s.now(); now.Sub(rec.LastUsedAt) >= lastUsedInterval {
-		if err := s.store.TouchSession(ctx, stored.Hash, now); err != nil {
+		if err := s.db(ctx).TouchSession(ctx, stored.Hash, now); err != nil {
 			s.log.WarnContext(ctx, "keel: recording a session's use failed", "user_id", u.ID, "err", err)
 		}
 	}
@@ -209,10 +207,10 @@ func (s *Service) Sessions(ctx context.Context, sess *Session, userID uuid.UUID)
 	if sess == nil {
 		return nil, ErrNotAuthenticated
 	}
-	if err := s.requireSelfOrSuperuser(ctx, sess.User, userID, toRead); err != nil {
+	if _, err := s.requireSelfOrSuperuser(ctx, sess.User, userID, toRead); err != nil {
 		return nil, err
 	}
-	recs, err := s.store.ListUserSessions(ctx, userID, s.now())
+	recs, err := s.db(ctx).ListUserSessions(ctx, userID, s.now())
 	if err != nil {
 		return nil, classify(err, Unavailable)
 	}
@@ -233,15 +231,37 @@ func (s *Service) Sessions(ctx context.Context, sess *Session, userID uuid.UUID)
 
 // endCredentials ends every session of the user but the one whose token
 // hash is keepTokenHash ("" keeps none) and revokes every API token of the
-// user, in the transaction tx: what a new password (a change, a reset, a
-// superuser's) and a deactivation do, each being how an account is taken
-// back from whoever holds a credential of it.
-func endCredentials(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) error {
-	if _, err := tx.DeleteUserSessions(ctx, userID, keepTokenHash); err != nil {
-		return err
+// user, in the transaction tx, and returns how many sessions ended: what a
+// new password (a change, a reset, a superuser's) and a deactivation do,
+// each being how an account is taken back from whoever holds a credential
+// of it.
+func endCredentials(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) (int64, error) {
+	n, err := endSessions(ctx, tx, userID, keepTokenHash)
+	if err != nil {
+		return 0, err
 	}
-	_, err := tx.DeleteUserAPITokens(ctx, userID)
-	return err
+	if _, err := tx.DeleteUserAPITokens(ctx, userID); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// endSessions ends every session of the user but the one whose token hash
+// is keepTokenHash ("" keeps none), in the transaction tx, and returns how
+// many ended.
+func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) (int64, error) {
+	return tx.DeleteUserSessions(ctx, userID, keepTokenHash)
+}
+
+// emitSessionsEnded emits EventSessionsEnded for the n sessions of u that
+// ended in tx, by the actor; nothing when none did.
+func (s *Service) emitSessionsEnded(ctx context.Context, tx Tx, actorID uuid.UUID, u *User, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	e := s.newEvent(ctx, EventSessionsEnded, actorID, u)
+	e.Sessions = n
+	return s.emit(ctx, tx, e)
 }
 
 // clientText is s, a client's own description of itself, made safe to
@@ -254,12 +274,5 @@ func clientText(s string, max int) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
+	return truncateUTF8(s, max)
 }

@@ -70,7 +70,8 @@ func TestAccountSecurityAcrossProcesses(t *testing.T) {
 				t.Fatal(err)
 			}
 			login := func(svc *keel.Service, addr, device string) (*keel.Session, error) {
-				return svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword, ClientAddr: addr, UserAgent: "agent " + addr, DeviceToken: device})
+				client := keel.WithClient(ctx, keel.Client{UserAgent: "agent " + addr})
+				return svc.Login(client, keel.LoginInput{Email: "ada@example.com", Password: goodPassword, ClientAddr: addr, DeviceToken: device})
 			}
 			mustLogin := func(svc *keel.Service, addr string) *keel.Session {
 				t.Helper()

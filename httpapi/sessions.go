@@ -76,7 +76,7 @@ func endMySession(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 		return err
 	}
 	if id == sess.ID {
-		a.clearCookie(w)
+		a.auth.clearCookie(w)
 	}
 	writeJSON(w, http.StatusOK, message{msgSessionEnded})
 	return nil
@@ -96,7 +96,7 @@ func endUserSession(a *api, w http.ResponseWriter, r *http.Request, sess *keel.S
 		return err
 	}
 	if id == sess.ID {
-		a.clearCookie(w)
+		a.auth.clearCookie(w)
 	}
 	writeJSON(w, http.StatusOK, message{msgSessionEnded})
 	return nil
