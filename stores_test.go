@@ -2,7 +2,9 @@ package keel_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,6 +179,67 @@ func TestAccountSecurityAcrossProcesses(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestConcurrentTokenCreatesKeepTheCap makes the last tokens a user may
+// have from two processes at once: exactly as many succeed as there is
+// room for, on every store.
+func TestConcurrentTokenCreatesKeepTheCap(t *testing.T) {
+	for _, st := range twoProcesses() {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			storeA, storeB := st.open(t)
+			var svcs []*keel.Service
+			for _, s := range []keel.Store{storeA, storeB} {
+				svc, err := keel.New(s, keel.Config{Argon2: cheap})
+				if err != nil {
+					t.Fatal(err)
+				}
+				svcs = append(svcs, svc)
+			}
+			if _, err := svcs[0].SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: goodPassword}); err != nil {
+				t.Fatal(err)
+			}
+			sess, err := svcs[0].Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := keel.CreateAPITokenInput{Name: "ci", Scope: keel.ScopeRead, ExpiresInDays: 1}
+			for range keel.MaxAPITokensPerUser - 3 {
+				if _, err := svcs[0].CreateAPIToken(ctx, sess.User, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const tries = 10
+			errs := make(chan error, tries)
+			var wg sync.WaitGroup
+			for i := range tries {
+				wg.Go(func() {
+					_, err := svcs[i%2].CreateAPIToken(ctx, sess.User, in)
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			made := 0
+			for err := range errs {
+				switch {
+				case err == nil:
+					made++
+				case !errors.Is(err, keel.ErrTooManyAPITokens):
+					t.Errorf("CreateAPIToken: %v", err)
+				}
+			}
+			listed, err := svcs[1].APITokens(ctx, sess.User, sess.User.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(listed) != keel.MaxAPITokensPerUser || made != 3 {
+				t.Errorf("%d tokens made concurrently, %d listed; want 3 and %d", made, len(listed), keel.MaxAPITokensPerUser)
+			}
 		})
 	}
 }
