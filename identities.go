@@ -18,7 +18,7 @@ var (
 
 // Identities lists the actor's linked provider accounts, newest first.
 func (s *Service) Identities(ctx context.Context, actor *User) ([]*Identity, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return nil, err
 	}
 	ids, err := s.db(ctx).ListIdentities(ctx, actor.ID)
@@ -30,9 +30,10 @@ func (s *Service) Identities(ctx context.Context, actor *User) ([]*Identity, err
 
 // UnlinkIdentity unlinks one of the actor's provider accounts
 // (EventIdentityUnlinked), unless it is the account's last way to sign in
-// (ErrLastSignInMethod).
+// (ErrLastSignInMethod). It manages the account's credentials, so an API
+// token may not (ErrSessionRequired).
 func (s *Service) UnlinkIdentity(ctx context.Context, actor *User, id uuid.UUID) error {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, bySession); err != nil {
 		return err
 	}
 	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, u *User, m *signInMethods) error {

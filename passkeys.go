@@ -159,11 +159,11 @@ func passkeyUser(u *User, handle []byte) PasskeyUser {
 // BeginPasskeyRegistration starts registering a passkey for the session's
 // user.
 func (s *Service) BeginPasskeyRegistration(ctx context.Context, sess *Session) (*PasskeyCeremony, error) {
-	pv, err := s.passkeys()
+	u, err := sessionActor(sess)
 	if err != nil {
 		return nil, err
 	}
-	u, err := sessionActor(sess)
+	pv, err := s.passkeys()
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +193,11 @@ func (s *Service) startCeremony(ctx context.Context, kind AuthFlowKind, userID u
 // FinishPasskeyRegistration checks the browser's answer to a ceremony the
 // session's user began and keeps the new passkey under its name.
 func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess *Session, in PasskeyRegistrationInput) (*Passkey, error) {
-	pv, err := s.passkeys()
+	u, err := sessionActor(sess)
 	if err != nil {
 		return nil, err
 	}
-	u, err := sessionActor(sess)
+	pv, err := s.passkeys()
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess *Session, 
 
 // Passkeys lists the actor's passkeys, newest first.
 func (s *Service) Passkeys(ctx context.Context, actor *User) ([]*Passkey, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return nil, err
 	}
 	ps, err := s.db(ctx).ListPasskeys(ctx, actor.ID)
@@ -261,9 +261,10 @@ func (s *Service) Passkeys(ctx context.Context, actor *User) ([]*Passkey, error)
 }
 
 // DeletePasskey removes one of the actor's passkeys, unless it is the
-// account's last way to sign in (ErrLastSignInMethod).
+// account's last way to sign in (ErrLastSignInMethod). An API token may
+// not (ErrSessionRequired).
 func (s *Service) DeletePasskey(ctx context.Context, actor *User, id uuid.UUID) error {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, bySession); err != nil {
 		return err
 	}
 	return s.removeSignIn(ctx, actor.ID, func(ctx context.Context, tx Tx, u *User, m *signInMethods) error {
@@ -407,12 +408,14 @@ func (s *Service) verifyPasskey(ctx context.Context, pv PasskeyVerifier, kind Au
 	return owner, nil
 }
 
-// sessionActor is the active user of a session.
+// sessionActor is the active user of a session, which must be a real
+// session: registering a passkey adds a way into the account, which an
+// API token may not (ErrSessionRequired).
 func sessionActor(sess *Session) (*User, error) {
 	if sess == nil {
 		return nil, ErrNotAuthenticated
 	}
-	if err := requireActive(sess.User); err != nil {
+	if err := requireActive(sess.User, bySession); err != nil {
 		return nil, err
 	}
 	return sess.User, nil

@@ -352,7 +352,7 @@ func (s *Service) signIn(ctx context.Context, u *User, method string) (*Session,
 	var sess *Session
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
-		if sess, err = s.startSession(ctx, u); err != nil {
+		if sess, err = s.startSession(ctx, tx, u); err != nil {
 			return err
 		}
 		e := s.newEvent(ctx, EventLoginSucceeded, u.ID, u)
@@ -365,5 +365,8 @@ func (s *Service) signIn(ctx context.Context, u *User, method string) (*Session,
 		}
 		return nil, classify(err, Internal)
 	}
+	// The client proved it holds the account as surely as with its
+	// password: it is the owner's device too.
+	sess.DeviceToken = s.issueDeviceToken(ctx, u)
 	return sess, nil
 }

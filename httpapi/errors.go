@@ -111,6 +111,11 @@ var sentinelAnswers = []struct {
 	{keel.ErrPasskeyNotRegistered, answer{http.StatusBadRequest, "The passkey could not be registered"}},
 	{keel.ErrPasskeyTaken, answer{http.StatusConflict, "This passkey is registered already"}},
 	{keel.ErrPasskeyNotFound, answer{http.StatusNotFound, "Passkey not found"}},
+	{keel.ErrSessionRequired, answer{http.StatusForbidden, "API tokens cannot do this: log in with a password"}},
+	{keel.ErrReadOnlyToken, answer{http.StatusForbidden, "This API token is read-only"}},
+	{keel.ErrSessionNotFound, answer{http.StatusNotFound, "Session not found"}},
+	{keel.ErrAPITokenNotFound, answer{http.StatusNotFound, "API token not found"}},
+	{keel.ErrTooManyAPITokens, answer{http.StatusConflict, "Too many API tokens: revoke one first"}},
 }
 
 // codeAnswers answers every other keel error by its code alone: its

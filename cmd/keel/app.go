@@ -112,13 +112,17 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		return nil, err
 	}
 	return keel.New(s, keel.Config{
-		IdentityProviders:  providers,
-		Passkeys:           passkeys,
-		SessionLifetime:    c.SessionLifetime,
-		ResetTokenLifetime: c.ResetTokenLifetime,
+		IdentityProviders:   providers,
+		Passkeys:            passkeys,
+		SessionLifetime:     c.SessionLifetime,
+		ResetTokenLifetime:  c.ResetTokenLifetime,
+		MaxSessionsPerUser:  c.MaxSessionsPerUser,
+		MaxAPITokenLifetime: time.Duration(c.APITokenMaxDays) * 24 * time.Hour,
+		DeviceKey:           deviceKey(c.DeviceKey),
 		RateLimits: keel.RateLimits{
 			Disabled:           !c.RateLimits,
 			LoginPerAccount:    c.LoginAccount,
+			LoginPerDevice:     c.LoginDevice,
 			LoginPerAddress:    c.LoginAddress,
 			RecoveryPerAddress: c.RecoveryAddress,
 			RecoveryPerAccount: c.RecoveryAccount,
@@ -156,6 +160,15 @@ func signIn(c config) ([]keel.IdentityProvider, keel.PasskeyVerifier, error) {
 		return nil, nil, fmt.Errorf("KEEL_WEBAUTHN_RP_ID: %w", err)
 	}
 	return providers, rp, nil
+}
+
+// deviceKey is KEEL_DEVICE_KEY as keel takes it: nil when unset, so that
+// keel keeps a key in the database.
+func deviceKey(v string) []byte {
+	if v == "" {
+		return nil
+	}
+	return []byte(v)
 }
 
 // checkPassword reports whether a password passes keel's rules (length,
