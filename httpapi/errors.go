@@ -218,7 +218,6 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, rt route, err e
 			level = slog.LevelWarn
 		}
 		a.log.Log(r.Context(), level, "httpapi: request failed",
-			"request_id", RequestIDFrom(r.Context()),
 			"operation", rt.operationID(),
 			"status", status,
 			"err", err)
