@@ -21,6 +21,8 @@ func apiHandler(c config, svc *keel.Service, log *slog.Logger, observers ...http
 		Logger:         log,
 		Observers:      observers,
 		Title:          c.ProjectName,
+
+		CompletionTimeout: c.CompletionTimeout,
 	}
 	// A released build names its version in the OpenAPI document; a
 	// build from a checkout ("(devel)") keeps httpapi's default.

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/smtpmail"
 	"github.com/keel-dev/keel/tracing"
 )
 
@@ -44,6 +46,7 @@ type config struct {
 	EmailsFromEmail    string
 	EmailsFromName     string
 	ResetTokenLifetime time.Duration
+	EmailTemplatesDir  string // "" for smtpmail's built-in templates
 
 	FirstSuperuser         string
 	FirstSuperuserPassword string
@@ -60,8 +63,11 @@ type config struct {
 	Migrate         bool
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
-	PprofAddr       string // "" when off
-	MetricsAddr     string // "" when off
+	// CompletionTimeout bounds a write request that runs on after its
+	// client went away (httpapi.Config.CompletionTimeout).
+	CompletionTimeout time.Duration
+	PprofAddr         string // "" when off
+	MetricsAddr       string // "" when off
 	// The OpenTelemetry SDK's variables keel reads itself (the SDK reads
 	// the rest): tracing is on when an endpoint is set.
 	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT, the collector's base URL
@@ -215,6 +221,16 @@ func settings() []setting {
 				c.ResetTokenLifetime, err = positiveDuration(v, time.Hour, "hours")
 				return err
 			}},
+		{Name: "KEEL_EMAIL_TEMPLATES_DIR", Default: "",
+			Help: "A directory of email templates laid over the built-in ones (see \"Email templates\"): reset_password.txt and .html, test_email.txt and .html, and subjects.txt; a file replaces the built-in template of its name, and every template must parse at start. Unset: the built-in templates.",
+			parse: func(c *config, v string) error {
+				c.EmailTemplatesDir = strings.TrimSpace(v)
+				if c.EmailTemplatesDir == "" {
+					return nil
+				}
+				_, err := parseEmailTemplates(c.EmailTemplatesDir)
+				return err
+			}},
 		{Name: "FIRST_SUPERUSER", Default: "",
 			Help: "Email of a superuser created at start when no user has it (never changed afterwards). Unset: none is created.",
 			parse: func(c *config, v string) (err error) {
@@ -345,6 +361,16 @@ func settings() []setting {
 				c.PprofAddr, err = parseLoopbackAddr(v)
 				return err
 			}},
+		{Name: "KEEL_COMPLETION_TIMEOUT", Default: "30s",
+			Help: "How long a write request (POST, PUT, PATCH, DELETE) may run on after its client went away: an accepted sign-up, item or password change completes instead of being rolled back.",
+			parse: func(c *config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil || d <= 0 {
+					return fmt.Errorf("%q is not a positive duration such as 30s", v)
+				}
+				c.CompletionTimeout = d
+				return nil
+			}},
 		{Name: "KEEL_METRICS_ADDR", Default: "",
 			Help: "Serve Prometheus metrics at /metrics on this address (host:port, e.g. :9090), apart from the API so that they are never exposed with it: requests by route and status, logins by outcome, rate-limit refusals, sessions, password hashing, database pools, Go runtime. Unset: off.",
 			parse: func(c *config, v string) (err error) {
@@ -457,6 +483,19 @@ func loadConfig(lookup lookupFunc) (config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseEmailTemplates lays the templates of dir over smtpmail's built-in
+// ones.
+func parseEmailTemplates(dir string) (*smtpmail.Templates, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	return smtpmail.ParseTemplates(os.DirFS(dir))
 }
 
 // passwordLength applies keel's length rule (in code points); whether a
