@@ -20,7 +20,7 @@ import (
 // the API.
 func Example() {
 	m := metrics.New()
-	svc, err := keel.New(memstore.New(), keel.Config{MaxConcurrentHashes: 2})
+	svc, err := keel.New(memstore.New(), keel.Config{MaxConcurrentHashes: 2, Hooks: keel.Hooks{After: []keel.AfterHook{m.Count}}})
 	if err != nil {
 		panic(err)
 	}

@@ -1,18 +1,17 @@
 package metrics
 
 import (
-	"context"
-	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
 )
 
 // Metrics counts what keel does: it is an httpapi.Observer for requests
-// and an after hook (Count) for account events. Make one with New; its
+// (requests.go) and an after hook, Count, for account events (events.go).
+// Make one with New and register it on a prometheus.Registerer; its
 // methods are safe for concurrent use.
 type Metrics struct {
 	requests *prometheus.HistogramVec
@@ -21,21 +20,24 @@ type Metrics struct {
 	// observing a request allocates nothing.
 	mu        sync.RWMutex
 	observers map[requestKey]prometheus.Observer
-}
 
-type requestKey struct {
-	route  string
-	status int
+	logins          *prometheus.CounterVec
+	rateLimited     *prometheus.CounterVec
+	sessionsStarted prometheus.Counter
+	sessionsEnded   *prometheus.CounterVec
 }
 
 var (
 	_ prometheus.Collector = (*Metrics)(nil)
 	_ httpapi.Observer     = (*Metrics)(nil)
+	_ keel.AfterHook       = (*Metrics)(nil).Count
 )
 
-// New returns keel's metrics, at zero.
+// New returns keel's metrics, at zero. Every label value the event
+// metrics can take is there from the start, at zero, so that a rate over
+// them works before the first event.
 func New() *Metrics {
-	return &Metrics{
+	m := &Metrics{
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "keel",
 			Name:      "http_request_duration_seconds",
@@ -45,46 +47,53 @@ func New() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "status"}),
 		observers: map[requestKey]prometheus.Observer{},
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "keel",
+			Name:      "logins_total",
+			Help:      "Password checks by outcome: succeeded (a login that started a session), or failed, with keel's reason (unknown_email, wrong_password, inactive_user, password_out_of_range; password_check for the current password given to change it). Attempts a rate limit refused are keel_rate_limited_total.",
+		}, []string{"outcome", "reason"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "keel",
+			Name:      "rate_limited_total",
+			Help:      "Attempts a rate limit refused, by limit: login_per_account (logins and password changes), login_per_address, recovery_per_address, recovery_per_account.",
+		}, []string{"limit"}),
+		sessionsStarted: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "keel",
+			Name:      "sessions_started_total",
+			Help:      "Sessions started by a login.",
+		}),
+		sessionsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "keel",
+			Name:      "sessions_ended_total",
+			Help:      "Sessions ended before they expired: by a logout (logout), or at once by a logout of all sessions, a password change or reset, a deactivation or a deletion (revoked).",
+		}, []string{"how"}),
 	}
+	m.logins.WithLabelValues(outcomeSucceeded, "")
+	for _, r := range []string{keel.ReasonUnknownEmail, keel.ReasonWrongPassword, keel.ReasonInactiveUser, keel.ReasonPasswordOutOfRange, keel.ReasonPasswordCheck} {
+		m.logins.WithLabelValues(outcomeFailed, r)
+	}
+	for _, l := range []string{keel.ReasonLoginAccount, keel.ReasonLoginAddress, keel.ReasonRecoveryAddress, keel.ReasonRecoveryAccount} {
+		m.rateLimited.WithLabelValues(l)
+	}
+	m.sessionsEnded.WithLabelValues(endedByLogout)
+	m.sessionsEnded.WithLabelValues(endedByRevocation)
+	return m
 }
 
 // Describe sends the descriptions of the metrics.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.requests.Describe(ch)
+	m.logins.Describe(ch)
+	m.rateLimited.Describe(ch)
+	m.sessionsStarted.Describe(ch)
+	m.sessionsEnded.Describe(ch)
 }
 
 // Collect sends the metrics' values.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.requests.Collect(ch)
-}
-
-// StartRequest is part of httpapi.Observer; it changes nothing.
-func (m *Metrics) StartRequest(r *http.Request) context.Context { return r.Context() }
-
-// EndRequest counts an answered request and its duration.
-func (m *Metrics) EndRequest(_ context.Context, a httpapi.Answered) {
-	m.requestObserver(a.Route, a.Status).Observe(a.Duration.Seconds())
-}
-
-// unmatched is the route label of requests no route matched: never their
-// path, which a client could vary without end.
-const unmatched = "unmatched"
-
-func (m *Metrics) requestObserver(route string, status int) prometheus.Observer {
-	k := requestKey{route, status}
-	m.mu.RLock()
-	o, ok := m.observers[k]
-	m.mu.RUnlock()
-	if ok {
-		return o
-	}
-	label := route
-	if label == "" {
-		label = unmatched
-	}
-	o = m.requests.WithLabelValues(label, strconv.Itoa(status))
-	m.mu.Lock()
-	m.observers[k] = o
-	m.mu.Unlock()
-	return o
+	m.logins.Collect(ch)
+	m.rateLimited.Collect(ch)
+	m.sessionsStarted.Collect(ch)
+	m.sessionsEnded.Collect(ch)
 }

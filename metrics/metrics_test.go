@@ -89,6 +89,7 @@ type env struct {
 func newEnv(t *testing.T, cfg keel.Config) *env {
 	m := metrics.New()
 	cfg.Argon2 = keeltest.CheapArgon2
+	cfg.Hooks.After = append(cfg.Hooks.After, m.Count)
 	svc, err := keel.New(memstore.New(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -113,8 +113,9 @@ func smtpConfig(c config) (smtpmail.Config, error) {
 	return sc, nil
 }
 
-// newService builds the keel.Service over the store.
-func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error) {
+// newService builds the keel.Service over the store; after are its after
+// hooks (metrics' Count, when metrics are on).
+func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHook) (*keel.Service, error) {
 	mailer, err := newMailer(c, log)
 	if err != nil {
 		return nil, err
@@ -131,6 +132,7 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		},
 		MaxConcurrentHashes: c.MaxHashes,
 		HashNice:            c.HashNice,
+		Hooks:               keel.Hooks{After: after},
 		Mailer:              mailer,
 		Logger:              log,
 	})

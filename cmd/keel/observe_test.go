@@ -48,20 +48,11 @@ func TestServeMetrics(t *testing.T) {
 	s.do(t, "GET", "/api/v1/users/", tok, nil, "")
 	s.do(t, "GET", "/api/v1/users/", "", nil, "")
 	metricsURL := s.bannerURL(t, "Metrics (Prometheus): ")
-
-	resp, err := http.Get(metricsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %s", metricsURL, resp.StatusCode, body)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatalf("the scrape does not parse: %v", err)
+	// The login is counted by an after hook, on its own goroutine, soon
+	// after the answer: scrape until it shows.
+	fams := scrapeURL(t, metricsURL)
+	for counter(fams["keel_sessions_started_total"], nil) == 0 {
+		fams = scrapeURL(t, metricsURL)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -75,6 +66,9 @@ func TestServeMetrics(t *testing.T) {
 		{"the SQLite writer's pool is reported", "go_sql_open_connections", map[string]string{"db_name": "write"}},
 		{"the SQLite readers' pool is reported", "go_sql_wait_duration_seconds_total", map[string]string{"db_name": "read"}},
 		{"Go's runtime is reported", "go_goroutines", nil},
+		{"logins are counted by outcome", "keel_logins_total", map[string]string{"outcome": "succeeded"}},
+		{"rate-limit refusals are reported", "keel_rate_limited_total", map[string]string{"limit": "login_per_address"}},
+		{"sessions ended are reported", "keel_sessions_ended_total", map[string]string{"how": "logout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !hasSample(fams[tc.family], tc.labels) {
@@ -82,6 +76,11 @@ func TestServeMetrics(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the login is counted once", func(t *testing.T) {
+		if got := counter(fams["keel_logins_total"], map[string]string{"outcome": "succeeded"}); got != 1 {
+			t.Fatalf("keel_logins_total{outcome=succeeded} = %v", got)
+		}
+	})
 	t.Run("metrics are not served on the API's address", func(t *testing.T) {
 		for _, path := range []string{"/metrics", "/api/v1/metrics"} {
 			if resp, _ := s.do(t, "GET", path, "", nil, ""); resp.StatusCode != http.StatusNotFound {
@@ -89,6 +88,37 @@ func TestServeMetrics(t *testing.T) {
 			}
 		}
 	})
+}
+
+// scrapeURL fetches and parses the metrics at u.
+func scrapeURL(t *testing.T, u string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatalf("the scrape does not parse: %v", err)
+	}
+	return fams
+}
+
+// counter is the value of the family's first counter with these labels
+// (among others); 0 when there is none.
+func counter(f *dto.MetricFamily, labels map[string]string) float64 {
+	for _, m := range f.GetMetric() {
+		if hasSample(&dto.MetricFamily{Metric: []*dto.Metric{m}}, labels) {
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }
 
 // hasSample reports whether the family has a sample with these labels

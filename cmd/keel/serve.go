@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
 	"github.com/keel-dev/keel/metrics"
 	"github.com/keel-dev/keel/store/bunstore"
@@ -126,7 +127,11 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 			return err
 		}
 	}
-	svc, err := newService(c, s, log)
+	var after []keel.AfterHook
+	if m != nil {
+		after = append(after, m.Count)
+	}
+	svc, err := newService(c, s, log, after...)
 	if err != nil {
 		return err
 	}
