@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -160,4 +162,23 @@ func TestAccessLogInText(t *testing.T) {
 			t.Fatalf("logs:\n%s", l)
 		}
 	})
+}
+
+// A host's route behind Auth gets the user on the access line too.
+func TestAccessLogNamesTheUserOfAHostRoute(t *testing.T) {
+	var logs keeltest.SyncBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	e := newEnv(t)
+	alice, tok := e.userToken("alice@example.com", false)
+	auth := httpapi.NewAuth(e.svc, httpapi.Config{})
+	mux := http.NewServeMux()
+	mux.Handle("GET /notes", auth.RequireUser(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	h := httpapi.RequestID(httpapi.AccessLog(log, nil)(mux))
+	r := httptest.NewRequest("GET", "/notes", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	lines := accessLines(t, logs.String())
+	if len(lines) != 1 || lines[0]["user_id"] != alice.ID.String() || lines[0]["path"] != "/notes" {
+		t.Fatalf("access lines %v", lines)
+	}
 }
