@@ -19,7 +19,9 @@ import (
 // level, but at Debug for the health and readiness probes, which would
 // otherwise drown the rest.
 func AccessLog(log *slog.Logger, trustedProxies []netip.Prefix) func(http.Handler) http.Handler {
-	log = withRequestIDs(log)
+	// The line has its request id already: logged through LogHandler, it
+	// would be copied to add it again.
+	log = withoutRequestIDs(log)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r, info := withRequestInfo(r)
@@ -37,16 +39,23 @@ func AccessLog(log *slog.Logger, trustedProxies []netip.Prefix) func(http.Handle
 				if status == 0 {
 					status = http.StatusOK
 				}
-				attrs := []slog.Attr{
+				client := info.client
+				if client == "" {
+					client = ClientAddr(r, trustedProxies)
+				}
+				var buf [8]slog.Attr // on the stack
+				attrs := append(buf[:0],
 					slog.String("method", r.Method),
 					info.where(r),
 					slog.Int("status", status),
 					slog.Int64("bytes", sw.size),
 					slog.Float64("duration_ms", milliseconds(time.Since(info.start))),
-					slog.String("client", ClientAddr(r, trustedProxies)),
-				}
+					slog.String("client", client))
 				if info.userID != uuid.Nil {
 					attrs = append(attrs, slog.String("user_id", info.userID.String()))
+				}
+				if id := RequestIDFrom(ctx); id != "" {
+					attrs = append(attrs, slog.String("request_id", id))
 				}
 				log.LogAttrs(ctx, level, "http request", attrs...)
 			}()

@@ -169,6 +169,7 @@ func BenchmarkObservers(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			h := httpapi.New(svc, httpapi.Config{Logger: log, Observers: v.observers})
 			b.ReportAllocs()
+			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					r := httptest.NewRequest("GET", "/items/"+it.ID.String(), nil)

@@ -28,6 +28,15 @@ func withRequestIDs(log *slog.Logger) *slog.Logger {
 	return slog.New(requestIDHandler{log.Handler()})
 }
 
+// withoutRequestIDs is log without LogHandler's request ids, for a line
+// that has its own.
+func withoutRequestIDs(log *slog.Logger) *slog.Logger {
+	if h, ok := log.Handler().(requestIDHandler); ok {
+		return slog.New(h.Handler)
+	}
+	return log
+}
+
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {

@@ -21,6 +21,7 @@ type requestInfo struct {
 	// /password-recovery/{email}, ids) stay out of logs, metrics and traces.
 	route  string
 	userID uuid.UUID // the authenticated user; uuid.Nil when none
+	client string    // the client's address, once Auth has worked it out
 	probe  bool      // a health or readiness probe, logged at Debug level
 }
 

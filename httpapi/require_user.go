@@ -190,8 +190,12 @@ func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request,
 // withClient returns r's context carrying its keel.Client, for the events
 // of the keel calls made with it.
 func (a *Auth) withClient(r *http.Request) context.Context {
+	addr := ClientAddr(r, a.cfg.TrustedProxies)
+	if info := requestInfoOf(r); info != nil {
+		info.client = addr // the access log's too
+	}
 	return keel.WithClient(r.Context(), keel.Client{
-		Addr:      ClientAddr(r, a.cfg.TrustedProxies),
+		Addr:      addr,
 		UserAgent: r.UserAgent(),
 		RequestID: RequestIDFrom(r.Context()),
 	})
