@@ -55,7 +55,7 @@ func New() *Metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "keel",
 			Name:      "rate_limited_total",
-			Help:      "Attempts a rate limit refused, by limit: login_per_account (logins and password changes), login_per_address, recovery_per_address, recovery_per_account.",
+			Help:      "Attempts a rate limit refused, by limit: login_per_account, login_per_address, login_per_device, password_per_session (a session's guesses of its current password), recovery_per_address, recovery_per_account.",
 		}, []string{"limit"}),
 		sessionsStarted: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "keel",
@@ -65,14 +65,14 @@ func New() *Metrics {
 		sessionsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "keel",
 			Name:      "sessions_ended_total",
-			Help:      "Sessions ended before they expired: by a logout (logout), or at once by a logout of all sessions, a password change or reset, a deactivation or a deletion (revoked).",
+			Help:      "Sessions ended before they expired: by a logout (logout), or (revoked) by the user ending sessions from its list, a login past the most sessions per user, a password change or reset, a deactivation or a deletion.",
 		}, []string{"how"}),
 	}
 	m.logins.WithLabelValues(outcomeSucceeded, "")
 	for _, r := range []string{keel.ReasonUnknownEmail, keel.ReasonWrongPassword, keel.ReasonInactiveUser, keel.ReasonPasswordOutOfRange, keel.ReasonPasswordCheck} {
 		m.logins.WithLabelValues(outcomeFailed, r)
 	}
-	for _, l := range []string{keel.ReasonLoginAccount, keel.ReasonLoginAddress, keel.ReasonRecoveryAddress, keel.ReasonRecoveryAccount} {
+	for _, l := range []string{keel.ReasonLoginAccount, keel.ReasonLoginAddress, keel.ReasonLoginDevice, keel.ReasonPasswordSession, keel.ReasonRecoveryAddress, keel.ReasonRecoveryAccount} {
 		m.rateLimited.WithLabelValues(l)
 	}
 	m.sessionsEnded.WithLabelValues(endedByLogout)
