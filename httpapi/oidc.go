@@ -132,8 +132,7 @@ func providerCallback(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Se
 		rt := route{method: r.Method, path: "/login/oidc/{provider}/callback", tag: "login", operation: "provider_callback"}
 		status, body, _ := errorResponse(rt, err)
 		if status >= 500 {
-			a.log.Log(r.Context(), levelOf(status), "httpapi: provider sign-in failed",
-				"request_id", RequestIDFrom(r.Context()), "status", status, "err", err)
+			a.log.Log(r.Context(), levelOf(status), "httpapi: provider sign-in failed", "status", status, "err", err)
 		}
 		frag.Set("error", callbackErrorKind(err, status))
 		if he, ok := body.(httpError); ok {
