@@ -46,6 +46,9 @@ type db struct {
 	resetTokensByUser index[uuid.UUID, string]
 
 	counters map[string]keel.Counter
+
+	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
+	auditIDs map[uuid.UUID]struct{}
 }
 
 // New returns an empty store.
@@ -60,6 +63,7 @@ func New() *Store {
 		resetTokens:       make(map[string]*keel.ResetToken),
 		resetTokensByUser: make(index[uuid.UUID, string]),
 		counters:          make(map[string]keel.Counter),
+		auditIDs:          make(map[uuid.UUID]struct{}),
 	}}}
 }
 

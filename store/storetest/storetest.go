@@ -12,9 +12,10 @@
 //		})
 //	}
 //
-// The helpers NewUser, NewItem, NewSession and NewResetToken build valid,
-// unsaved records (UUIDv7 ids, UTC times truncated to microseconds) for
-// tests of stores and of code that uses them.
+// The helpers NewUser, NewItem, NewSession, NewResetToken and
+// NewAuditEvent build valid, unsaved records (UUIDv7 ids, UTC times
+// truncated to microseconds) for tests of stores and of code that uses
+// them.
 package storetest
 
 import (
@@ -47,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("ResetTokens", func(t *testing.T) { testResetTokens(t, newStore) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, newStore) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, newStore) })
+	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, newStore) })
 	t.Run("Ownership", func(t *testing.T) { testOwnership(t, newStore) })
 	t.Run("Availability", func(t *testing.T) { testAvailability(t, newStore) })
 }
