@@ -40,6 +40,11 @@ type Config struct {
 	// RateLimits bound failed logins and recovery requests. On by default.
 	RateLimits RateLimits
 
+	// AuditRetention is how long the audit log keeps an event:
+	// PurgeExpired deletes older ones. Default 90 days; negative keeps
+	// every event.
+	AuditRetention time.Duration
+
 	// Mailer delivers password-reset and test emails. Without one,
 	// RequestPasswordReset and SendTestEmail report Unavailable.
 	Mailer Mailer
@@ -87,6 +92,7 @@ const (
 	DefaultSessionLifetime    = 8 * 24 * time.Hour
 	DefaultResetTokenLifetime = time.Hour
 	DefaultPageLimit          = 100
+	DefaultAuditRetention     = 90 * 24 * time.Hour
 )
 
 // defaultArgon2 are OWASP's recommended argon2id parameters.
@@ -120,6 +126,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConcurrentHashes <= 0 {
 		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
 	}
 	if c.DefaultPageLimit <= 0 {
 		c.DefaultPageLimit = DefaultPageLimit

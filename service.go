@@ -71,9 +71,22 @@ func (s *Service) Close(ctx context.Context) error {
 }
 
 // PurgeExpired deletes expired sessions, reset tokens and rate-limit
-// counters from the store.
+// counters from the store, and the audit events older than
+// Config.AuditRetention, and returns how many rows went.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpired(ctx, s.now())
+	now := s.now()
+	n, err := s.store.DeleteExpired(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	if s.cfg.AuditRetention > 0 {
+		m, err := s.store.DeleteAuditEventsBefore(ctx, now.Add(-s.cfg.AuditRetention))
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // RunPurger calls PurgeExpired every interval until ctx ends. Run it in

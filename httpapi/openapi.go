@@ -53,6 +53,8 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[usersPublic]():         "UsersPublic",
 	reflect.TypeFor[itemPublic]():          "ItemPublic",
 	reflect.TypeFor[itemsPublic]():         "ItemsPublic",
+	reflect.TypeFor[auditEventPublic]():    "AuditEventPublic",
+	reflect.TypeFor[auditEventsPublic]():   "AuditEventsPublic",
 	reflect.TypeFor[httpError]():           "HTTPError",
 	reflect.TypeFor[httpValidationError](): "HTTPValidationError",
 	reflect.TypeFor[validationError]():     "ValidationError",

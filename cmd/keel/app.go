@@ -89,6 +89,7 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 	return keel.New(s, keel.Config{
 		SessionLifetime:    c.SessionLifetime,
 		ResetTokenLifetime: c.ResetTokenLifetime,
+		AuditRetention:     c.AuditRetention,
 		RateLimits: keel.RateLimits{
 			Disabled:           !c.RateLimits,
 			LoginPerAccount:    c.LoginAccount,
