@@ -45,6 +45,11 @@ type Config struct {
 	// every event.
 	AuditRetention time.Duration
 
+	// Hooks react to account events: before hooks inside the operation's
+	// transaction (they may veto it), after hooks once it has committed.
+	// See Hooks for their guarantees.
+	Hooks Hooks
+
 	// Mailer delivers password-reset and test emails. Without one,
 	// RequestPasswordReset and SendTestEmail report Unavailable.
 	Mailer Mailer
@@ -144,6 +149,9 @@ func (c Config) withDefaults() Config {
 	rl.LoginPerAddress = rl.LoginPerAddress.or(100, 15*time.Minute)
 	rl.RecoveryPerAddress = rl.RecoveryPerAddress.or(10, time.Hour)
 	rl.RecoveryPerAccount = rl.RecoveryPerAccount.or(3, time.Hour)
+	if c.Hooks.Queue <= 0 {
+		c.Hooks.Queue = DefaultEventQueue
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

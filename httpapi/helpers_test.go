@@ -30,6 +30,7 @@ type env struct {
 	store *memstore.Store
 	svc   *keel.Service
 	h     http.Handler
+	hc    httpapi.Config // the configuration h was made with
 	mail  *keeltest.Mailbox
 	logs  *keeltest.SyncBuffer
 	doc   []byte
@@ -64,6 +65,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	t.Cleanup(func() { svc.Close(context.Background()) })
 	e.svc = svc
+	e.hc = hc
 	e.h = httpapi.New(svc, hc)
 	e.doc = e.fetchDoc()
 	e.val = docValidator(t, e.doc)
