@@ -52,6 +52,16 @@ const (
 	EventSessionsEnded EventKind = "sessions_ended"
 )
 
+// EventKinds returns every kind of event keel emits, in the order above:
+// the vocabulary of an audit query or a metric label.
+func EventKinds() []EventKind {
+	return []EventKind{
+		EventSignedUp, EventUserCreated, EventLoginSucceeded, EventLoginFailed, EventRateLimited,
+		EventLoggedOut, EventPasswordChanged, EventPasswordResetRequested, EventPasswordReset,
+		EventUserUpdated, EventUserDeleted, EventSessionsEnded,
+	}
+}
+
 // Event is one account event. Hooks receive it by value; it never holds
 // a password, a password hash or a token.
 type Event struct {
@@ -88,6 +98,10 @@ type Event struct {
 	// the Reason* constants. It is for logs and audits, never for the
 	// client, which gets the one deliberately vague answer.
 	Reason string
+
+	// unrecorded marks a repeated rate-limit refusal, which the audit log
+	// leaves out (see auditor.record); every other consumer gets it.
+	unrecorded bool
 }
 
 // Reasons of EventLoginFailed, EventRateLimited and

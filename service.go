@@ -23,6 +23,7 @@ type Service struct {
 
 	mailing sync.WaitGroup // password-reset emails being sent in the background
 	after   *afterHooks    // delivers committed events to Config.Hooks.After
+	audit   *auditor       // records events in the audit log
 }
 
 // New returns a Service over the store. cfg's zero fields take their
@@ -45,6 +46,7 @@ func New(store Store, cfg Config) (*Service, error) {
 	}
 	s.sessions = newSessionManager(s)
 	s.after = newAfterHooks(cfg.Hooks.After, cfg.Hooks.Queue, cfg.Logger)
+	s.audit = newAuditor(cfg.Logger)
 	return s, nil
 }
 

@@ -192,8 +192,8 @@ type ItemFilter struct {
 type AuditFilter struct {
 	// UserID, when not uuid.Nil, keeps only the events about that user.
 	UserID uuid.UUID
-	// Types, when not empty, keeps only the events of those types.
-	Types []string
+	// Kinds, when not empty, keeps only the events of those kinds.
+	Kinds []EventKind
 	// Since and Until, when not zero, keep only the events created at or
 	// after Since and before Until.
 	Since, Until time.Time
@@ -225,7 +225,7 @@ type Counter struct {
 // to whom, and from where. It never holds a password, token or hash.
 type AuditEvent struct {
 	ID        uuid.UUID
-	Type      string
+	Kind      EventKind
 	CreatedAt time.Time
 	// ActorID is the user who acted; uuid.Nil when no one was signed in (a
 	// login, a password reset).

@@ -14,7 +14,7 @@ import (
 // auditEventPublic is an audit event as the API shows it.
 type auditEventPublic struct {
 	ID        uuid.UUID  `json:"id" required:"true" format:"uuid"`
-	Type      string     `json:"type" required:"true" description:"What happened, e.g. login_failed."`
+	Kind      eventKind  `json:"kind" required:"true" description:"What happened."`
 	CreatedAt time.Time  `json:"created_at" required:"true"`
 	ActorID   *uuid.UUID `json:"actor_id" required:"true" format:"uuid" description:"The user who acted; null when no one was signed in."`
 	UserID    *uuid.UUID `json:"user_id" required:"true" format:"uuid" description:"The user the event is about; null when no account matched."`
@@ -22,7 +22,7 @@ type auditEventPublic struct {
 	ClientAddr string            `json:"client_addr" required:"true"`
 	UserAgent  string            `json:"user_agent" required:"true"`
 	RequestID  string            `json:"request_id" required:"true"`
-	Detail     map[string]string `json:"detail" required:"true" nullable:"false" description:"What the type alone does not say: reason (of a refusal; superusers only), changes, sessions, email."`
+	Detail     map[string]string `json:"detail" required:"true" nullable:"false" description:"What the kind alone does not say: reason (of a refusal; superusers only), changes, sessions, email."`
 }
 
 // auditEventsPublic is a page of audit events. NextCursor is there only
@@ -34,7 +34,7 @@ type auditEventsPublic struct {
 }
 
 func newAuditEventPublic(e *keel.AuditEvent) auditEventPublic {
-	out := auditEventPublic{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt.UTC(), ClientAddr: e.ClientAddr,
+	out := auditEventPublic{ID: e.ID, Kind: eventKind(e.Kind), CreatedAt: e.CreatedAt.UTC(), ClientAddr: e.ClientAddr,
 		UserAgent: e.UserAgent, RequestID: e.RequestID, Detail: maps.Clone(e.Detail)}
 	if e.ActorID != uuid.Nil {
 		out.ActorID = &e.ActorID
@@ -48,14 +48,27 @@ func newAuditEventPublic(e *keel.AuditEvent) auditEventPublic {
 	return out
 }
 
+// eventKind is a kind of event on the wire: its schema lists keel's
+// kinds.
+type eventKind string
+
+// Enum gives the document the kinds, from keel's one list of them.
+func (eventKind) Enum() []any {
+	var out []any
+	for _, k := range keel.EventKinds() {
+		out = append(out, string(k))
+	}
+	return out
+}
+
 // myEventsQuery is the query of GET /users/me/events.
 type myEventsQuery struct {
-	Type   []string  `query:"type" nullable:"false" description:"Keep only events of this type; repeat for several."`
-	Since  time.Time `query:"since" description:"Keep only events at or after this time (RFC 3339)."`
-	Until  time.Time `query:"until" description:"Keep only events before this time (RFC 3339)."`
-	Skip   int       `query:"skip" minimum:"0" default:"0" description:"How many to skip, newest first (after the cursor, when one is given)."`
-	Limit  int       `query:"limit" minimum:"1" default:"100" description:"How many to return at most."`
-	Cursor string    `query:"cursor" description:"The next_cursor of the previous page."`
+	Kind   []eventKind `query:"kind" nullable:"false" description:"Keep only events of this kind; repeat for several."`
+	Since  time.Time   `query:"since" description:"Keep only events at or after this time (RFC 3339)."`
+	Until  time.Time   `query:"until" description:"Keep only events before this time (RFC 3339)."`
+	Skip   int         `query:"skip" minimum:"0" default:"0" description:"How many to skip, newest first (after the cursor, when one is given)."`
+	Limit  int         `query:"limit" minimum:"1" default:"100" description:"How many to return at most."`
+	Cursor string      `query:"cursor" description:"The next_cursor of the previous page."`
 }
 
 // auditEventsQuery is the query of GET /audit/events: myEventsQuery and
@@ -112,7 +125,10 @@ func parseAuditQuery(r *http.Request, svc *keel.Service, withUser bool) (keel.Au
 		}
 		bad = append(bad, re.fields...)
 	}
-	opts := keel.AuditOptions{ListOptions: page, Types: q["type"]}
+	opts := keel.AuditOptions{ListOptions: page}
+	for _, k := range q["kind"] {
+		opts.Kinds = append(opts.Kinds, keel.EventKind(k))
+	}
 	opts.Cursor = q.Get("cursor")
 	if s := q.Get("user_id"); withUser && s != "" {
 		id, err := uuid.Parse(s)

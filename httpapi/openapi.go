@@ -55,6 +55,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[itemsPublic]():         "ItemsPublic",
 	reflect.TypeFor[auditEventPublic]():    "AuditEventPublic",
 	reflect.TypeFor[auditEventsPublic]():   "AuditEventsPublic",
+	reflect.TypeFor[eventKind]():           "EventKind",
 	reflect.TypeFor[httpError]():           "HTTPError",
 	reflect.TypeFor[httpValidationError](): "HTTPValidationError",
 	reflect.TypeFor[validationError]():     "ValidationError",

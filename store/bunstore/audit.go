@@ -17,7 +17,7 @@ func (h *handle) AppendAuditEvent(ctx context.Context, e *keel.AuditEvent) error
 }
 
 // ListAuditEvents returns a page of the events that match f, newest first,
-// from the (user_id, created_at DESC, id DESC), (type, created_at DESC,
+// from the (user_id, created_at DESC, id DESC), (kind, created_at DESC,
 // id DESC) or (created_at DESC, id DESC) index.
 func (h *handle) ListAuditEvents(ctx context.Context, f keel.AuditFilter, p keel.Page) ([]*keel.AuditEvent, error) {
 	var rows []auditEventRow
@@ -25,8 +25,8 @@ func (h *handle) ListAuditEvents(ctx context.Context, f keel.AuditFilter, p keel
 	if f.UserID != uuid.Nil {
 		q = q.Where("ae.user_id = ?", f.UserID)
 	}
-	if len(f.Types) > 0 {
-		q = q.Where("ae.type IN (?)", bun.In(f.Types))
+	if len(f.Kinds) > 0 {
+		q = q.Where("ae.kind IN (?)", bun.List(f.Kinds))
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("ae.created_at >= ?", h.timeArg(f.Since))

@@ -154,7 +154,7 @@ type auditEventRow struct {
 	bun.BaseModel `bun:"table:audit_events,alias:ae"`
 
 	ID         uuid.UUID         `bun:"id,pk"`
-	Type       string            `bun:"type"`
+	Kind       keel.EventKind    `bun:"kind"`
 	CreatedAt  time.Time         `bun:"created_at"`
 	ActorID    uuid.UUID         `bun:"actor_id,nullzero"`
 	UserID     uuid.UUID         `bun:"user_id,nullzero"`
@@ -167,7 +167,7 @@ type auditEventRow struct {
 func toAuditEventRow(e *keel.AuditEvent) *auditEventRow {
 	r := &auditEventRow{
 		ID:         e.ID,
-		Type:       e.Type,
+		Kind:       e.Kind,
 		CreatedAt:  e.CreatedAt,
 		ActorID:    e.ActorID,
 		UserID:     e.UserID,
@@ -184,7 +184,7 @@ func toAuditEventRow(e *keel.AuditEvent) *auditEventRow {
 func (r *auditEventRow) event() *keel.AuditEvent {
 	e := &keel.AuditEvent{
 		ID:         r.ID,
-		Type:       r.Type,
+		Kind:       r.Kind,
 		CreatedAt:  r.CreatedAt.UTC(),
 		ActorID:    r.ActorID,
 		UserID:     r.UserID,

@@ -75,7 +75,7 @@ func auditMatches(e *keel.AuditEvent, f keel.AuditFilter) bool {
 	switch {
 	case f.UserID != uuid.Nil && e.UserID != f.UserID:
 		return false
-	case len(f.Types) > 0 && !slices.Contains(f.Types, e.Type):
+	case len(f.Kinds) > 0 && !slices.Contains(f.Kinds, e.Kind):
 		return false
 	case !f.Since.IsZero() && e.CreatedAt.Before(f.Since):
 		return false

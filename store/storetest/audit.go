@@ -12,13 +12,13 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// NewAuditEvent returns an unsaved audit event of the type about the user,
+// NewAuditEvent returns an unsaved audit event of the kind about the user,
 // created at the time, with a fresh UUIDv7 id, another user as its actor,
 // a client address, user agent, request id and detail.
-func NewAuditEvent(typ string, userID uuid.UUID, at time.Time) *keel.AuditEvent {
+func NewAuditEvent(kind keel.EventKind, userID uuid.UUID, at time.Time) *keel.AuditEvent {
 	return &keel.AuditEvent{
 		ID:         NewID(),
-		Type:       typ,
+		Kind:       kind,
 		CreatedAt:  at.UTC().Truncate(time.Microsecond),
 		ActorID:    NewID(),
 		UserID:     userID,
@@ -32,7 +32,7 @@ func NewAuditEvent(typ string, userID uuid.UUID, at time.Time) *keel.AuditEvent 
 func mustAppendAuditEvent(t *testing.T, s keel.Tx, e *keel.AuditEvent) *keel.AuditEvent {
 	t.Helper()
 	if err := s.AppendAuditEvent(t.Context(), e); err != nil {
-		t.Fatalf("AppendAuditEvent(%s): %v", e.Type, err)
+		t.Fatalf("AppendAuditEvent(%s): %v", e.Kind, err)
 	}
 	return e
 }
@@ -46,8 +46,8 @@ func checkAuditEvent(t *testing.T, what string, got, want *keel.AuditEvent) {
 	if got.ID != want.ID {
 		t.Errorf("%s: ID = %s, want %s", what, got.ID, want.ID)
 	}
-	if got.Type != want.Type {
-		t.Errorf("%s: Type = %q, want %q", what, got.Type, want.Type)
+	if got.Kind != want.Kind {
+		t.Errorf("%s: Kind = %q, want %q", what, got.Kind, want.Kind)
 	}
 	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
 	if got.ActorID != want.ActorID {
@@ -93,7 +93,7 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 	t.Run("an appended event reads back with every field", func(t *testing.T) {
 		s := newStore(t)
 		u := mustCreateUser(t, s, NewUser())
-		e := mustAppendAuditEvent(t, s, NewAuditEvent("user.updated", u.ID, Now()))
+		e := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventUserUpdated, u.ID, Now()))
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
 		wantNoError(t, "ListAuditEvents", err)
 		checkAuditEvents(t, "ListAuditEvents", got, e)
@@ -101,7 +101,7 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 
 	t.Run("an event without actor, user, origin or detail reads back with none", func(t *testing.T) {
 		s := newStore(t)
-		e := &keel.AuditEvent{ID: NewID(), Type: "login.failed", CreatedAt: Now()}
+		e := &keel.AuditEvent{ID: NewID(), Kind: keel.EventLoginFailed, CreatedAt: Now()}
 		mustAppendAuditEvent(t, s, e)
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
 		wantNoError(t, "ListAuditEvents", err)
@@ -110,7 +110,7 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 
 	t.Run("an empty detail reads back as nil", func(t *testing.T) {
 		s := newStore(t)
-		e := NewAuditEvent("logout", NewID(), Now())
+		e := NewAuditEvent(keel.EventLoggedOut, NewID(), Now())
 		e.Detail = map[string]string{}
 		mustAppendAuditEvent(t, s, e)
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
@@ -122,11 +122,11 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 
 	t.Run("the store keeps no reference to the event it was given or returned", func(t *testing.T) {
 		s := newStore(t)
-		e := NewAuditEvent("user.updated", NewID(), Now())
+		e := NewAuditEvent(keel.EventUserUpdated, NewID(), Now())
 		want := *e
 		want.Detail = maps.Clone(e.Detail)
 		mustAppendAuditEvent(t, s, e)
-		e.Type, e.Detail["reason"] = "changed", "changed"
+		e.Kind, e.Detail["reason"] = keel.EventUserDeleted, "changed"
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
 		wantNoError(t, "ListAuditEvents", err)
 		checkAuditEvents(t, "after changing the appended struct", got, &want)
@@ -138,8 +138,8 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 
 	t.Run("appending an event with a taken ID is Conflict and changes nothing", func(t *testing.T) {
 		s := newStore(t)
-		e := mustAppendAuditEvent(t, s, NewAuditEvent("logout", NewID(), Now()))
-		dup := NewAuditEvent("user.deleted", NewID(), Now())
+		e := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoggedOut, NewID(), Now()))
+		dup := NewAuditEvent(keel.EventUserDeleted, NewID(), Now())
 		dup.ID = e.ID
 		wantCode(t, "AppendAuditEvent", s.AppendAuditEvent(t.Context(), dup), keel.Conflict)
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
@@ -150,8 +150,8 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 	t.Run("events outlive their users: one about a missing user is kept, and deleting a user deletes none", func(t *testing.T) {
 		s := newStore(t)
 		u := mustCreateUser(t, s, NewUser())
-		about := mustAppendAuditEvent(t, s, NewAuditEvent("user.created", u.ID, Now().Add(-time.Second)))
-		missing := mustAppendAuditEvent(t, s, NewAuditEvent("user.deleted", NewID(), Now()))
+		about := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventUserCreated, u.ID, Now().Add(-time.Second)))
+		missing := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventUserDeleted, NewID(), Now()))
 		wantNoError(t, "DeleteUser", s.DeleteUser(t.Context(), u.ID))
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
 		wantNoError(t, "ListAuditEvents", err)
@@ -163,7 +163,7 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 		st := newestFirst()
 		events := make([]*keel.AuditEvent, len(st))
 		for _, i := range insertionOrder {
-			e := NewAuditEvent("login.succeeded", NewID(), st[i].CreatedAt)
+			e := NewAuditEvent(keel.EventLoginSucceeded, NewID(), st[i].CreatedAt)
 			e.ID = st[i].ID
 			events[i] = mustAppendAuditEvent(t, s, e)
 		}
@@ -189,23 +189,23 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
-	t.Run("filters keep the events of a user, of types and of a time range, and combine with paging", func(t *testing.T) {
+	t.Run("filters keep the events of a user, of kinds and of a time range, and combine with paging", func(t *testing.T) {
 		s := newStore(t)
 		ada, bob := NewID(), NewID()
 		base := Now().Add(-time.Hour)
 		var all []*keel.AuditEvent // oldest first
 		for i, e := range []struct {
-			typ  string
+			kind keel.EventKind
 			user uuid.UUID
 		}{
-			{"login.succeeded", ada},
-			{"login.failed", bob},
-			{"logout", ada},
-			{"login.failed", ada},
-			{"login.succeeded", bob},
-			{"password.changed", ada},
+			{keel.EventLoginSucceeded, ada},
+			{keel.EventLoginFailed, bob},
+			{keel.EventLoggedOut, ada},
+			{keel.EventLoginFailed, ada},
+			{keel.EventLoginSucceeded, bob},
+			{keel.EventPasswordChanged, ada},
 		} {
-			all = append(all, mustAppendAuditEvent(t, s, NewAuditEvent(e.typ, e.user, base.Add(time.Duration(i)*time.Minute))))
+			all = append(all, mustAppendAuditEvent(t, s, NewAuditEvent(e.kind, e.user, base.Add(time.Duration(i)*time.Minute))))
 		}
 		newest := func(idx ...int) []*keel.AuditEvent { return pick(all, idx...) }
 		for _, tc := range []struct {
@@ -216,13 +216,13 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 		}{
 			{"one user's events", keel.AuditFilter{UserID: ada}, keel.Page{Limit: 10}, newest(5, 3, 2, 0)},
 			{"a user with none", keel.AuditFilter{UserID: NewID()}, keel.Page{Limit: 10}, nil},
-			{"one type", keel.AuditFilter{Types: []string{"login.failed"}}, keel.Page{Limit: 10}, newest(3, 1)},
-			{"two types", keel.AuditFilter{Types: []string{"logout", "login.succeeded"}}, keel.Page{Limit: 10}, newest(4, 2, 0)},
-			{"a type no event has", keel.AuditFilter{Types: []string{"user.deleted"}}, keel.Page{Limit: 10}, nil},
+			{"one kind", keel.AuditFilter{Kinds: []keel.EventKind{keel.EventLoginFailed}}, keel.Page{Limit: 10}, newest(3, 1)},
+			{"two kinds", keel.AuditFilter{Kinds: []keel.EventKind{keel.EventLoggedOut, keel.EventLoginSucceeded}}, keel.Page{Limit: 10}, newest(4, 2, 0)},
+			{"a kind no event has", keel.AuditFilter{Kinds: []keel.EventKind{keel.EventUserDeleted}}, keel.Page{Limit: 10}, nil},
 			{"since, inclusive", keel.AuditFilter{Since: all[4].CreatedAt}, keel.Page{Limit: 10}, newest(5, 4)},
 			{"until, exclusive", keel.AuditFilter{Until: all[1].CreatedAt}, keel.Page{Limit: 10}, newest(0)},
 			{"a range", keel.AuditFilter{Since: all[1].CreatedAt, Until: all[4].CreatedAt}, keel.Page{Limit: 10}, newest(3, 2, 1)},
-			{"a user and a type", keel.AuditFilter{UserID: ada, Types: []string{"login.failed", "login.succeeded"}}, keel.Page{Limit: 10}, newest(3, 0)},
+			{"a user and a kind", keel.AuditFilter{UserID: ada, Kinds: []keel.EventKind{keel.EventLoginFailed, keel.EventLoginSucceeded}}, keel.Page{Limit: 10}, newest(3, 0)},
 			{"a user, paged by offset", keel.AuditFilter{UserID: ada}, keel.Page{Offset: 1, Limit: 2}, newest(3, 2)},
 			{"a user, after a cursor on one of the user's events", keel.AuditFilter{UserID: ada}, keel.Page{After: &keel.Cursor{CreatedAt: all[3].CreatedAt, ID: all[3].ID}, Limit: 10}, newest(2, 0)},
 			{"a user, after a cursor on someone else's event", keel.AuditFilter{UserID: ada}, keel.Page{After: &keel.Cursor{CreatedAt: all[4].CreatedAt, ID: all[4].ID}, Limit: 1}, newest(3)},
@@ -238,10 +238,10 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 	t.Run("DeleteAuditEventsBefore deletes the events older than the time and counts them", func(t *testing.T) {
 		s := newStore(t)
 		now := Now()
-		mustAppendAuditEvent(t, s, NewAuditEvent("logout", NewID(), now.Add(-2*time.Hour)))
-		mustAppendAuditEvent(t, s, NewAuditEvent("logout", NewID(), now.Add(-time.Hour-time.Microsecond)))
-		atCutoff := mustAppendAuditEvent(t, s, NewAuditEvent("logout", NewID(), now.Add(-time.Hour)))
-		fresh := mustAppendAuditEvent(t, s, NewAuditEvent("logout", NewID(), now))
+		mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoggedOut, NewID(), now.Add(-2*time.Hour)))
+		mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoggedOut, NewID(), now.Add(-time.Hour-time.Microsecond)))
+		atCutoff := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoggedOut, NewID(), now.Add(-time.Hour)))
+		fresh := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoggedOut, NewID(), now))
 		n, err := s.DeleteAuditEventsBefore(t.Context(), now.Add(-time.Hour))
 		wantNoError(t, "DeleteAuditEventsBefore", err)
 		if n != 2 {
@@ -259,7 +259,7 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 
 	t.Run("DeleteExpired leaves audit events alone: their retention is keel's to apply", func(t *testing.T) {
 		s := newStore(t)
-		e := mustAppendAuditEvent(t, s, NewAuditEvent("logout", NewID(), Now().Add(-1000*time.Hour)))
+		e := mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoggedOut, NewID(), Now().Add(-1000*time.Hour)))
 		_, err := s.DeleteExpired(t.Context(), Now())
 		wantNoError(t, "DeleteExpired", err)
 		got, err := s.ListAuditEvents(t.Context(), keel.AuditFilter{}, keel.Page{Limit: 10})
@@ -274,7 +274,7 @@ func testAuditEvents(t *testing.T, newStore newStoreFunc) {
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i := range n {
-			wg.Go(func() { errs[i] = s.AppendAuditEvent(t.Context(), NewAuditEvent("login.failed", user, Now())) })
+			wg.Go(func() { errs[i] = s.AppendAuditEvent(t.Context(), NewAuditEvent(keel.EventLoginFailed, user, Now())) })
 		}
 		wg.Wait()
 		for i, err := range errs {

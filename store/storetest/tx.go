@@ -44,7 +44,7 @@ func newTxFixture(t *testing.T, s keel.Store) *txFixture {
 	wantNoError(t, "IncrementCounter", err)
 	_, err = s.IncrementCounter(ctx, f.expiredKey, time.Minute, now.Add(-time.Hour))
 	wantNoError(t, "IncrementCounter", err)
-	f.event = mustAppendAuditEvent(t, s, NewAuditEvent("login.succeeded", f.user.ID, now.Add(-time.Hour)))
+	f.event = mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoginSucceeded, f.user.ID, now.Add(-time.Hour)))
 	return f
 }
 
@@ -113,7 +113,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		it := NewItem(u.ID)
 		sess := NewSession(u.ID, f.now.Add(time.Hour))
 		tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
-		ev := NewAuditEvent("user.created", u.ID, f.now)
+		ev := NewAuditEvent(keel.EventUserCreated, u.ID, f.now)
 		updItem := *f.item
 		updItem.Title = "Committed"
 		err := s.InTx(ctx, func(tx keel.Tx) error {
@@ -235,7 +235,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 			return tx.DeleteCounter(ctx, f.counterKey)
 		}},
 		{"AppendAuditEvent", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
-			return tx.AppendAuditEvent(ctx, NewAuditEvent("user.deleted", f.user.ID, f.now))
+			return tx.AppendAuditEvent(ctx, NewAuditEvent(keel.EventUserDeleted, f.user.ID, f.now))
 		}},
 		{"DeleteAuditEventsBefore", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			_, err := tx.DeleteAuditEventsBefore(ctx, f.now)
@@ -250,7 +250,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 				tx.CreateResetToken(ctx, NewResetToken(f.user.ID, f.now, f.now.Add(time.Hour))),
 				tx.DeleteItem(ctx, f.item.ID),
 				tx.DeleteCounter(ctx, f.counterKey),
-				tx.AppendAuditEvent(ctx, NewAuditEvent("user.deleted", f.user.ID, f.now)),
+				tx.AppendAuditEvent(ctx, NewAuditEvent(keel.EventUserDeleted, f.user.ID, f.now)),
 				tx.DeleteUser(ctx, f.user.ID),
 			} {
 				if err != nil {
@@ -437,7 +437,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "ListUsers on the ended Tx", err, keel.Internal)
 		_, err = s.User(ctx, u.ID)
 		wantCode(t, "User written through the ended Tx", err, keel.NotFound)
-		wantCode(t, "AppendAuditEvent on the ended Tx", leaked.AppendAuditEvent(ctx, NewAuditEvent("user.created", u.ID, Now())), keel.Internal)
+		wantCode(t, "AppendAuditEvent on the ended Tx", leaked.AppendAuditEvent(ctx, NewAuditEvent(keel.EventUserCreated, u.ID, Now())), keel.Internal)
 		events, err := s.ListAuditEvents(ctx, keel.AuditFilter{}, keel.Page{Limit: 1})
 		wantNoError(t, "ListAuditEvents", err)
 		checkAuditEvents(t, "events written through the ended Tx", events)

@@ -4,7 +4,7 @@
 -- of strings.
 CREATE TABLE audit_events (
     id          uuid        PRIMARY KEY,
-    type        text        NOT NULL,
+    kind        text        NOT NULL,
     created_at  timestamptz NOT NULL,
     actor_id    uuid,
     user_id     uuid,
@@ -25,4 +25,4 @@ CREATE INDEX audit_events_user_id_created_at_id_idx ON audit_events (user_id, cr
 
 --bun:split
 
-CREATE INDEX audit_events_type_created_at_id_idx ON audit_events (type, created_at DESC, id DESC);
+CREATE INDEX audit_events_kind_created_at_id_idx ON audit_events (kind, created_at DESC, id DESC);

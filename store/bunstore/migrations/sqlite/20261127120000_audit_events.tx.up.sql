@@ -4,7 +4,7 @@
 -- of strings, as text.
 CREATE TABLE audit_events (
     id          TEXT      PRIMARY KEY,
-    type        TEXT      NOT NULL,
+    kind        TEXT      NOT NULL,
     created_at  TIMESTAMP NOT NULL,
     actor_id    TEXT,
     user_id     TEXT,
@@ -25,4 +25,4 @@ CREATE INDEX audit_events_user_id_created_at_id_idx ON audit_events (user_id, cr
 
 --bun:split
 
-CREATE INDEX audit_events_type_created_at_id_idx ON audit_events (type, created_at DESC, id DESC);
+CREATE INDEX audit_events_kind_created_at_id_idx ON audit_events (kind, created_at DESC, id DESC);
