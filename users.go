@@ -60,10 +60,10 @@ type UpdateUserInput struct {
 // otherwise Skip and Limit must pass Service.CheckPage.
 //
 // Offset paging (Skip) is the default. Cursor, when not empty, is the Next
-// cursor of an earlier page of items (see ItemPage): the list then starts
-// right after that page's last item, at a cost that does not grow with the
+// cursor of an earlier page (ItemPage, AuditPage): the list then starts
+// right after that page's last row, at a cost that does not grow with the
 // depth of the page as Skip's does (Skip still applies, after the cursor).
-// Only Service.ItemsPage and Service.Items take a cursor.
+// Only the lists of items and of audit events take a cursor.
 type ListOptions struct {
 	Skip   int    `json:"skip"`
 	Limit  int    `json:"limit"`
