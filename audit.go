@@ -188,7 +188,7 @@ type AuditPage struct {
 // AuditEvents lists the audit log, newest first, filtered by opts.
 // Superuser only.
 func (s *Service) AuditEvents(ctx context.Context, actor *User, opts AuditOptions) (AuditPage, error) {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toRead); err != nil {
 		return AuditPage{}, err
 	}
 	return s.auditPage(ctx, opts, false)
@@ -198,7 +198,7 @@ func (s *Service) AuditEvents(ctx context.Context, actor *User, opts AuditOption
 // by opts (whose UserID it replaces with the actor's). Why a login failed
 // or was refused (Detail's "reason") is left out: it is the operators'.
 func (s *Service) MyAuditEvents(ctx context.Context, actor *User, opts AuditOptions) (AuditPage, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return AuditPage{}, err
 	}
 	opts.UserID = actor.ID

@@ -292,14 +292,14 @@ func TestAuditLogRecordsEveryEvent(t *testing.T) {
 				_, err = svc.Login(ctx, keel.LoginInput{Email: "carol@example.com", Password: carolPassword})
 				wantCode(t, err, keel.RateLimited)
 			}
-			expect("the account's limit", keel.EventRateLimited, uuid.Nil, uuid.Nil, refused)
+			expect("the account's limit", keel.EventRateLimited, uuid.Nil, carol.ID, refused)
 			_, err = svc.Login(next(), keel.LoginInput{Email: "carol@example.com", Password: carolPassword})
 			wantCode(t, err, keel.RateLimited)
-			expect("the account's limit, from another address", keel.EventRateLimited, uuid.Nil, uuid.Nil, refused)
+			expect("the account's limit, from another address", keel.EventRateLimited, uuid.Nil, carol.ID, refused)
 			e.clock.Advance(time.Minute)
 			_, err = svc.Login(keel.WithClient(context.Background(), client), keel.LoginInput{Email: "carol@example.com", Password: carolPassword})
 			wantCode(t, err, keel.RateLimited)
-			expect("the account's limit, a minute later", keel.EventRateLimited, uuid.Nil, uuid.Nil, refused)
+			expect("the account's limit, a minute later", keel.EventRateLimited, uuid.Nil, carol.ID, refused)
 
 			must(t, svc.Logout(next(), sess.Token))
 			expect("logout", keel.EventLoggedOut, ada.ID, ada.ID, map[string]string{"email": "ada@example.com", "sessions": "1"})

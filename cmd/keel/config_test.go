@@ -89,6 +89,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_TRUSTED_PROXIES":             "10.0.0.0/8, 192.168.1.7, ::1",
 		"KEEL_RATE_LIMITS":                 "off",
 		"KEEL_RATE_LIMIT_LOGIN_ACCOUNT":    "5/1m",
+		"KEEL_RATE_LIMIT_LOGIN_DEVICE":     "7/2m",
 		"KEEL_RATE_LIMIT_LOGIN_ADDRESS":    "50/10m",
 		"KEEL_RATE_LIMIT_RECOVERY_ADDRESS": "20/2h",
 		"KEEL_RATE_LIMIT_RECOVERY_ACCOUNT": "1/24h",
@@ -105,6 +106,9 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_GOMAXPROCS":                  "6",
 		"KEEL_HASH_NICE":                   "0",
 		"KEEL_FRONTEND_DIR":                "/srv/frontend/dist/",
+		"KEEL_MAX_SESSIONS_PER_USER":       "20",
+		"KEEL_API_TOKEN_MAX_DAYS":          "90",
+		"KEEL_DEVICE_KEY":                  "0123456789abcdef0123456789abcdef",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +139,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		},
 		RateLimits:        false,
 		LoginAccount:      keel.Limit{Max: 5, Window: time.Minute},
+		LoginDevice:       keel.Limit{Max: 7, Window: 2 * time.Minute},
 		LoginAddress:      keel.Limit{Max: 50, Window: 10 * time.Minute},
 		RecoveryAddress:   keel.Limit{Max: 20, Window: 2 * time.Hour},
 		RecoveryAccount:   keel.Limit{Max: 1, Window: 24 * time.Hour},
@@ -150,6 +155,10 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		Procs:             6,
 		HashNice:          -1,
 		FrontendDir:       "/srv/frontend/dist",
+
+		MaxSessionsPerUser: 20,
+		APITokenMaxDays:    90,
+		DeviceKey:          "0123456789abcdef0123456789abcdef",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -199,6 +208,11 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a limit without window fails", "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", "10"},
 		{"a limit of zero fails", "KEEL_RATE_LIMIT_RECOVERY_ACCOUNT", "0/1h"},
 		{"a limit with a bad window fails", "KEEL_RATE_LIMIT_LOGIN_ADDRESS", "10/soon"},
+		{"a device limit of zero fails", "KEEL_RATE_LIMIT_LOGIN_DEVICE", "0/15m"},
+		{"a session cap of zero fails", "KEEL_MAX_SESSIONS_PER_USER", "0"},
+		{"a token lifetime past 365 days fails", "KEEL_API_TOKEN_MAX_DAYS", "366"},
+		{"a token lifetime of zero fails", "KEEL_API_TOKEN_MAX_DAYS", "0"},
+		{"a device key under 32 characters fails", "KEEL_DEVICE_KEY", "too short a key"},
 		{"an audit retention of zero days fails", "KEEL_AUDIT_RETENTION_DAYS", "0"},
 		{"an audit retention that is a duration, not days, fails", "KEEL_AUDIT_RETENTION_DAYS", "90d"},
 		{"an unknown log level fails", "KEEL_LOG_LEVEL", "verbose"},

@@ -174,9 +174,9 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
 // sets the same PRAGMA itself: a busy timeout (a write that waits longer for
 // another process is Unavailable), foreign keys (the ON DELETE CASCADE of
-// items, sessions and reset tokens needs them), WAL, and synchronous=NORMAL,
-// which in WAL mode survives a crash of the process (a power loss may take
-// the last transactions, and never corrupts the file).
+// items, sessions, reset tokens and API tokens needs them), WAL, and
+// synchronous=NORMAL, which in WAL mode survives a crash of the process (a
+// power loss may take the last transactions, and never corrupts the file).
 var sqliteDefaults = []struct{ name, pragma string }{
 	{"busy_timeout", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMilli)},
 	{"foreign_keys", "foreign_keys(1)"},
@@ -337,8 +337,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return storeError("ping", s.readDB.PingContext(ctx), "", "")
 }
 
-// DeleteExpired removes, in one transaction, the sessions, reset tokens and
-// counters that expired at or before now.
+// DeleteExpired removes, in one transaction, the sessions, reset tokens,
+// API tokens and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.atomically(ctx, func(db bun.IDB) error {
@@ -346,6 +346,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for _, q := range []*bun.DeleteQuery{
 			db.NewDelete().Model((*sessionRow)(nil)).Where("expiry <= ?", now),
 			db.NewDelete().Model((*resetTokenRow)(nil)).Where("expires_at <= ?", now),
+			db.NewDelete().Model((*apiTokenRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*counterRow)(nil)).Where("reset_at <= ?", now),
 		} {
 			res, err := q.Exec(ctx)
