@@ -24,6 +24,12 @@ const (
 	detailChanges  = "changes"  // Event.Changes, comma-separated
 	detailSessions = "sessions" // Event.Sessions
 	detailEmail    = "email"    // Event.Email
+	detailTokenID  = "token_id" // Event.APIToken.ID
+	// detailTokenName and detailTokenScope are Event.APIToken's, of a new
+	// token.
+	detailTokenName  = "token_name"
+	detailTokenScope = "token_scope"
+	detailTokens     = "api_tokens" // Event.APITokens
 )
 
 // refusalInterval is how often one rate limit's refusals of one account
@@ -110,6 +116,18 @@ func (s *Service) auditEvent(e Event) *AuditEvent {
 	if e.Email != "" && (e.UserID != uuid.Nil || s.validator.Var(e.Email, "max=255,email") == nil) {
 		d[detailEmail] = e.Email
 	}
+	if t := e.APIToken; t != nil {
+		d[detailTokenID] = t.ID.String()
+		if t.Name != "" {
+			d[detailTokenName] = t.Name
+		}
+		if t.Scope != "" {
+			d[detailTokenScope] = string(t.Scope)
+		}
+	}
+	if e.APITokens > 0 {
+		d[detailTokens] = strconv.FormatInt(e.APITokens, 10)
+	}
 	if len(d) > 0 {
 		a.Detail = d
 	}
@@ -146,6 +164,12 @@ func (a *auditor) logCommitted(ctx context.Context, events []Event) {
 		}
 		if e.Sessions > 0 {
 			attrs = append(attrs, slog.Int64("sessions", e.Sessions))
+		}
+		if e.APIToken != nil {
+			attrs = append(attrs, slog.String("token_id", e.APIToken.ID.String()))
+		}
+		if e.APITokens > 0 {
+			attrs = append(attrs, slog.Int64("api_tokens", e.APITokens))
 		}
 		if e.Client.Addr != "" {
 			attrs = append(attrs, slog.String("client_addr", e.Client.Addr))
