@@ -55,6 +55,8 @@ func TestNoConfigurationStartsSafely(t *testing.T) {
 		{"migrations run at start", c.Migrate, true},
 		{"bodies are limited to 1 MiB", c.MaxBodyBytes, int64(1 << 20)},
 		{"the only CORS origin is the frontend", c.AllCORSOrigins(), []string{"http://localhost:5173"}},
+		{"metrics are off", c.MetricsAddr, ""},
+		{"tracing is off", c.TracesURL(), ""},
 	}
 	for _, ch := range checks {
 		t.Run(ch.name, func(t *testing.T) {
@@ -106,6 +108,10 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_GOMAXPROCS":                  "6",
 		"KEEL_HASH_NICE":                   "0",
 		"KEEL_FRONTEND_DIR":                "/srv/frontend/dist/",
+		"KEEL_METRICS_ADDR":                ":9090",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":      "https://collector.example.com:4318/",
+		"OTEL_EXPORTER_OTLP_PROTOCOL":      "http/protobuf",
+		"OTEL_SERVICE_NAME":                "acme-auth",
 		"KEEL_MAX_SESSIONS_PER_USER":       "20",
 		"KEEL_API_TOKEN_MAX_DAYS":          "90",
 		"KEEL_DEVICE_KEY":                  "0123456789abcdef0123456789abcdef",
@@ -155,6 +161,9 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		Procs:             6,
 		HashNice:          -1,
 		FrontendDir:       "/srv/frontend/dist",
+		MetricsAddr:       ":9090",
+		OTLPEndpoint:      "https://collector.example.com:4318/",
+		OTelServiceName:   "acme-auth",
 
 		MaxSessionsPerUser: 20,
 		APITokenMaxDays:    90,
@@ -224,6 +233,11 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a completion timeout of zero fails", "KEEL_COMPLETION_TIMEOUT", "0s"},
 		{"a templates directory that does not exist fails", "KEEL_EMAIL_TEMPLATES_DIR", "/nonexistent/keel-templates"},
 		{"a templates directory with a template that does not parse fails", "KEEL_EMAIL_TEMPLATES_DIR", brokenTemplates(t)},
+		{"a metrics address without port fails", "KEEL_METRICS_ADDR", "localhost"},
+		{"a collector without scheme fails", "OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"},
+		{"a collector over another scheme fails", "OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"},
+		{"a traces URL without host fails", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http:///v1/traces"},
+		{"OTLP over gRPC fails", "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -466,4 +480,37 @@ func TestEverySettingIsDocumented(t *testing.T) {
 			t.Errorf("%s is not a setting", name)
 		}
 	}
+}
+
+func TestTracesURL(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"no endpoint is no tracing", nil, ""},
+		{"the base endpoint gets /v1/traces", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, "http://collector:4318/v1/traces"},
+		{"a base endpoint's path is kept", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otlp.example.com/tenant-1/"}, "https://otlp.example.com/tenant-1/v1/traces"},
+		{"the traces endpoint is used as it is", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/custom"}, "http://collector:4318/custom"},
+		{"the traces endpoint wins over the base", map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT":        "http://base:4318",
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://traces:4318/v1/traces",
+		}, "http://traces:4318/v1/traces"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(env(tc.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TracesURL(); got != tc.want {
+				t.Fatalf("TracesURL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("the service is named after the project unless OTEL_SERVICE_NAME says otherwise", func(t *testing.T) {
+		c, err := loadConfig(env(map[string]string{"PROJECT_NAME": "Acme"}))
+		if err != nil || c.OTelServiceName != "Acme" {
+			t.Fatalf("service name %q, %v", c.OTelServiceName, err)
+		}
+	})
 }
