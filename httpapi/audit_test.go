@@ -1,8 +1,14 @@
 package httpapi_test
 
 import (
+	"log/slog"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/httpapi"
+	"github.com/keel-dev/keel/internal/keeltest"
 )
 
 // events returns the data of an AuditEventsPublic answer.
@@ -108,5 +114,29 @@ func TestAuditRoutes(t *testing.T) {
 				t.Errorf("422 %v, want %s at query.%s", list, tc.typ, tc.field)
 			}
 		})
+	}
+}
+
+// An audit line carries the request id once, when keel's logger has
+// LogHandler too.
+func TestAuditLinesCarryTheRequestIDOnce(t *testing.T) {
+	var logs keeltest.SyncBuffer
+	log := slog.New(httpapi.LogHandler(slog.NewJSONHandler(&logs, nil)))
+	e := newEnv(t, withKeel(func(c *keel.Config) { c.Logger = log }), withHTTP(func(c *httpapi.Config) { c.Logger = log }))
+	e.account("alice@example.com", false)
+	res := e.do(req{method: "POST", path: "/login/access-token", form: url.Values{"username": {"alice@example.com"}, "password": {password}},
+		header: map[string]string{"X-Request-ID": "login-7"}})
+	expect(t, res, 200, "")
+	found := false
+	for l := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(l, `"event":"login_succeeded"`) {
+			found = true
+			if strings.Count(l, `"request_id"`) != 1 || !strings.Contains(l, `"request_id":"login-7"`) {
+				t.Errorf("audit line %s: want request_id login-7 once", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no audit line:\n%s", logs.String())
 	}
 }
