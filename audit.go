@@ -80,8 +80,8 @@ func (a *auditor) record(e Event) bool {
 	return true
 }
 
-// write stores the record of e through tx: the operation's transaction,
-// or the store itself for a refusal.
+// writeAudit stores the record of e through tx: the operation's
+// transaction, or the store itself for a refusal.
 func (s *Service) writeAudit(ctx context.Context, tx Tx, e Event) error {
 	if e.unrecorded {
 		return nil
