@@ -364,6 +364,7 @@ func TestRollbackPlan(t *testing.T) {
 					name  string
 					drops []string
 				}{
+					{"20261127120000_audit_events", []string{"table audit_events"}},
 					{"20261127100002_secrets", []string{"table secrets"}},
 					{"20261127100001_api_tokens", []string{"table api_tokens"}},
 					{sessionMetadataMigration + "_session_metadata", []string{"column sessions.id", "column sessions.created_at",

@@ -52,6 +52,9 @@ type db struct {
 
 	counters map[string]keel.Counter
 	secrets  map[string][]byte
+
+	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
+	auditIDs map[uuid.UUID]struct{}
 }
 
 // New returns an empty store.
@@ -71,6 +74,7 @@ func New() *Store {
 		apiTokensByUser:   make(index[uuid.UUID, uuid.UUID]),
 		counters:          make(map[string]keel.Counter),
 		secrets:           make(map[string][]byte),
+		auditIDs:          make(map[uuid.UUID]struct{}),
 	}}}
 }
 
