@@ -54,6 +54,11 @@ type Config struct {
 	// RateLimits bound failed logins and recovery requests. On by default.
 	RateLimits RateLimits
 
+	// AuditRetention is how long the audit log keeps an event:
+	// PurgeExpired deletes older ones. Default 90 days; negative keeps
+	// every event.
+	AuditRetention time.Duration
+
 	// Hooks react to account events: before hooks inside the operation's
 	// transaction (they may veto it), after hooks once it has committed.
 	// See Hooks for their guarantees.
@@ -127,6 +132,7 @@ const (
 	DefaultPageLimit           = 100
 	DefaultMaxSessionsPerUser  = 100
 	DefaultMaxAPITokenLifetime = 365 * 24 * time.Hour
+	DefaultAuditRetention      = 90 * 24 * time.Hour
 )
 
 // defaultArgon2 are OWASP's recommended argon2id parameters.
@@ -169,6 +175,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConcurrentHashes <= 0 {
 		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
 	}
 	if c.DefaultPageLimit <= 0 {
 		c.DefaultPageLimit = DefaultPageLimit

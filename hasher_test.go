@@ -136,11 +136,14 @@ func strconvQuote(s string) string { return `"` + s + `"` }
 // nopStore satisfies Store for tests that never reach it.
 type nopStore struct{ Store }
 
-// userOnlyStore answers the calls Login makes before a session exists.
+// userOnlyStore answers the calls a failed Login makes: the lookup of
+// the email, and the audit row of the failure.
 type userOnlyStore struct {
 	Store
 	users map[string]*User
 }
+
+func (s *userOnlyStore) AppendAuditEvent(context.Context, *AuditEvent) error { return nil }
 
 func (s *userOnlyStore) UserByEmail(_ context.Context, email string) (*User, error) {
 	if u, ok := s.users[email]; ok {

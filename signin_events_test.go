@@ -2,6 +2,7 @@ package keel_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -185,5 +186,47 @@ func TestASignUpPolicyHookAppliesToProviderSignUps(t *testing.T) {
 	ops["google"].User("sub-insider", "insider@corp.example", true)
 	if _, err := e.svc.FinishProviderLogin(ctx, e.callback(t, "google")); err != nil {
 		t.Errorf("an allowed provider sign-up: %v", err)
+	}
+}
+
+func TestTheAuditLogRecordsProviderAndPasskeySignIns(t *testing.T) {
+	ctx := context.Background()
+	with, ops := withProviders(t, "google")
+	e := newEnv(t, with, withPasskeys(t))
+	admin := e.superuser(t, "admin@example.com")
+	ops["google"].User("sub-ada", "ada@example.com", true)
+	sess, err := e.providerSession(t, e.callback(t, "google"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := e.signUp(t, "victim@example.com")
+	ops["google"].User("sub-mallory", "victim@example.com", true)
+	if _, err := e.providerSession(t, e.callback(t, "google")); err == nil {
+		t.Fatal("the takeover succeeded")
+	}
+
+	p, err := e.svc.AuditEvents(ctx, admin, keel.AuditOptions{UserID: sess.User.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []keel.EventKind
+	for _, ev := range p.Events {
+		kinds = append(kinds, ev.Kind)
+		if ev.Detail["method"] != "oidc:google" {
+			t.Errorf("%s: detail %v, want method oidc:google", ev.Kind, ev.Detail)
+		}
+	}
+	// Newest first.
+	want := []keel.EventKind{keel.EventLoginSucceeded, keel.EventIdentityLinked, keel.EventSignedUp}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("ada's audit events %v, want %v", kinds, want)
+	}
+
+	p, err = e.svc.AuditEvents(ctx, admin, keel.AuditOptions{UserID: victim.ID, Kinds: []keel.EventKind{keel.EventLoginFailed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Events) != 1 || p.Events[0].Detail["reason"] != keel.ReasonAccountNotLinked || p.Events[0].Detail["method"] != "oidc:google" {
+		t.Errorf("the victim's audit shows %+v, want the refused takeover", p.Events)
 	}
 }

@@ -37,6 +37,10 @@ func TestLogHandler(t *testing.T) {
 			func(_ http.ResponseWriter, r *http.Request) {
 				slog.New(httpapi.LogHandler(log.Handler())).InfoContext(r.Context(), "hello")
 			}, 1},
+		{"a line with a request id of its own keeps it alone",
+			func(_ http.ResponseWriter, r *http.Request) {
+				log.InfoContext(r.Context(), "keel: logged out", "request_id", "req-42")
+			}, 1},
 		{"a line logged without the request's context has none",
 			func(http.ResponseWriter, *http.Request) { log.InfoContext(context.Background(), "hello") }, 0},
 	} {

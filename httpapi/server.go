@@ -292,6 +292,8 @@ func (a *api) routeTable() []route {
 			summary: "Delete the current user", doc: opDoc{status: 200, response: message{}}},
 		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: requireUser, serve: updatePasswordMe,
 			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+		{method: "GET", path: "/users/me/events", tag: "users", operation: "read_user_me_events", access: requireUser, fieldLocation: "query", serve: readMyEvents,
+			summary: "List the security events about the current user, newest first", doc: opDoc{params: myEventsQuery{}, status: 200, response: auditEventsPublic{}}},
 		{method: "POST", path: "/users/signup", tag: "users", operation: "register_user", serve: signUp,
 			answers: map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists}},
 			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}},
@@ -353,6 +355,9 @@ func (a *api) routeTable() []route {
 			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},
 		{method: "DELETE", path: "/items/{id}", tag: "items", operation: "delete_item", access: requireUser, fieldLocation: "path", serve: deleteItem,
 			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+
+		{method: "GET", path: "/audit/events", tag: "audit", operation: "read_audit_events", access: requireSuperuser, fieldLocation: "query", serve: readAuditEvents,
+			summary: "List the audit log, newest first", doc: opDoc{params: auditEventsQuery{}, status: 200, response: auditEventsPublic{}}},
 
 		{method: "POST", path: "/utils/test-email/", tag: "utils", operation: "test_email", access: requireSuperuser, fieldLocation: "query", serve: testEmail,
 			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, response: message{}}},

@@ -134,6 +134,7 @@ func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHoo
 		MaxSessionsPerUser:  c.MaxSessionsPerUser,
 		MaxAPITokenLifetime: time.Duration(c.APITokenMaxDays) * 24 * time.Hour,
 		DeviceKey:           deviceKey(c.DeviceKey),
+		AuditRetention:      c.AuditRetention,
 		RateLimits: keel.RateLimits{
 			Disabled:           !c.RateLimits,
 			LoginPerAccount:    c.LoginAccount,

@@ -60,6 +60,7 @@ type config struct {
 	LoginAddress    keel.Limit
 	RecoveryAddress keel.Limit
 	RecoveryAccount keel.Limit
+	AuditRetention  time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
 	Migrate         bool
@@ -349,6 +350,12 @@ func settings() []setting {
 				}
 				c.DeviceKey = v
 				return nil
+			}},
+		{Name: "KEEL_AUDIT_RETENTION_DAYS", Default: "90",
+			Help: "Days the audit log keeps a security event (logins, password changes, account changes); older events are deleted by the hourly clean-up.",
+			parse: func(c *config, v string) (err error) {
+				c.AuditRetention, err = positiveDuration(v, 24*time.Hour, "days")
+				return err
 			}},
 		{Name: "KEEL_LOG_LEVEL", Default: "info",
 			Help: "Least level logged: debug, info, warn or error.",

@@ -367,6 +367,7 @@ func TestRollbackPlan(t *testing.T) {
 					{"20261127150002_auth_flows", []string{"table auth_flows"}},
 					{"20261127150001_passkeys", []string{"table passkeys", "table webauthn_user_handles"}},
 					{"20261127150000_identities", []string{"table identities"}},
+					{"20261127120000_audit_events", []string{"table audit_events"}},
 					{"20261127100002_secrets", []string{"table secrets"}},
 					{"20261127100001_api_tokens", []string{"table api_tokens"}},
 					{sessionMetadataMigration + "_session_metadata", []string{"column sessions.id", "column sessions.created_at",

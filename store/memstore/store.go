@@ -65,6 +65,9 @@ type db struct {
 
 	authFlows       map[string]*keel.AuthFlow // by key hash
 	authFlowsByUser index[uuid.UUID, string]
+
+	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
+	auditIDs map[uuid.UUID]struct{}
 }
 
 // New returns an empty store.
@@ -94,6 +97,7 @@ func New() *Store {
 		handleUsers:       make(map[string]uuid.UUID),
 		authFlows:         make(map[string]*keel.AuthFlow),
 		authFlowsByUser:   make(index[uuid.UUID, string]),
+		auditIDs:          make(map[uuid.UUID]struct{}),
 	}}}
 }
 

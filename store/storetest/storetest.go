@@ -13,9 +13,9 @@
 //	}
 //
 // The helpers NewUser, NewItem, NewSession, NewResetToken, NewAPIToken,
-// NewIdentity, NewPasskey, NewUserHandle and NewAuthFlow build valid,
-// unsaved records (UUIDv7 ids, UTC times truncated to microseconds) for
-// tests of stores and of code that uses them.
+// NewAuditEvent, NewIdentity, NewPasskey, NewUserHandle and NewAuthFlow
+// build valid, unsaved records (UUIDv7 ids, UTC times truncated to
+// microseconds) for tests of stores and of code that uses them.
 package storetest
 
 import (
@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, newStore) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, newStore) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, newStore) })
+	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, newStore) })
 	t.Run("Ownership", func(t *testing.T) { testOwnership(t, newStore) })
 	t.Run("Availability", func(t *testing.T) { testAvailability(t, newStore) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
