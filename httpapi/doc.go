@@ -43,12 +43,15 @@
 // Each middleware is a func(http.Handler) http.Handler usable on its own.
 // New composes them, outermost first:
 //
-//	RequestID -> AccessLog -> Recover -> SecurityHeaders -> CORS -> routes
+//	RequestID -> AccessLog -> Recover -> SecurityHeaders -> StrictFraming -> CORS -> routes
 //
 // so that every log line has the request id, a recovered panic is logged
 // with its 500, and every answer, the JSON 404 and 405 included, carries
 // the security headers and, for a listed origin, the CORS headers. CORS
-// answers preflight requests itself.
+// answers preflight requests itself. StrictFraming refuses a request whose
+// body could be framed two ways (request smuggling); serve the handler on
+// a FramingListener, with FramingContext as the server's ConnContext, so
+// that it can see them.
 //
 // Login and password recovery are rate limited per client address: the
 // connection's peer or, when the peer is in Config.TrustedProxies, the

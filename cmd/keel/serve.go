@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"runtime"
 	"time"
+
+	"github.com/keel-dev/keel/httpapi"
 )
 
 // The HTTP server's timeouts (docs/SECURITY.md: read-header, read, write and
@@ -96,8 +98,12 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 		defer stopPprof()
 	}
 
+	// StrictFraming covers the routes outside the API too, and
+	// FramingListener with FramingContext lets it see the requests that
+	// could smuggle another (docs/SECURITY.md).
 	srv := &http.Server{
-		Handler:           routes(apiHandler(c, svc, log)),
+		Handler:           httpapi.StrictFraming(routes(apiHandler(c, svc, log))),
+		ConnContext:       httpapi.FramingContext,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -113,7 +119,7 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 	}()
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(httpapi.FramingListener(ln)) }()
 	base := baseURL(ln.Addr())
 	log.InfoContext(ctx, "keel is serving", "addr", ln.Addr().String(), "environment", c.Environment, "development", c.Development())
 	fmt.Fprintf(out, "keel is listening on %s\nAPI documentation: %s%s/docs\n", base, base, apiPrefix)
