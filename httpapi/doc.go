@@ -19,6 +19,14 @@
 // N}; GET /items/ also pages by an opaque cursor: a full page carries
 // "next_cursor", and ?cursor=<next_cursor> continues after its last item.
 //
+// # Errors
+//
+// keel's errors speak the domain; this package words them as docs/API.md
+// does, from tables: each keel sentinel error has its status and detail
+// (a route may word one its own way, as POST /users/signup does a taken
+// email), each field Violation pydantic's type and msg, and any other
+// error its code's generic answer. No message of keel's reaches a client.
+//
 // # Sessions
 //
 // POST /login/access-token returns an opaque session token and also sets it
@@ -31,6 +39,19 @@
 // 403. Answers to requests with credentials carry Cache-Control: no-store.
 // POST /logout ends the session at once, for both transports, and clears
 // the cookie.
+//
+// # A host's own routes
+//
+// NewAuth gives a host program the same authentication for its own
+// handlers, on any mux: RequireUser, RequireSuperuser and OptionalUser are
+// middleware, and SessionFrom and UserFrom read the session in the
+// handler. keel's routes use the same code, so both follow the rules
+// above. Refusals answer keel's JSON errors unless the host gives its own
+// handlers (WithUnauthenticated, WithForbidden: a redirect to a login page).
+//
+//	auth := httpapi.NewAuth(svc, cfg) // the Config given to New
+//	mux.Handle("GET /notes", auth.RequireUser(listNotes))
+//	// in listNotes: user := httpapi.UserFrom(r.Context())
 //
 // keel drives its own scs.SessionManager, with its own store and context
 // keys, straight from the request's token, not through scs's LoadAndSave.
@@ -51,7 +72,11 @@
 // answers preflight requests itself. StrictFraming refuses a request whose
 // body could be framed two ways (request smuggling); serve the handler on
 // a FramingListener, with FramingContext as the server's ConnContext, so
-// that it can see them.
+// that it can see them. Each route then runs, when its method is unsafe,
+// under CompleteWrites: a write whose client goes away still completes
+// (within Config.CompletionTimeout) instead of being rolled back; reads
+// stop early. Every request's context carries its keel.Client (address,
+// User-Agent, request id) for the account events.
 //
 // Login and password recovery are rate limited per client address: the
 // connection's peer or, when the peer is in Config.TrustedProxies, the

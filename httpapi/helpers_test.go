@@ -30,6 +30,7 @@ type env struct {
 	store *memstore.Store
 	svc   *keel.Service
 	h     http.Handler
+	hc    httpapi.Config // the configuration h was made with
 	mail  *keeltest.Mailbox
 	logs  *keeltest.SyncBuffer
 	doc   []byte
@@ -64,6 +65,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	t.Cleanup(func() { svc.Close(context.Background()) })
 	e.svc = svc
+	e.hc = hc
 	e.h = httpapi.New(svc, hc)
 	e.doc = e.fetchDoc()
 	e.val = docValidator(t, e.doc)
@@ -260,7 +262,11 @@ const password = "correct horse battery"
 // account creates a user through keel (no HTTP) and returns it.
 func (e *env) account(email string, superuser bool) *keel.User {
 	e.t.Helper()
-	u, err := e.svc.CreateUserTrusted(context.Background(), keel.CreateUserInput{Email: email, Password: password, IsSuperuser: superuser})
+	create := e.svc.SignUp
+	if superuser {
+		create = e.svc.Bootstrap
+	}
+	u, err := create(context.Background(), keel.SignUpInput{Email: email, Password: password})
 	if err != nil {
 		e.t.Fatal(err)
 	}

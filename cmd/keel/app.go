@@ -7,11 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/smtpmail"
 	"github.com/keel-dev/keel/store/bunstore"
-	"github.com/keel-dev/keel/store/memstore"
 )
 
 // newLogger makes the process's logger from KEEL_LOG_LEVEL and
@@ -27,25 +30,12 @@ func newLogger(c config, w io.Writer) *slog.Logger {
 // isMemory reports whether DATABASE_URL asks for the in-process store.
 func (c config) isMemory() bool { return c.DatabaseURL == "memory:" }
 
-// openStore opens the store DATABASE_URL names: memstore for memory:,
-// bunstore (PostgreSQL or SQLite) otherwise.
-func openStore(ctx context.Context, c config) (keel.Store, error) {
-	if c.isMemory() {
-		return memstore.New(), nil
-	}
-	s, err := bunstore.Open(ctx, c.DatabaseURL)
-	if err != nil {
-		// bunstore's errors never repeat the URL, which may hold a password.
-		return nil, fmt.Errorf("DATABASE_URL: opening the database: %w", err)
-	}
-	return s, nil
-}
-
 // migrator is what `keel migrate` needs of a store: bunstore has it,
 // memstore (which has no schema) does not.
 type migrator interface {
 	Migrate(ctx context.Context) ([]bunstore.Migration, error)
-	Rollback(ctx context.Context) ([]bunstore.Migration, error)
+	RollbackPlan(ctx context.Context) ([]bunstore.Migration, error)
+	RollbackPlanned(ctx context.Context, plan []bunstore.Migration) ([]bunstore.Migration, error)
 	MigrationStatus(ctx context.Context) ([]bunstore.Migration, error)
 }
 
@@ -72,7 +62,22 @@ func newMailer(c config, log *slog.Logger) (keel.Mailer, error) {
 	if !c.EmailsEnabled() {
 		return &smtpmail.Log{Logger: log, FrontendHost: c.FrontendHost, Development: c.Development()}, nil
 	}
-	m, err := smtpmail.New(smtpmail.Config{
+	sc, err := smtpConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := smtpmail.New(sc)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_HOST: %w", err)
+	}
+	return m, nil
+}
+
+// smtpConfig is the SMTP mailer's configuration: the SMTP_* and EMAILS_*
+// settings, and the templates of KEEL_EMAIL_TEMPLATES_DIR over the
+// built-in ones.
+func smtpConfig(c config) (smtpmail.Config, error) {
+	sc := smtpmail.Config{
 		Host:         c.SMTPHost,
 		Port:         c.SMTPPort,
 		StartTLS:     c.SMTPTLS,
@@ -83,11 +88,15 @@ func newMailer(c config, log *slog.Logger) (keel.Mailer, error) {
 		FromName:     c.EmailsFromName,
 		FrontendHost: c.FrontendHost,
 		ProjectName:  c.ProjectName,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("SMTP_HOST: %w", err)
 	}
-	return m, nil
+	if c.EmailTemplatesDir != "" {
+		t, err := parseEmailTemplates(c.EmailTemplatesDir)
+		if err != nil {
+			return sc, fmt.Errorf("KEEL_EMAIL_TEMPLATES_DIR: %w", err)
+		}
+		sc.Templates = t
+	}
+	return sc, nil
 }
 
 // newService builds the keel.Service over the store.
@@ -137,35 +146,79 @@ func checkPassword(svc *keel.Service, password string) error {
 // from any number of replicas at once. Outside development a password
 // that fails keel's rules stops the start (even when the user exists: the
 // configuration is wrong); in development it is logged and no user is
-// created.
+// created, except for the template's placeholder (see placeholderSuperuser).
 func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel.Store, log *slog.Logger) error {
 	if c.FirstSuperuser == "" {
 		return nil
 	}
-	if err := checkPassword(svc, c.FirstSuperuserPassword); err != nil {
+	placeholderPassword := c.Development() && c.FirstSuperuserPassword == placeholder
+	if placeholderPassword {
+		log.WarnContext(ctx, "FIRST_SUPERUSER_PASSWORD is \"changethis\", the FastAPI template's placeholder: anyone who knows the template can log in as the superuser. "+
+			"It is accepted only because ENVIRONMENT="+c.Environment+" (development); change it before anyone else can reach this server",
+			"email", c.FirstSuperuser)
+	} else if err := checkPassword(svc, c.FirstSuperuserPassword); err != nil {
 		if c.Development() {
 			log.WarnContext(ctx, "FIRST_SUPERUSER_PASSWORD fails keel's password rules; no superuser is created", "problem", err.Error())
 			return nil
 		}
 		return fmt.Errorf("FIRST_SUPERUSER_PASSWORD: %w", err)
 	}
-	switch _, err := s.UserByEmail(ctx, c.FirstSuperuser); {
-	case err == nil:
-		log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
-		return nil
-	case keel.ErrorCode(err) != keel.NotFound:
-		return fmt.Errorf("looking up FIRST_SUPERUSER: %w", err)
+	var u *keel.User
+	var err error
+	if placeholderPassword {
+		// Bootstrap would refuse the placeholder: it is a common password.
+		switch _, err := s.UserByEmail(ctx, c.FirstSuperuser); {
+		case err == nil:
+			log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
+			return nil
+		case keel.ErrorCode(err) != keel.NotFound:
+			return fmt.Errorf("looking up FIRST_SUPERUSER: %w", err)
+		}
+		u, err = placeholderSuperuser(ctx, s, c.FirstSuperuser)
+	} else {
+		u, err = svc.Bootstrap(ctx, keel.SignUpInput{Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword})
 	}
-	u, err := svc.CreateUserTrusted(ctx, keel.CreateUserInput{
-		Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword, IsSuperuser: true,
-	})
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "created the first superuser", "email", u.Email, "user_id", u.ID)
 		return nil
-	case keel.ErrorCode(err) == keel.Conflict:
-		return nil // another replica created it meanwhile
+	case errors.Is(err, keel.ErrEmailTaken): // from an earlier start, or another replica just now
+		log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
+		return nil
 	default:
 		return fmt.Errorf("creating FIRST_SUPERUSER: %w", err)
 	}
+}
+
+// placeholderSuperuser creates the superuser email with the password
+// "changethis", as the FastAPI template does in development so that its
+// stack starts unchanged. keel's rules refuse that password (it is on the
+// list of common ones), so keel.Service cannot create the account: it is
+// written to the store with a bcrypt hash, which keel verifies and
+// replaces with an argon2id hash at the first login. Only
+// bootstrapSuperuser calls it, in development only.
+func placeholderSuperuser(ctx context.Context, s keel.Store, email string) (*keel.User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(placeholder), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &keel.User{
+		ID:                id,
+		Email:             email,
+		IsActive:          true,
+		IsSuperuser:       true,
+		PasswordHash:      string(hash),
+		PasswordChangedAt: now,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+	}
+	if err := s.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }

@@ -65,6 +65,7 @@ func TestNoConfigurationStartsSafely(t *testing.T) {
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
+	templates := t.TempDir()
 	c, err := loadConfig(env(map[string]string{
 		"DATABASE_URL":                     "postgres://keel:pw@127.0.0.1:5432/keel?sslmode=disable",
 		"SECRET_KEY":                       "s3cr3t",
@@ -95,10 +96,13 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_MIGRATE":                     "0",
 		"KEEL_MAX_BODY_BYTES":              "4096",
 		"KEEL_SHUTDOWN_TIMEOUT":            "5s",
+		"KEEL_COMPLETION_TIMEOUT":          "1m",
+		"KEEL_EMAIL_TEMPLATES_DIR":         templates,
 		"KEEL_PPROF_ADDR":                  "127.0.0.1:6060",
 		"KEEL_MAX_CONCURRENT_HASHES":       "1",
 		"KEEL_GOMAXPROCS":                  "6",
 		"KEEL_HASH_NICE":                   "0",
+		"KEEL_FRONTEND_DIR":                "/srv/frontend/dist/",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -120,26 +124,29 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		EmailsFromEmail:        "noreply@example.com",
 		EmailsFromName:         "Acme",
 		ResetTokenLifetime:     48 * time.Hour,
+		EmailTemplatesDir:      templates,
 		FirstSuperuser:         "admin@example.com",
 		FirstSuperuserPassword: "a long enough pass",
 		Addr:                   "127.0.0.1:9000",
 		TrustedProxies: []netip.Prefix{
 			netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128"),
 		},
-		RateLimits:      false,
-		LoginAccount:    keel.Limit{Max: 5, Window: time.Minute},
-		LoginAddress:    keel.Limit{Max: 50, Window: 10 * time.Minute},
-		RecoveryAddress: keel.Limit{Max: 20, Window: 2 * time.Hour},
-		RecoveryAccount: keel.Limit{Max: 1, Window: 24 * time.Hour},
-		LogLevel:        slog.LevelWarn,
-		LogFormat:       "json",
-		Migrate:         false,
-		MaxBodyBytes:    4096,
-		ShutdownTimeout: 5 * time.Second,
-		PprofAddr:       "127.0.0.1:6060",
-		MaxHashes:       1,
-		Procs:           6,
-		HashNice:        -1,
+		RateLimits:        false,
+		LoginAccount:      keel.Limit{Max: 5, Window: time.Minute},
+		LoginAddress:      keel.Limit{Max: 50, Window: 10 * time.Minute},
+		RecoveryAddress:   keel.Limit{Max: 20, Window: 2 * time.Hour},
+		RecoveryAccount:   keel.Limit{Max: 1, Window: 24 * time.Hour},
+		LogLevel:          slog.LevelWarn,
+		LogFormat:         "json",
+		Migrate:           false,
+		MaxBodyBytes:      4096,
+		ShutdownTimeout:   5 * time.Second,
+		CompletionTimeout: time.Minute,
+		PprofAddr:         "127.0.0.1:6060",
+		MaxHashes:         1,
+		Procs:             6,
+		HashNice:          -1,
+		FrontendDir:       "/srv/frontend/dist",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -147,6 +154,15 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	if got := c.AllCORSOrigins(); !reflect.DeepEqual(got, []string{"https://a.example.com", "https://b.example.com", "https://dashboard.example.com"}) {
 		t.Errorf("AllCORSOrigins = %v", got)
 	}
+}
+
+// brokenTemplates is a directory whose reset_password.html does not parse.
+func brokenTemplates(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "reset_password.html"), []byte(`{{.Link`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
@@ -185,6 +201,10 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a KEEL_MIGRATE that is no boolean fails", "KEEL_MIGRATE", "later"},
 		{"a body limit that is no number fails", "KEEL_MAX_BODY_BYTES", "1MB"},
 		{"a shutdown timeout that is no duration fails", "KEEL_SHUTDOWN_TIMEOUT", "25"},
+		{"a completion timeout that is no duration fails", "KEEL_COMPLETION_TIMEOUT", "30"},
+		{"a completion timeout of zero fails", "KEEL_COMPLETION_TIMEOUT", "0s"},
+		{"a templates directory that does not exist fails", "KEEL_EMAIL_TEMPLATES_DIR", "/nonexistent/keel-templates"},
+		{"a templates directory with a template that does not parse fails", "KEEL_EMAIL_TEMPLATES_DIR", brokenTemplates(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,6 +214,39 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), tt.variable+": ") {
 				t.Errorf("the error does not name %s: %v", tt.variable, err)
+			}
+		})
+	}
+}
+
+func TestNumbersTooLargeAreRefusedNotReplaced(t *testing.T) {
+	tests := []struct {
+		name, variable, value, wantErr string
+	}{
+		{"a session lifetime whose minutes overflow a duration is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999", "at most 153722867 minutes"},
+		{"a session lifetime beyond an int is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999999999", "too large"},
+		{"the longest session lifetime a duration holds is accepted", "ACCESS_TOKEN_EXPIRE_MINUTES", "153722867", ""},
+		{"one minute more is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "153722868", "too large"},
+		{"a reset lifetime whose hours overflow a duration is refused", "EMAIL_RESET_TOKEN_EXPIRE_HOURS", "2562048", "at most 2562047 hours"},
+		{"a body limit beyond an int64 is refused", "KEEL_MAX_BODY_BYTES", "9223372036854775808", "too large"},
+		{"more hashes than an int holds are refused", "KEEL_MAX_CONCURRENT_HASHES", "99999999999999999999", "too large"},
+		{"a GOMAXPROCS above Go's maximum is refused", "KEEL_GOMAXPROCS", "1025", "more than Go's maximum of 1024"},
+		{"Go's maximum GOMAXPROCS is accepted", "KEEL_GOMAXPROCS", "1024", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(env(map[string]string{tt.variable: tt.value}))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.wantErr == "":
+				if c.SessionLifetime <= 0 || c.ResetTokenLifetime <= 0 {
+					t.Errorf("a lifetime wrapped: %v, %v", c.SessionLifetime, c.ResetTokenLifetime)
+				}
+			case err == nil:
+				t.Fatalf("%s=%s was accepted (session lifetime %v)", tt.variable, tt.value, c.SessionLifetime)
+			case !strings.HasPrefix(err.Error(), tt.variable+": ") || !strings.Contains(err.Error(), tt.wantErr):
+				t.Errorf("got %v, want an error naming %s and saying %q", err, tt.variable, tt.wantErr)
 			}
 		})
 	}
