@@ -66,7 +66,17 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if err != nil {
 		return err
 	}
-	if _, err := s.setPassword(ctx, EventPasswordChanged, u.ID, hash, sess.tokenHash, nil); err != nil {
+	// The hash that was verified must be the one replaced: a change, reset
+	// or upgrade that committed meanwhile makes the current password given
+	// here a stale one.
+	verified := u.PasswordHash
+	check := func(u *User) error {
+		if u.PasswordHash != verified {
+			return ErrIncorrectPassword
+		}
+		return requireActive(u)
+	}
+	if _, err := s.setPassword(ctx, EventPasswordChanged, u.ID, hash, sess.tokenHash, check); err != nil {
 		return userError(err)
 	}
 	return nil
@@ -77,8 +87,13 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 // user but the one with keepTokenHash ("" ends them all) and voids every
 // reset token; it emits kind and, when sessions ended,
 // EventSessionsEnded. check, when not nil, vets the user as read inside
-// the transaction first and may refuse. Errors are the store's,
-// unclassified, or a before hook's veto.
+// the transaction first and may refuse. The session kept must still exist
+// (ErrInvalidCredentials otherwise): a change made from a session that
+// ended meanwhile does not commit. Errors are the store's, unclassified,
+// a refusal of check, or a before hook's veto.
+//
+// The user is read first, locked (see Store.InTx), so concurrent changes
+// run one after the other, each seeing what the one before committed.
 func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
 	var out *User
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -88,6 +103,14 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		}
 		if check != nil {
 			if err := check(u); err != nil {
+				return err
+			}
+		}
+		if keepTokenHash != "" {
+			if _, _, err := tx.FindSession(ctx, keepTokenHash, s.now()); err != nil {
+				if ErrorCode(err) == NotFound {
+					return ErrInvalidCredentials.withCause(err)
+				}
 				return err
 			}
 		}

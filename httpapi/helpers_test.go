@@ -24,10 +24,10 @@ import (
 // fastArgon2 makes hashing cheap in tests; production uses keel's defaults.
 var fastArgon2 = keeltest.CheapArgon2
 
-// env is one API over a fresh memstore.
+// env is one API over a fresh store: a memstore, unless made by newEnvOn.
 type env struct {
 	t     testing.TB
-	store *memstore.Store
+	store *memstore.Store // nil on another store
 	svc   *keel.Service
 	h     http.Handler
 	hc    httpapi.Config // the configuration h was made with
@@ -52,14 +52,21 @@ func withKeel(f func(*keel.Config)) envOption {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, store: memstore.New(), mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
+	return newEnvOn(t, memstore.New(), opts...)
+}
+
+// newEnvOn is newEnv over st (see eachStore).
+func newEnvOn(t testing.TB, st keel.Store, opts ...envOption) *env {
+	t.Helper()
+	e := &env{t: t, mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
+	e.store, _ = st.(*memstore.Store)
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	kc := keel.Config{Argon2: fastArgon2, Mailer: e.mail, Logger: log}
 	hc := httpapi.Config{Logger: log}
 	for _, o := range opts {
 		o(&kc, &hc)
 	}
-	svc, err := keel.New(e.store, kc)
+	svc, err := keel.New(st, kc)
 	if err != nil {
 		t.Fatal(err)
 	}
