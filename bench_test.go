@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/internal/pgtest"
-	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
 )
 
@@ -16,28 +16,13 @@ import (
 // SQLite always, PostgreSQL when KEEL_TEST_DATABASE_URL is set.
 func benchStores(b *testing.B) map[string]func(b *testing.B) keel.Store {
 	stores := map[string]func(b *testing.B) keel.Store{
-		"store=mem": func(b *testing.B) keel.Store { return memstore.New() },
-		"store=sqlite": func(b *testing.B) keel.Store {
-			return openBun(b, "sqlite://"+b.TempDir()+"/bench.db")
-		},
+		"store=mem":    func(b *testing.B) keel.Store { return keeltest.OpenStore(b, "mem") },
+		"store=sqlite": func(b *testing.B) keel.Store { return keeltest.OpenStore(b, "sqlite") },
 	}
 	if os.Getenv(pgtest.EnvVar) != "" {
-		stores["store=postgres"] = func(b *testing.B) keel.Store { return openBun(b, pgtest.Schema(b)) }
+		stores["store=postgres"] = func(b *testing.B) keel.Store { return keeltest.OpenStore(b, "postgres") }
 	}
 	return stores
-}
-
-func openBun(b *testing.B, url string) keel.Store {
-	ctx := context.Background()
-	st, err := bunstore.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return st
 }
 
 // benchEnv is a Service with one user, its session and n items.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/internal/pgtest"
 )
 
@@ -27,7 +28,7 @@ func benchStores() []string {
 	return s
 }
 
-func openBenchStore(b *testing.B, name string) keel.Store { return openStore(b, name) }
+func openBenchStore(b *testing.B, name string) keel.Store { return keeltest.OpenStore(b, name) }
 
 const (
 	benchEmail    = "bench@example.com"

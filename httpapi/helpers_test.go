@@ -55,7 +55,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	return newEnvOn(t, memstore.New(), opts...)
 }
 
-// newEnvOn is newEnv over st (see eachStore).
+// newEnvOn is newEnv over st (see keeltest.EachStore).
 func newEnvOn(t testing.TB, st keel.Store, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}

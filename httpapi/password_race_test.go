@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 )
 
 // TestConcurrentPasswordChanges sends twenty password changes at once,
@@ -17,7 +18,7 @@ import (
 // working, and only the winner's password logs in.
 func TestConcurrentPasswordChanges(t *testing.T) {
 	const callers = 20
-	eachStore(t, func(t *testing.T, st keel.Store) {
+	keeltest.EachStore(t, func(t *testing.T, st keel.Store) {
 		e := newEnvOn(t, st, withKeel(func(c *keel.Config) { c.RateLimits.Disabled = true }))
 		e.account("ada@example.com", false)
 		tokens := make([]string, callers)
