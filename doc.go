@@ -21,7 +21,9 @@
 // missing one. Bootstrap, which makes a superuser with no acting user, is
 // for a program's start-up or command line. Input structs hold only the
 // fields their caller may set, and state their rules in struct tags that
-// adapters read rather than restate. Lists are newest first with the total
+// adapters read rather than restate. Text must be valid UTF-8 without NUL;
+// stored single-line text (emails, names, titles) takes no control
+// character, a description only tabs and line breaks. Lists are newest first with the total
 // count; items also page by Cursor, at the same cost however deep.
 //
 // # Sessions and passwords

@@ -33,7 +33,7 @@ func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) err
 		return err
 	}
 	in := struct {
-		EmailTo string `json:"email_to" validate:"max=255,email"`
+		EmailTo string `json:"email_to" validate:"text,max=255,email"`
 	}{NormalizeEmail(to)}
 	if err := s.validate(in); err != nil {
 		return err

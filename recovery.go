@@ -42,7 +42,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 		e.Email, e.Reason = email, reason
 		return s.report(ctx, e)
 	}
-	if email == "" || len(email) > 255 {
+	if email == "" || len(email) > 255 || textFault("text", email) != 0 {
 		return noToken(nil, ReasonUnknownEmail)
 	}
 	u, err := s.db(ctx).UserByEmail(ctx, email)

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
@@ -123,12 +124,77 @@ func decodeObject(body []byte, dst any) error {
 			bad = append(bad, typeError(f.name, fv.Type(), v))
 			continue
 		}
+		if !validUnicode(v) {
+			// encoding/json has replaced what is not Unicode with U+FFFD;
+			// keel refuses it instead (keel.NotUTF8).
+			var input any
+			if !keel.IsPasswordField(f.name) {
+				input = echo(v)
+			}
+			bad = append(bad, wordViolation("body", keel.FieldError{Field: f.name, Violation: keel.NotUTF8, Value: input}))
+			continue
+		}
 		fv.Set(nv.Elem())
 	}
 	if len(bad) > 0 {
 		return invalid(bad...)
 	}
 	return nil
+}
+
+// validUnicode reports whether the strings of the JSON value raw are
+// valid Unicode: UTF-8 bytes, and \u escapes that never leave half of a
+// surrogate pair. raw is valid JSON.
+func validUnicode(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: \\ and \" never start another escape
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		r := hex4(raw[i+1:])
+		i += 4
+		switch {
+		case r >= 0xDC00 && r < 0xE000: // a low half alone
+			return false
+		case r >= 0xD800 && r < 0xDC00: // a high half: a low one must follow
+			if i+6 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
+				return false
+			}
+			if lo := hex4(raw[i+3:]); lo < 0xDC00 || lo >= 0xE000 {
+				return false
+			}
+			i += 6
+		}
+	}
+	return true
+}
+
+// hex4 reads the four hexadecimal digits of a \u escape (-1 when they are not).
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 func hasRequired(fields []jsonField) bool {

@@ -131,6 +131,9 @@ var violationWords = map[keel.Violation]func(f keel.FieldError) (typ, msg string
 	keel.TooCommon: func(keel.FieldError) (string, string) {
 		return "value_error", "Value error, this password is too common; choose another"
 	},
+	keel.NotUTF8: func(keel.FieldError) (string, string) {
+		return "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string"
+	},
 }
 
 // wordViolation words one failing field at loc. A violation pydantic
