@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/keel-dev/keel"
@@ -168,4 +169,34 @@ func BenchmarkPasswordHashing(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPasswordCheck measures the check of a new password's strength
+// (CheckPassword: length, characters, zxcvbn's estimate), which every
+// sign-up and password change runs before its argon2id hash
+// (BenchmarkPasswordHashing, op=sign-up): it must stay a small part of
+// that. The shapes are the costliest for zxcvbn found: digits, mixed
+// case with symbols, and multi-byte text, at the length zxcvbn judges
+// (32 code points) and at the longest password (128).
+func BenchmarkPasswordCheck(b *testing.B) {
+	svc, err := keel.New(memstore.New(), keel.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, unit string }{
+		{"shape=passphrase", "correct horse battery staple "},
+		{"shape=digits", "1234"},
+		{"shape=mixed", "Aa1!"},
+		{"shape=multibyte", "é1x☕"},
+	} {
+		for _, n := range []int{32, 128} {
+			password := string([]rune(strings.Repeat(tc.unit, 128))[:n])
+			b.Run(fmt.Sprintf("%s/len=%d", tc.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = svc.CheckPassword(password)
+				}
+			})
+		}
+	}
 }

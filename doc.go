@@ -34,8 +34,9 @@
 // or a deletion ends the user's sessions at once; a password change ends
 // all but the one that made it.
 // Passwords are hashed with argon2id (bcrypt hashes are upgraded on
-// login); an unknown email costs what a wrong password costs; common
-// passwords are refused; failed logins and recovery requests are rate
+// login); an unknown email costs what a wrong password costs; new
+// passwords that are common or otherwise easy to guess are refused (by
+// zxcvbn's estimate); failed logins and recovery requests are rate
 // limited per account and per client address. Reset tokens are
 // single-use, expire, and die with any password change.
 //

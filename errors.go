@@ -122,7 +122,7 @@ const (
 	TooSmall                              // a number less than Bound
 	TooLarge                              // a number greater than Bound
 	NotEmail                              // not an email address
-	TooCommon                             // a password on the list of common ones
+	TooCommon                             // a password that is common, or otherwise easy to guess (see Service.CheckPassword)
 	Malformed                             // not in the form the field takes (a cursor keel did not make)
 	Unsupported                           // a field this operation does not take
 	Rejected                              // a rule of the program's refused it (see Reject); Message says which

@@ -2,8 +2,10 @@ package keel
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/trustelem/zxcvbn"
 )
 
 // Password length bounds, in Unicode code points (SECURITY.md). They are
@@ -13,6 +15,35 @@ const (
 	MinPasswordLength = 8
 	MaxPasswordLength = 128
 )
+
+// A new password must take an attacker at least minPasswordGuesses guesses
+// by the estimate of zxcvbn (github.com/trustelem/zxcvbn, a port of
+// Dropbox's estimator), which knows the 30,000 most common passwords of
+// public breach corpora, common words and names, and the patterns
+// guessers try (keyboard runs, repeats, sequences, dates, l33t, appended
+// digits). zxcvbn's cost grows with the cube of the length, so it judges
+// at most the first guessLength code points: a password that starts with
+// a guessable run of that length is refused, and the check stays a small
+// part of an argon2id hash (BenchmarkPasswordHashing).
+const (
+	minPasswordGuesses = 1e8 // zxcvbn's score 3: "safely unguessable", for an online attack
+	guessLength        = 32
+)
+
+// easyToGuess reports whether a password falls short of minPasswordGuesses.
+func easyToGuess(password string) bool {
+	if utf8.RuneCountInString(password) > guessLength {
+		n := 0
+		for i := range password {
+			if n == guessLength {
+				password = password[:i]
+				break
+			}
+			n++
+		}
+	}
+	return zxcvbn.PasswordStrength(password, nil).Guesses < minPasswordGuesses
+}
 
 // ChangePasswordInput is what ChangePassword needs.
 type ChangePasswordInput struct {
@@ -139,8 +170,9 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 }
 
 // CheckPassword reports whether a password meets keel's rules
-// (MinPasswordLength to MaxPasswordLength code points, not a common
-// password): nil, or an Invalid *Error naming the field "password".
+// (MinPasswordLength to MaxPasswordLength code points, no NUL, not common
+// or otherwise easy to guess): nil, or an Invalid *Error naming the field
+// "password".
 // Programs use it to vet a configured password before creating an
 // account with it.
 func (s *Service) CheckPassword(password string) error {

@@ -151,3 +151,20 @@ func TestChangePasswordLosesToWhatCommittedMeanwhile(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckPassword: whatever a client sends as a new password, the check
+// answers nil or Invalid, and never panics (zxcvbn runs on it).
+func FuzzCheckPassword(f *testing.F) {
+	for _, s := range []string{goodPassword, "password1", "é1x☕é1x☕", "1/2/2020 12:00", "Aa1!Aa1!Aa1!", "\x00", "\xff\xfe", "𝔭𝔞𝔰𝔰𝔴𝔬𝔯𝔡"} {
+		f.Add(s)
+	}
+	svc, err := keel.New(memstore.New(), keel.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, password string) {
+		if err := svc.CheckPassword(password); err != nil && keel.ErrorCode(err) != keel.Invalid {
+			t.Fatalf("CheckPassword(%q) = %v", password, err)
+		}
+	})
+}

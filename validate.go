@@ -63,8 +63,13 @@ func newValidator() *validator.Validate {
 		}
 	}
 	// The one statement of the password rule: any Unicode but NUL, of a
-	// length in code points.
+	// length in code points; a new password must also be hard to guess.
 	v.RegisterAlias("password", fmt.Sprintf("nonul,min=%d,max=%d", MinPasswordLength, MaxPasswordLength))
+	if err := v.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
+		return !easyToGuess(fl.Field().String())
+	}); err != nil {
+		panic("keel: registering the notcommon rule: " + err.Error()) // only a bug gets here
+	}
 	return v
 }
 
@@ -216,7 +221,7 @@ func violation(field string, v Violation, bound int, value any) FieldError {
 	case NotEmail:
 		f.Message = "is not a valid email address"
 	case TooCommon:
-		f.Message = "is too common; choose another"
+		f.Message = "is too common or too easy to guess; choose another"
 	case ControlCharacter:
 		f.Message = "contains a control character"
 	case NotUTF8:

@@ -129,7 +129,7 @@ var violationWords = map[keel.Violation]func(f keel.FieldError) (typ, msg string
 	keel.NotEmail: func(keel.FieldError) (string, string) { return "value_error", "value is not a valid email address" },
 	keel.Rejected: func(f keel.FieldError) (string, string) { return "value_error", "Value error, " + f.Message },
 	keel.TooCommon: func(keel.FieldError) (string, string) {
-		return "value_error", "Value error, this password is too common; choose another"
+		return "value_error", "Value error, this password is too common or too easy to guess; choose another"
 	},
 	keel.NotUTF8: func(keel.FieldError) (string, string) {
 		return "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string"
