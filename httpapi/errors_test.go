@@ -104,9 +104,9 @@ func TestErrorAnswersAreTheTemplatesExactWords(t *testing.T) {
 		{"every failing field of a sign-up is listed in pydantic's words", req{method: "POST", path: "/users/signup", json: map[string]any{"email": "not-an-email", "password": "short", "full_name": long}},
 			422, `{"detail":[{"type":"value_error","loc":["body","email"],"msg":"value is not a valid email address","input":"not-an-email"},` +
 				`{"type":"string_too_short","loc":["body","password"],"msg":"String should have at least 8 characters","input":null},` +
-				`{"type":"string_too_long","loc":["body","full_name"],"msg":"String should have at most 255 characters","input":"` + long + `"}]}`},
+				`{"type":"string_too_long","loc":["body","full_name"],"msg":"String should have at most 255 characters","input":"` + long[:64] + `"}]}`},
 		{"a long email and a long password are too long", req{method: "POST", path: "/users/signup", json: map[string]any{"email": strings.Repeat("e", 250) + "@example.com", "password": strings.Repeat("é", 129)}},
-			422, `{"detail":[{"type":"string_too_long","loc":["body","email"],"msg":"String should have at most 255 characters","input":"` + strings.Repeat("e", 250) + `@example.com"},` +
+			422, `{"detail":[{"type":"string_too_long","loc":["body","email"],"msg":"String should have at most 255 characters","input":"` + strings.Repeat("e", 64) + `"},` +
 				`{"type":"string_too_long","loc":["body","password"],"msg":"String should have at most 128 characters","input":null}]}`},
 		{"a common password is a value error", req{method: "POST", path: "/users/signup", json: map[string]any{"email": "new@example.com", "password": "password1"}},
 			422, `{"detail":[{"type":"value_error","loc":["body","password"],"msg":"Value error, this password is too common or too easy to guess; choose another","input":null}]}`},
