@@ -241,6 +241,8 @@ var (
 	ErrItemNotFound = &Error{Code: NotFound, Message: "item not found"}
 	// ErrTooManyRequests: a rate limit was hit; the returned error carries RetryAfter.
 	ErrTooManyRequests = &Error{Code: RateLimited, Message: "too many attempts"}
+	// ErrNoMailer: the operation sends mail and Config.Mailer is nil.
+	ErrNoMailer = &Error{Code: Unavailable, Message: "no mailer is configured"}
 )
 
 // withCause returns a copy of a sentinel with a cause attached, so

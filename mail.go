@@ -39,7 +39,7 @@ func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) err
 		return err
 	}
 	if s.cfg.Mailer == nil {
-		return Errorf(Unavailable, "no mailer is configured")
+		return ErrNoMailer
 	}
 	if err := s.cfg.Mailer.SendTestEmail(ctx, in.EmailTo); err != nil {
 		return Wrap(err, Unavailable, "sending mail failed")

@@ -28,7 +28,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 		return err
 	}
 	if s.cfg.Mailer == nil {
-		return Errorf(Unavailable, "no mailer is configured")
+		return ErrNoMailer
 	}
 	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)

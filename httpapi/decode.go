@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -47,10 +48,11 @@ func jsonFields(t reflect.Type) []jsonField {
 
 // decodeJSON reads the JSON object body of r into dst, a pointer to a
 // request struct. It is strict about types and reports every failing field
-// at once: a body over the limit is 413, a content type other than JSON
-// 415, malformed JSON 422 json_invalid, a missing required field 422
-// missing, a value of the wrong type 422 string_type (bool_type, ...).
-// Unknown fields are ignored. It never panics.
+// at once: a body over the limit is 413, a body too slow to arrive 408, a
+// content type other than JSON 415, malformed JSON 422 json_invalid, a
+// missing required field 422 missing, a value of the wrong type 422
+// string_type (bool_type, ...), a string that is not Unicode 422
+// string_unicode. Unknown fields are ignored. It never panics.
 func (a *api) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -65,13 +67,18 @@ func (a *api) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error 
 	return decodeObject(body, dst)
 }
 
-// readBody reads the whole body, at most limit bytes.
+// readBody reads the whole body, at most limit bytes: 413 past the limit,
+// 408 when the server's read timeout cuts a slow body off.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: msgTooLarge}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close") // the rest of the body is still on its way
+			return nil, &requestError{status: http.StatusRequestTimeout, detail: msgRequestTimeout}
 		}
 		return nil, invalid(validationError{Type: "json_invalid", Loc: []any{"body"}, Msg: "The request body could not be read", Input: nil})
 	}

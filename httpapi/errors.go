@@ -66,6 +66,7 @@ const (
 	msgInternal         = "Internal Server Error"
 	msgUnavailable      = "Service Unavailable"
 	msgTooLarge         = "Request body too large"
+	msgRequestTimeout   = "Request Timeout"
 	msgUnsupportedMedia = "Unsupported Media Type"
 	msgCrossOrigin      = "Cross-origin request refused"
 	msgLoggedOut        = "Logged out"
