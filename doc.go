@@ -32,12 +32,27 @@
 // 256-bit tokens stored hashed, a fresh token at every login, an absolute
 // lifetime and an optional idle timeout. A password reset, a deactivation
 // or a deletion ends the user's sessions at once; a password change ends
-// all but the one that made it.
+// all but the one that made it. Each session keeps when it began and was
+// last used and the client it logged in from: a user lists its sessions
+// (Sessions) and ends any of them (EndSession, EndOtherSessions), a
+// superuser anyone's; a user has at most Config.MaxSessionsPerUser, a login
+// past it ending the least recently used.
+//
+// Personal API tokens (CreateAPIToken) stand in for a session in programs:
+// Authenticate takes them, and the Session it returns carries the token's
+// Scope into every operation, so a read-only token changes nothing and no
+// token manages credentials, whoever calls. A new password or a
+// deactivation revokes a user's tokens.
+//
 // Passwords are hashed with argon2id (bcrypt hashes are upgraded on
 // login); an unknown email costs what a wrong password costs; new
 // passwords that are common or otherwise easy to guess are refused (by
 // zxcvbn's estimate); failed logins and recovery requests are rate
-// limited per account and per client address. Reset tokens are
+// limited per account and per client address. The account's limit holds
+// only clients it has not seen: every login hands the client a signed
+// device token, and a client that presents one counts its failures
+// against itself, so strangers who lock an account out never lock out its
+// owner (Unlock and UnlockEmail lift a lockout). Reset tokens are
 // single-use, expire, and die with any password change.
 //
 // # Events, hooks and transactions
@@ -50,6 +65,15 @@
 // has committed, off the caller's path. Service.InTx runs a program's own
 // writes and keel calls in one transaction; on bunstore, bunstore.TxDB
 // gives a before hook or InTx the transaction as a bun.IDB.
+//
+// # Audit log
+//
+// Every event is also an AuditEvent in the Store, written in the
+// operation's transaction (a change that rolls back leaves no row) and
+// logged once committed; never a password, token or hash, and nothing for
+// reads. A superuser reads the log with AuditEvents, a user the events
+// about itself with MyAuditEvents; PurgeExpired deletes events older than
+// Config.AuditRetention.
 //
 // # Errors
 //

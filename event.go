@@ -47,10 +47,35 @@ const (
 	// as it was).
 	EventUserDeleted EventKind = "user_deleted"
 	// EventSessionsEnded: sessions of a user ended at once (Sessions says
-	// how many): LogoutAll, or the other sessions ended by a password
-	// change, a reset, a deactivation or a deletion.
+	// how many): LogoutAll, EndSession, EndOtherSessions, a login past
+	// Config.MaxSessionsPerUser (the least recently used), or the other
+	// sessions ended by a password change, a reset, a deactivation or a
+	// deletion.
 	EventSessionsEnded EventKind = "sessions_ended"
+	// EventAPITokenCreated: CreateAPIToken made a personal API token
+	// (APIToken is it, never its secret).
+	EventAPITokenCreated EventKind = "api_token_created"
+	// EventAPITokenRevoked: RevokeAPIToken revoked one token (APIToken
+	// holds its ID).
+	EventAPITokenRevoked EventKind = "api_token_revoked"
+	// EventAPITokensRevoked: API tokens of a user ended at once (APITokens
+	// says how many): with a new password, a deactivation or a deletion.
+	EventAPITokensRevoked EventKind = "api_tokens_revoked"
+	// EventLockoutLifted: Unlock (by a superuser) or UnlockEmail (by the
+	// program: ActorID is uuid.Nil) lifted an account's lockout.
+	EventLockoutLifted EventKind = "lockout_lifted"
 )
+
+// EventKinds returns every kind of event keel emits, in the order above:
+// the vocabulary of an audit query or a metric label.
+func EventKinds() []EventKind {
+	return []EventKind{
+		EventSignedUp, EventUserCreated, EventLoginSucceeded, EventLoginFailed, EventRateLimited,
+		EventLoggedOut, EventPasswordChanged, EventPasswordResetRequested, EventPasswordReset,
+		EventUserUpdated, EventUserDeleted, EventSessionsEnded,
+		EventAPITokenCreated, EventAPITokenRevoked, EventAPITokensRevoked, EventLockoutLifted,
+	}
+}
 
 // Event is one account event. Hooks receive it by value; it never holds
 // a password, a password hash or a token.
@@ -80,6 +105,12 @@ type Event struct {
 	// Sessions is, for EventSessionsEnded and EventLoggedOut, how many
 	// sessions ended.
 	Sessions int64
+	// APIToken is, for EventAPITokenCreated, the new token, and for
+	// EventAPITokenRevoked the revoked one's ID (the rest went with it).
+	// Never the secret.
+	APIToken *APITokenInfo
+	// APITokens is, for EventAPITokensRevoked, how many tokens ended.
+	APITokens int64
 	// Client is the client of the request, as the adapter put it in the
 	// context with WithClient.
 	Client Client
@@ -88,6 +119,10 @@ type Event struct {
 	// the Reason* constants. It is for logs and audits, never for the
 	// client, which gets the one deliberately vague answer.
 	Reason string
+
+	// unrecorded marks a repeated rate-limit refusal, which the audit log
+	// leaves out (see auditor.record); every other consumer gets it.
+	unrecorded bool
 }
 
 // Reasons of EventLoginFailed, EventRateLimited and
@@ -98,6 +133,8 @@ const (
 	ReasonInactiveUser       = "inactive_user"
 	ReasonLoginAccount       = "login_per_account"     // RateLimits.LoginPerAccount
 	ReasonLoginAddress       = "login_per_address"     // RateLimits.LoginPerAddress
+	ReasonLoginDevice        = "login_per_device"      // RateLimits.LoginPerDevice
+	ReasonPasswordSession    = "password_per_session"  // ChangePassword's checks with one session
 	ReasonRecoveryAddress    = "recovery_per_address"  // RateLimits.RecoveryPerAddress
 	ReasonRecoveryAccount    = "recovery_per_account"  // RateLimits.RecoveryPerAccount
 	ReasonPasswordCheck      = "password_check"        // ChangePassword's check of the current password

@@ -29,7 +29,7 @@ type PasswordResetMail struct {
 
 // SendTestEmail sends a test message. Superuser only.
 func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) error {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toWrite); err != nil {
 		return err
 	}
 	in := struct {

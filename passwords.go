@@ -52,8 +52,12 @@ type ChangePasswordInput struct {
 }
 
 // ChangePassword sets a new password for the session's user, given the
-// current one, and ends every other session of that user; sess stays
-// valid. Wrong current passwords count against the login limit.
+// current one, ends every other session of that user and revokes its API
+// tokens; sess stays valid. It takes a session, not an API token. Wrong
+// current passwords count against a limit of the session's own (as many as
+// RateLimits.LoginPerAccount allows), not the account's: a lockout of the
+// account by strangers never keeps its logged-in owner from changing the
+// password.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePasswordInput) error {
 	if err := s.notInTx(ctx, "ChangePassword"); err != nil {
 		return err
@@ -61,19 +65,19 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if sess == nil {
 		return ErrNotAuthenticated
 	}
-	if err := requireActive(sess.User); err != nil {
+	if err := requireActive(sess.User, bySession); err != nil {
 		return err
 	}
 	if err := s.validate(in); err != nil {
 		return err
 	}
-	account, _ := s.loginLimits(sess.User.Email, "")
-	if reason, err := s.checkLimits(ctx, account); err != nil {
+	guesses := s.passwordChangeLimit(sess)
+	if reason, err := s.checkLimits(ctx, guesses); err != nil {
 		return s.rateLimitRefusal(ctx, reason, err, sess.User.Email, sess.User)
 	}
 	// Counted before the check, as in Login, so parallel guesses stay
 	// within the limit; a right password clears the count.
-	if reason, err := s.hitLimits(ctx, account); err != nil {
+	if reason, err := s.hitLimits(ctx, guesses); err != nil {
 		return s.rateLimitRefusal(ctx, reason, err, sess.User.Email, sess.User)
 	}
 	u, err := s.db(ctx).User(ctx, sess.User.ID)
@@ -89,7 +93,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		e.Reason = ReasonPasswordCheck
 		return s.refusal(ctx, e, ErrIncorrectPassword)
 	}
-	s.resetCounter(ctx, account)
+	s.resetCounter(ctx, guesses)
 	if in.CurrentPassword == in.NewPassword {
 		return ErrSamePassword
 	}
@@ -105,7 +109,10 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		if u.PasswordHash != verified {
 			return ErrIncorrectPassword
 		}
-		return requireActive(u)
+		if !u.IsActive {
+			return ErrInactiveUser
+		}
+		return nil
 	}
 	if _, err := s.setPassword(ctx, EventPasswordChanged, u.ID, hash, sess.tokenHash, check); err != nil {
 		return userError(err)
@@ -115,13 +122,13 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 
 // setPassword, shared by ChangePassword and ResetPassword, stores a new
 // password hash and, in the same transaction, ends every session of the
-// user but the one with keepTokenHash ("" ends them all) and voids every
-// reset token; it emits kind and, when sessions ended,
-// EventSessionsEnded. check, when not nil, vets the user as read inside
-// the transaction first and may refuse. The session kept must still exist
-// (ErrInvalidCredentials otherwise): a change made from a session that
-// ended meanwhile does not commit. Errors are the store's, unclassified,
-// a refusal of check, or a before hook's veto.
+// user but the one with keepTokenHash ("" ends them all), revokes every
+// API token and voids every reset token; it emits kind and, when sessions
+// ended, EventSessionsEnded. check, when not nil, vets the user as read
+// inside the transaction first and may refuse. The session kept must still
+// exist (ErrInvalidCredentials otherwise): a change made from a session
+// that ended meanwhile does not commit. Errors are the store's,
+// unclassified, a refusal of check, or a before hook's veto.
 //
 // The user is read first, locked (see Store.InTx), so concurrent changes
 // run one after the other, each seeing what the one before committed.
@@ -150,7 +157,7 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		ended, err := endSessions(ctx, tx, userID, keepTokenHash)
+		sessions, tokens, err := endCredentials(ctx, tx, userID, keepTokenHash)
 		if err != nil {
 			return err
 		}
@@ -160,7 +167,7 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		if err := s.emit(ctx, tx, s.newEvent(ctx, kind, u.ID, u)); err != nil {
 			return err
 		}
-		if err := s.emitSessionsEnded(ctx, tx, u.ID, u, ended); err != nil {
+		if err := s.emitCredentialsEnded(ctx, tx, u.ID, u, sessions, tokens); err != nil {
 			return err
 		}
 		out = u

@@ -1,8 +1,10 @@
 package keel
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -23,6 +25,10 @@ type Service struct {
 
 	mailing sync.WaitGroup // password-reset emails being sent in the background
 	after   *afterHooks    // delivers committed events to Config.Hooks.After
+	audit   *auditor       // records events in the audit log
+
+	deviceKeyMu sync.Mutex
+	deviceKey   []byte // Config.DeviceKey, or the store's once loaded (see devices.go)
 }
 
 // New returns a Service over the store. cfg's zero fields take their
@@ -32,14 +38,18 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, errors.New("keel: New needs a Store")
 	}
 	cfg = cfg.withDefaults()
+	if cfg.DeviceKey != nil && len(cfg.DeviceKey) < DeviceKeyLength {
+		return nil, fmt.Errorf("keel: Config.DeviceKey has %d bytes, want at least %d", len(cfg.DeviceKey), DeviceKeyLength)
+	}
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashNice)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger}
+	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, deviceKey: bytes.Clone(cfg.DeviceKey)}
 	s.validator = newValidator()
 	s.sessions = newSessionManager(s)
 	s.after = newAfterHooks(cfg.Hooks.After, cfg.Hooks.Queue, cfg.Logger)
+	s.audit = newAuditor(cfg.Logger)
 	return s, nil
 }
 
@@ -72,9 +82,22 @@ func (s *Service) Close(ctx context.Context) error {
 }
 
 // PurgeExpired deletes expired sessions, reset tokens and rate-limit
-// counters from the store.
+// counters from the store, and the audit events older than
+// Config.AuditRetention, and returns how many rows went.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpired(ctx, s.now())
+	now := s.now()
+	n, err := s.store.DeleteExpired(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	if s.cfg.AuditRetention > 0 {
+		m, err := s.store.DeleteAuditEventsBefore(ctx, now.Add(-s.cfg.AuditRetention))
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // RunPurger calls PurgeExpired every interval until ctx ends. Run it in
@@ -121,26 +144,4 @@ func classify(err error, def Code) error {
 		def = c
 	}
 	return &Error{Code: def, Err: err}
-}
-
-// requireSuperuser is the check of every superuser-only operation.
-func requireSuperuser(actor *User) error {
-	if err := requireActive(actor); err != nil {
-		return err
-	}
-	if !actor.IsSuperuser {
-		return ErrNotSuperuser
-	}
-	return nil
-}
-
-// requireActive is the check of every operation with an actor.
-func requireActive(actor *User) error {
-	if actor == nil {
-		return ErrNotAuthenticated
-	}
-	if !actor.IsActive {
-		return ErrInactiveUser
-	}
-	return nil
 }

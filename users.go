@@ -21,6 +21,11 @@ type User struct {
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+
+	// scope is set by Authenticate on the user of a personal API token,
+	// and limits what the user may do as an actor (see access.go): "" for
+	// a session's user, and for every user read from the store.
+	scope Scope
 }
 
 // SignUpInput is what a person gives to open an account.
@@ -60,10 +65,10 @@ type UpdateUserInput struct {
 // otherwise Skip and Limit must pass Service.CheckPage.
 //
 // Offset paging (Skip) is the default. Cursor, when not empty, is the Next
-// cursor of an earlier page of items (see ItemPage): the list then starts
-// right after that page's last item, at a cost that does not grow with the
+// cursor of an earlier page (ItemPage, AuditPage): the list then starts
+// right after that page's last row, at a cost that does not grow with the
 // depth of the page as Skip's does (Skip still applies, after the cursor).
-// Only Service.ItemsPage and Service.Items take a cursor.
+// Only the lists of items and of audit events take a cursor.
 type ListOptions struct {
 	Skip   int    `json:"skip"`
 	Limit  int    `json:"limit"`
@@ -78,7 +83,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*User, error) {
 // CreateUser creates an account as a superuser, who may set IsActive and
 // IsSuperuser.
 func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInput) (*User, error) {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toWrite); err != nil {
 		return nil, err
 	}
 	return s.createUser(ctx, EventUserCreated, actor, in)
@@ -149,7 +154,7 @@ func (s *Service) createUser(ctx context.Context, kind EventKind, actor *User, i
 // User returns a user. Anyone may read itself; only a superuser may read
 // others.
 func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return nil, err
 	}
 	if id != actor.ID && !actor.IsSuperuser {
@@ -164,7 +169,7 @@ func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, e
 
 // Users lists users, newest first, with the total count. Superuser only.
 func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*User, int, error) {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toRead); err != nil {
 		return nil, 0, err
 	}
 	if opts.Cursor != "" {
@@ -183,9 +188,14 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 	return users, n, nil
 }
 
-// UpdateMe changes the actor's own name or email.
+// UpdateMe changes the actor's own name or email. Changing the email takes
+// a session, not an API token.
 func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (*User, error) {
-	if err := requireActive(actor); err != nil {
+	n := toWrite
+	if in.Email.Set {
+		n = bySession
+	}
+	if err := requireActive(actor, n); err != nil {
 		return nil, err
 	}
 	if in.Email.Set {
@@ -227,9 +237,14 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 }
 
 // UpdateUser changes any field of a user. Superuser only. A new password
-// or a deactivation ends every session of that user.
+// or a deactivation ends every session of that user and revokes its API
+// tokens; they, and a new email, take a session, not an API token.
 func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in UpdateUserInput) (*User, error) {
-	if err := requireSuperuser(actor); err != nil {
+	n := toWrite
+	if in.Email.Set || in.Password.Set || (in.IsActive.Set && !in.IsActive.Value) {
+		n = bySession
+	}
+	if err := requireSuperuser(actor, n); err != nil {
 		return nil, err
 	}
 	if in.Email.Set {
@@ -276,16 +291,16 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		var ended int64
+		var sessions, tokens int64
 		if in.Password.Set || (wasActive && !u.IsActive) {
-			if ended, err = endSessions(ctx, tx, u.ID, ""); err != nil {
+			if sessions, tokens, err = endCredentials(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}
 		if err := s.emitUpdated(ctx, tx, actor.ID, u, changes); err != nil {
 			return err
 		}
-		if err := s.emitSessionsEnded(ctx, tx, actor.ID, u, ended); err != nil {
+		if err := s.emitCredentialsEnded(ctx, tx, actor.ID, u, sessions, tokens); err != nil {
 			return err
 		}
 		out = u
@@ -297,10 +312,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 	return out, nil
 }
 
-// DeleteUser deletes a user with its items and sessions. A user may delete
-// itself unless it is a superuser; only a superuser may delete others.
+// DeleteUser deletes a user with its items, sessions and API tokens. A
+// user may delete itself unless it is a superuser; only a superuser may
+// delete others. It takes a session, not an API token.
 func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) error {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, bySession); err != nil {
 		return err
 	}
 	if id == actor.ID {
@@ -315,9 +331,9 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 		if err != nil {
 			return err
 		}
-		// End the sessions first, to count them; DeleteUser would take
-		// them with it.
-		ended, err := endSessions(ctx, tx, id, "")
+		// End the sessions and tokens first, to count them; DeleteUser
+		// would take them with it.
+		sessions, tokens, err := endCredentials(ctx, tx, id, "")
 		if err != nil {
 			return err
 		}
@@ -327,7 +343,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 		if err := s.emit(ctx, tx, s.newEvent(ctx, EventUserDeleted, actor.ID, u)); err != nil {
 			return err
 		}
-		return s.emitSessionsEnded(ctx, tx, actor.ID, u, ended)
+		return s.emitCredentialsEnded(ctx, tx, actor.ID, u, sessions, tokens)
 	})
 	if err != nil {
 		return userError(err)

@@ -44,11 +44,13 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password, ClientAddr: a.clientAddr(r)})
+	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password,
+		ClientAddr: a.clientAddr(r), DeviceToken: a.deviceToken(r)})
 	if err != nil {
 		return err
 	}
 	a.auth.setCookie(w, sess)
+	a.setDeviceCookie(w, sess.DeviceToken)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }
@@ -119,8 +121,7 @@ func recoverPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Ses
 	if errors.Is(err, keel.ErrNoMailer) {
 		// Mail that cannot go out is the program's to fix, as a mail that
 		// fails later is: the client gets the answer a sent one gets.
-		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed",
-			"request_id", RequestIDFrom(r.Context()), "err", err)
+		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed", "err", err)
 		err = nil
 	}
 	if err != nil {

@@ -38,7 +38,18 @@
 // which trusts the API's own origin and Config.CORSOrigins, or it answers
 // 403. Answers to requests with credentials carry Cache-Control: no-store.
 // POST /logout ends the session at once, for both transports, and clears
-// the cookie.
+// the cookie. A user lists and ends its sessions under /users/me/sessions,
+// a superuser anyone's under /users/{user_id}/sessions.
+//
+// A personal API token (made at POST /users/me/tokens, "keel_pat_...") is
+// accepted as a bearer token only, never as the cookie, on every route its
+// scope allows; keel, not this package, enforces the scope, so a host's
+// own handlers that call the Service get the same rules.
+//
+// Every login also sets the device cookie (Config.DeviceCookieName,
+// default "keel_device"; HttpOnly, SameSite=Strict, 400 days): presented
+// at the next login, it exempts the browser from the lockout strangers'
+// failed guesses put on the account (see keel.LoginInput).
 //
 // # A host's own routes
 //
@@ -64,19 +75,31 @@
 // Each middleware is a func(http.Handler) http.Handler usable on its own.
 // New composes them, outermost first:
 //
-//	RequestID -> AccessLog -> Recover -> SecurityHeaders -> StrictFraming -> CORS -> routes
+//	RequestID -> Observe -> AccessLog -> Recover -> SecurityHeaders -> StrictFraming -> CORS -> routes
 //
 // so that every log line has the request id, a recovered panic is logged
-// with its 500, and every answer, the JSON 404 and 405 included, carries
-// the security headers and, for a listed origin, the CORS headers. CORS
-// answers preflight requests itself. StrictFraming refuses a request whose
-// body could be framed two ways (request smuggling); serve the handler on
-// a FramingListener, with FramingContext as the server's ConnContext, so
-// that it can see them. Each route then runs, when its method is unsafe,
-// under CompleteWrites: a write whose client goes away still completes
-// (within Config.CompletionTimeout) instead of being rolled back; reads
-// stop early. Every request's context carries its keel.Client (address,
-// User-Agent, request id) for the account events.
+// and observed with its 500, and every answer, the JSON 404 and 405
+// included, carries the security headers and, for a listed origin, the
+// CORS headers. CORS answers preflight requests itself. StrictFraming
+// refuses a request whose body could be framed two ways (request
+// smuggling); serve the handler on a FramingListener, with FramingContext
+// as the server's ConnContext, so that it can see them. Each route then
+// runs, when its method is unsafe, under CompleteWrites: a write whose
+// client goes away still completes (within Config.CompletionTimeout)
+// instead of being rolled back; reads stop early. Every request's context
+// carries its keel.Client (address, User-Agent, request id) for the
+// account events.
+//
+// # Operating
+//
+// The access log has a line per request with its route pattern (never
+// the path of a matched route), status, duration in milliseconds, client
+// address and authenticated user; LogHandler puts the request id on every
+// line logged with a request's context, keel's own included. Observers
+// (Config.Observers) see each request's route, status and duration:
+// package metrics counts them for Prometheus, package tracing gives each
+// a span, named by the route pattern, that continues the client's
+// traceparent.
 //
 // Login and password recovery are rate limited per client address: the
 // connection's peer or, when the peer is in Config.TrustedProxies, the

@@ -98,6 +98,11 @@ var sentinelAnswers = []struct {
 	{keel.ErrUserNotFound, answer{http.StatusNotFound, "User not found"}},
 	{keel.ErrItemNotFound, answer{http.StatusNotFound, "Item not found"}},
 	{keel.ErrTooManyRequests, answer{http.StatusTooManyRequests, "Too many requests"}},
+	{keel.ErrSessionRequired, answer{http.StatusForbidden, "API tokens cannot do this: log in with a password"}},
+	{keel.ErrReadOnlyToken, answer{http.StatusForbidden, "This API token is read-only"}},
+	{keel.ErrSessionNotFound, answer{http.StatusNotFound, "Session not found"}},
+	{keel.ErrAPITokenNotFound, answer{http.StatusNotFound, "API token not found"}},
+	{keel.ErrTooManyAPITokens, answer{http.StatusConflict, "Too many API tokens: revoke one first"}},
 }
 
 // codeAnswers answers every other keel error by its code alone: its
@@ -284,7 +289,6 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, rt rou
 			op = r.Pattern // a host's route
 		}
 		log.Log(r.Context(), level, "httpapi: request failed",
-			"request_id", RequestIDFrom(r.Context()),
 			"operation", op,
 			"status", status,
 			"err", err)

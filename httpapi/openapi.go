@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
@@ -53,6 +54,9 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[usersPublic]():         "UsersPublic",
 	reflect.TypeFor[itemPublic]():          "ItemPublic",
 	reflect.TypeFor[itemsPublic]():         "ItemsPublic",
+	reflect.TypeFor[auditEventPublic]():    "AuditEventPublic",
+	reflect.TypeFor[auditEventsPublic]():   "AuditEventsPublic",
+	reflect.TypeFor[eventKind]():           "EventKind",
 	reflect.TypeFor[httpError]():           "HTTPError",
 	reflect.TypeFor[httpValidationError](): "HTTPValidationError",
 	reflect.TypeFor[validationError]():     "ValidationError",
@@ -65,6 +69,12 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[keel.UpdateUserInput]():     "UserUpdate",
 	reflect.TypeFor[keel.ChangePasswordInput](): "UpdatePassword",
 	reflect.TypeFor[keel.ResetPasswordInput]():  "NewPassword",
+	reflect.TypeFor[keel.CreateAPITokenInput](): "APITokenCreate",
+	reflect.TypeFor[sessionPublic]():            "SessionPublic",
+	reflect.TypeFor[sessionsPublic]():           "SessionsPublic",
+	reflect.TypeFor[apiTokenPublic]():           "APITokenPublic",
+	reflect.TypeFor[apiTokensPublic]():          "APITokensPublic",
+	reflect.TypeFor[apiTokenCreated]():          "APITokenCreated",
 	reflect.TypeFor[keel.CreateItemInput]():     "ItemCreate",
 	reflect.TypeFor[keel.UpdateItemInput]():     "ItemUpdate",
 	reflect.TypeFor[loginForm]():                "Body_login-login_access_token",
@@ -123,14 +133,18 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			for rule := range strings.SplitSeq(tag, ",") {
 				k, v, _ := strings.Cut(rule, "=")
 				n, _ := strconv.ParseInt(v, 10, 64)
-				switch k {
-				case "min":
+				switch {
+				case k == "min" && ft.Kind() == reflect.Int:
+					s.WithMinimum(float64(n))
+				case k == "max" && ft.Kind() == reflect.Int:
+					s.WithMaximum(float64(n))
+				case k == "min":
 					s.WithMinLength(n)
-				case "max":
+				case k == "max":
 					s.WithMaxLength(n)
-				case "email":
+				case k == "email":
 					s.WithFormat("email")
-				case "password": // keel's alias for its password length rule
+				case k == "password": // keel's alias for its password length rule
 					s.WithMinLength(keel.MinPasswordLength)
 					s.WithMaxLength(keel.MaxPasswordLength)
 				}
@@ -150,6 +164,9 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			if p.Field.Name == "Limit" && ft.Kind() == reflect.Int && p.ParentSchema != nil && p.Field.Tag.Get("query") == "limit" {
 				s.WithMaximum(float64(cfg.MaxPageLimit))
 				s.WithDefault(cfg.DefaultPageLimit)
+			}
+			if p.Field.Name == "ExpiresInDays" && ft.Kind() == reflect.Int {
+				s.WithMaximum(float64(cfg.MaxAPITokenLifetime / (24 * time.Hour)))
 			}
 			return nil
 		}),

@@ -18,7 +18,9 @@ import (
 //
 //   - The token comes from "Authorization: Bearer <token>" or the session
 //     cookie (Config.CookieName); the bearer token decides when both are
-//     there. A token in the URL is never looked at.
+//     there. A token in the URL is never looked at. A personal API token
+//     (keel_pat_...) is taken as a bearer token only, and keel enforces
+//     its scope on every call the handler makes with the session's user.
 //   - An unsafe request (POST, PUT, PATCH, DELETE) authenticated by the
 //     cookie must pass Go's http.CrossOriginProtection, which trusts the
 //     request's own origin and Config.CORSOrigins; otherwise 403.
@@ -75,6 +77,7 @@ func WithForbidden(h http.Handler) AuthOption {
 // of cfg.CORSOrigins (other than "*") as an origin.
 func NewAuth(svc *keel.Service, cfg Config, opts ...AuthOption) *Auth {
 	cfg = cfg.withDefaults()
+	cfg.Logger = withRequestIDs(cfg.Logger)
 	a := &Auth{svc: svc, cfg: cfg, crossOrigin: http.NewCrossOriginProtection()}
 	for _, o := range cfg.CORSOrigins {
 		if o == "*" {
@@ -178,6 +181,9 @@ func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request,
 		}
 		if sess != nil {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+			if info := requestInfoOf(r); info != nil {
+				info.userID = sess.User.ID // for the access log
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -186,8 +192,12 @@ func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request,
 // withClient returns r's context carrying its keel.Client, for the events
 // of the keel calls made with it.
 func (a *Auth) withClient(r *http.Request) context.Context {
+	addr := ClientAddr(r, a.cfg.TrustedProxies)
+	if info := requestInfoOf(r); info != nil {
+		info.client = addr // the access log's too
+	}
 	return keel.WithClient(r.Context(), keel.Client{
-		Addr:      ClientAddr(r, a.cfg.TrustedProxies),
+		Addr:      addr,
 		UserAgent: r.UserAgent(),
 		RequestID: RequestIDFrom(r.Context()),
 	})
@@ -231,6 +241,15 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request, optional boo
 				return nil, nil
 			}
 			return nil, ErrCrossOrigin
+		}
+		if strings.HasPrefix(token, keel.APITokenPrefix) {
+			// A personal API token is a bearer token only: keel never sets
+			// one as the cookie, so one that comes as the cookie was planted.
+			a.clearCookie(w)
+			if optional {
+				return nil, nil
+			}
+			return nil, keel.ErrInvalidCredentials
 		}
 	}
 	sess, err := a.svc.Authenticate(r.Context(), token)

@@ -20,6 +20,10 @@ type Config struct {
 	Development bool
 	// CookieName is the name of the session cookie. Default "keel_session".
 	CookieName string
+	// DeviceCookieName is the name of the cookie that keeps the device
+	// token of the browser's last login, which exempts the browser from
+	// the account's lockout (see keel.LoginInput). Default "keel_device".
+	DeviceCookieName string
 	// MaxBodyBytes bounds a request body; a larger one answers 413.
 	// Default 1 MiB.
 	MaxBodyBytes int64
@@ -35,9 +39,12 @@ type Config struct {
 	// default) means the client address is always the connection's peer.
 	TrustedProxies []netip.Prefix
 	// Logger receives the access log and the causes of 500 and 503
-	// answers (never a password, token, cookie or body). Default
-	// slog.Default().
+	// answers (never a password, token, cookie or body), each line with
+	// its request id (see LogHandler). Default slog.Default().
 	Logger *slog.Logger
+	// Observers watch every request, for metrics (package metrics) or
+	// traces (package tracing). Default none, which costs nothing.
+	Observers []Observer
 	// Title and Version name the API in the OpenAPI document. Defaults
 	// "keel" and "0.1.0".
 	Title   string
@@ -59,9 +66,15 @@ const DefaultMaxBodyBytes = 1 << 20
 // DefaultCookieName is the default name of the session cookie.
 const DefaultCookieName = "keel_session"
 
+// DefaultDeviceCookieName is the default name of the device cookie.
+const DefaultDeviceCookieName = "keel_device"
+
 func (c Config) withDefaults() Config {
 	if c.CookieName == "" {
 		c.CookieName = DefaultCookieName
+	}
+	if c.DeviceCookieName == "" {
+		c.DeviceCookieName = DefaultDeviceCookieName
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
@@ -94,10 +107,10 @@ type api struct {
 
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
 // the package documentation) over svc. It composes the middleware of this
-// package around the routes, outermost first: RequestID, AccessLog,
-// Recover, SecurityHeaders, StrictFraming, CORS. The handler may be
-// mounted under any prefix with http.StripPrefix. Serve it on a
-// FramingListener (see StrictFraming).
+// package around the routes, outermost first: RequestID, Observe (with
+// cfg.Observers, if any), AccessLog, Recover, SecurityHeaders,
+// StrictFraming, CORS. The handler may be mounted under any prefix with
+// http.StripPrefix. Serve it on a FramingListener (see StrictFraming).
 //
 // New panics if http.CrossOriginProtection refuses one of
 // cfg.CORSOrigins (other than "*") as an origin, or if the OpenAPI
@@ -109,14 +122,15 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 	h = StrictFraming(h)
 	h = SecurityHeaders(h)
 	h = Recover(a.log)(h)
-	h = AccessLog(a.log)(h)
+	h = AccessLog(a.log, a.cfg.TrustedProxies)(h)
+	h = Observe(a.cfg.Observers...)(h)
 	h = RequestID(h)
 	return h
 }
 
 func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, auth: NewAuth(svc, cfg), mux: http.NewServeMux()}
+	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux()}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		h := a.handle(rt)
@@ -177,6 +191,12 @@ type route struct {
 	summary string
 	serve   func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
 	doc     opDoc
+	// probe marks the health and readiness probes: their access lines are
+	// at Debug level.
+	probe bool
+	// pattern is "method path", how logs, metrics and traces name the
+	// route; routeTable fills it in.
+	pattern string
 }
 
 func (rt route) operationID() string { return rt.tag + "-" + rt.operation }
@@ -204,7 +224,9 @@ func (a *api) handle(rt route) http.Handler {
 	}, h)
 	h = CompleteWrites(a.cfg.CompletionTimeout)(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(r, rt.method+" "+rt.path)
+		if info := requestInfoOf(r); info != nil {
+			info.route, info.probe = rt.pattern, rt.probe
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -241,6 +263,8 @@ func (a *api) routeTable() []route {
 			summary: "Delete the current user", doc: opDoc{status: 200, response: message{}}},
 		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: requireUser, serve: updatePasswordMe,
 			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+		{method: "GET", path: "/users/me/events", tag: "users", operation: "read_user_me_events", access: requireUser, fieldLocation: "query", serve: readMyEvents,
+			summary: "List the security events about the current user, newest first", doc: opDoc{params: myEventsQuery{}, status: 200, response: auditEventsPublic{}}},
 		{method: "POST", path: "/users/signup", tag: "users", operation: "register_user", serve: signUp,
 			answers: map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists}},
 			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}},
@@ -251,6 +275,30 @@ func (a *api) routeTable() []route {
 			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, response: userPublic{}, errorStatuses: []int{404, 409}}},
 		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: requireSuperuser, fieldLocation: "path", serve: deleteUser,
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+
+		{method: "GET", path: "/users/me/sessions", tag: "sessions", operation: "read_my_sessions", access: requireUser, serve: readMySessions,
+			summary: "List the current user's live sessions, newest first (keel)", doc: opDoc{status: 200, response: sessionsPublic{}}},
+		{method: "DELETE", path: "/users/me/sessions", tag: "sessions", operation: "end_other_sessions", access: requireUser, serve: endOtherSessions,
+			summary: "End every session of the current user but this one (keel)", doc: opDoc{status: 200, response: message{}}},
+		{method: "DELETE", path: "/users/me/sessions/{session_id}", tag: "sessions", operation: "end_my_session", access: requireUser, fieldLocation: "path", serve: endMySession,
+			summary: "End one of the current user's sessions (keel)", doc: opDoc{params: mySessionPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+		{method: "GET", path: "/users/{user_id}/sessions", tag: "sessions", operation: "read_user_sessions", access: requireSuperuser, fieldLocation: "path", serve: readUserSessions,
+			summary: "List a user's live sessions, newest first (keel)", doc: opDoc{params: userIDPath{}, status: 200, response: sessionsPublic{}, errorStatuses: []int{404}}},
+		{method: "DELETE", path: "/users/{user_id}/sessions/{session_id}", tag: "sessions", operation: "end_user_session", access: requireSuperuser, fieldLocation: "path", serve: endUserSession,
+			summary: "End one of a user's sessions (keel)", doc: opDoc{params: sessionPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+
+		{method: "POST", path: "/users/me/tokens", tag: "tokens", operation: "create_my_api_token", access: requireUser, serve: createMyAPIToken,
+			summary: "Make a personal API token; the answer shows it this once (keel)", doc: opDoc{body: keel.CreateAPITokenInput{}, status: 201, response: apiTokenCreated{}, errorStatuses: []int{409}}},
+		{method: "GET", path: "/users/me/tokens", tag: "tokens", operation: "read_my_api_tokens", access: requireUser, serve: readMyAPITokens,
+			summary: "List the current user's personal API tokens, newest first (keel)", doc: opDoc{status: 200, response: apiTokensPublic{}}},
+		{method: "DELETE", path: "/users/me/tokens/{token_id}", tag: "tokens", operation: "revoke_my_api_token", access: requireUser, fieldLocation: "path", serve: revokeMyAPIToken,
+			summary: "Revoke one of the current user's personal API tokens (keel)", doc: opDoc{params: myAPITokenPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+		{method: "GET", path: "/users/{user_id}/tokens", tag: "tokens", operation: "read_user_api_tokens", access: requireSuperuser, fieldLocation: "path", serve: readUserAPITokens,
+			summary: "List a user's personal API tokens, newest first (keel)", doc: opDoc{params: userIDPath{}, status: 200, response: apiTokensPublic{}, errorStatuses: []int{404}}},
+		{method: "DELETE", path: "/users/{user_id}/tokens/{token_id}", tag: "tokens", operation: "revoke_user_api_token", access: requireSuperuser, fieldLocation: "path", serve: revokeUserAPIToken,
+			summary: "Revoke one of a user's personal API tokens (keel)", doc: opDoc{params: apiTokenPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+		{method: "POST", path: "/users/{user_id}/unlock", tag: "users", operation: "unlock_user", access: requireSuperuser, fieldLocation: "path", serve: unlockUser,
+			summary: "Lift the lockout that failed logins put on a user's account (keel)", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
 		{method: "GET", path: "/items/", tag: "items", operation: "read_items", access: requireUser, fieldLocation: "query", serve: readItems,
 			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, response: itemsPublic{}}},
@@ -263,11 +311,14 @@ func (a *api) routeTable() []route {
 		{method: "DELETE", path: "/items/{id}", tag: "items", operation: "delete_item", access: requireUser, fieldLocation: "path", serve: deleteItem,
 			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
+		{method: "GET", path: "/audit/events", tag: "audit", operation: "read_audit_events", access: requireSuperuser, fieldLocation: "query", serve: readAuditEvents,
+			summary: "List the audit log, newest first", doc: opDoc{params: auditEventsQuery{}, status: 200, response: auditEventsPublic{}}},
+
 		{method: "POST", path: "/utils/test-email/", tag: "utils", operation: "test_email", access: requireSuperuser, fieldLocation: "query", serve: testEmail,
 			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, response: message{}}},
-		{method: "GET", path: "/utils/health-check/", tag: "utils", operation: "health_check", serve: healthCheck,
+		{method: "GET", path: "/utils/health-check/", tag: "utils", operation: "health_check", serve: healthCheck, probe: true,
 			summary: "Liveness", doc: opDoc{status: 200, response: true}},
-		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready,
+		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready, probe: true,
 			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, response: true}},
 	}
 	if a.cfg.Development {
@@ -280,5 +331,8 @@ func (a *api) routeTable() []route {
 		route{method: "GET", path: "/docs/{$}", tag: "meta", operation: "docs_slash", serve: redirectDocs, doc: opDoc{hidden: true}},
 		route{method: "GET", path: "/docs/{asset}", tag: "meta", operation: "docs_asset", serve: serveDocs, doc: opDoc{hidden: true}},
 	)
+	for i := range rts {
+		rts[i].pattern = rts[i].method + " " + rts[i].path
+	}
 	return rts
 }

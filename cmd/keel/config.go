@@ -21,6 +21,7 @@ import (
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/smtpmail"
+	"github.com/keel-dev/keel/tracing"
 )
 
 // config is the binary's configuration, read from environment variables
@@ -54,9 +55,11 @@ type config struct {
 	TrustedProxies  []netip.Prefix
 	RateLimits      bool
 	LoginAccount    keel.Limit
+	LoginDevice     keel.Limit
 	LoginAddress    keel.Limit
 	RecoveryAddress keel.Limit
 	RecoveryAccount keel.Limit
+	AuditRetention  time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
 	Migrate         bool
@@ -66,10 +69,20 @@ type config struct {
 	// client went away (httpapi.Config.CompletionTimeout).
 	CompletionTimeout time.Duration
 	PprofAddr         string // "" when off
-	FrontendDir       string // absolute; "" when off
-	MaxHashes         int    // 0: the cores (see procs)
-	Procs             int    // GOMAXPROCS; 0: the cores + 1 (see procs)
-	HashNice          int    // keel.Config.HashNice: -1 off
+	MetricsAddr       string // "" when off
+	// The OpenTelemetry SDK's variables keel reads itself (the SDK reads
+	// the rest): tracing is on when an endpoint is set.
+	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT, the collector's base URL
+	OTLPTracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the full URL of its traces
+	OTelServiceName    string // "" means PROJECT_NAME
+	FrontendDir        string // absolute; "" when off
+	MaxHashes          int    // 0: the cores (see procs)
+	Procs              int    // GOMAXPROCS; 0: the cores + 1 (see procs)
+	HashNice           int    // keel.Config.HashNice: -1 off
+
+	MaxSessionsPerUser int
+	APITokenMaxDays    int
+	DeviceKey          string // "": kept in the database
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -90,6 +103,20 @@ func (c config) Development() bool {
 
 // EmailsEnabled reports whether mail goes out over SMTP.
 func (c config) EmailsEnabled() bool { return c.SMTPHost != "" }
+
+// TracesURL is where spans go, as OpenTelemetry's variables say:
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces appended; "" when tracing is
+// off.
+func (c config) TracesURL() string {
+	switch {
+	case c.OTLPTracesEndpoint != "":
+		return c.OTLPTracesEndpoint
+	case c.OTLPEndpoint != "":
+		return strings.TrimRight(c.OTLPEndpoint, "/") + "/v1/traces"
+	}
+	return ""
+}
 
 // AllCORSOrigins are BACKEND_CORS_ORIGINS and FRONTEND_HOST, as in the
 // template.
@@ -249,8 +276,11 @@ func settings() []setting {
 				return err
 			}},
 		{Name: "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", Default: "10/15m",
-			Help:  "Failed logins allowed per account, as count/window.",
+			Help:  "Failed logins allowed per account from clients that have not logged in to it before (no device cookie of it), as count/window. Past it such clients are locked out of the account until the window ends or keel unlock; its owner's browsers are not.",
 			parse: func(c *config, v string) (err error) { c.LoginAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_LOGIN_DEVICE", Default: "10/15m",
+			Help:  "Failed logins allowed per account from one client that has logged in to it before (it presents the account's device cookie), as count/window; such a client is held to this instead of KEEL_RATE_LIMIT_LOGIN_ACCOUNT.",
+			parse: func(c *config, v string) (err error) { c.LoginDevice, err = parseLimit(v); return err }},
 		{Name: "KEEL_RATE_LIMIT_LOGIN_ADDRESS", Default: "100/15m",
 			Help:  "Failed logins allowed per client address, as count/window.",
 			parse: func(c *config, v string) (err error) { c.LoginAddress, err = parseLimit(v); return err }},
@@ -260,6 +290,37 @@ func settings() []setting {
 		{Name: "KEEL_RATE_LIMIT_RECOVERY_ACCOUNT", Default: "3/1h",
 			Help:  "Password-recovery requests allowed per account and client address, as count/window.",
 			parse: func(c *config, v string) (err error) { c.RecoveryAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_MAX_SESSIONS_PER_USER", Default: strconv.Itoa(keel.DefaultMaxSessionsPerUser),
+			Help: "Live sessions one user may have; a login past it ends the user's least recently used session.",
+			parse: func(c *config, v string) (err error) {
+				c.MaxSessionsPerUser, err = positiveInt(v)
+				return err
+			}},
+		{Name: "KEEL_API_TOKEN_MAX_DAYS", Default: strconv.Itoa(int(keel.DefaultMaxAPITokenLifetime / (24 * time.Hour))),
+			Help: fmt.Sprintf("The longest a personal API token may be made to work, in days (1 to %d).", int(keel.DefaultMaxAPITokenLifetime/(24*time.Hour))),
+			parse: func(c *config, v string) error {
+				n, err := positiveInt(v)
+				if err == nil && time.Duration(n)*24*time.Hour > keel.DefaultMaxAPITokenLifetime {
+					err = fmt.Errorf("%d is more than %d days", n, int(keel.DefaultMaxAPITokenLifetime/(24*time.Hour)))
+				}
+				c.APITokenMaxDays = n
+				return err
+			}},
+		{Name: "KEEL_DEVICE_KEY", Default: "", Secret: true,
+			Help: fmt.Sprintf("Key that signs the device cookies which spare a user's own browsers an account's lockout: at least %d characters (e.g. openssl rand -base64 32), the same in every process. Unset: a random key made on first start and kept in the database, which every process on it then shares.", keel.DeviceKeyLength),
+			parse: func(c *config, v string) error {
+				if v != "" && len(v) < keel.DeviceKeyLength {
+					return fmt.Errorf("it has %d characters, want at least %d", len(v), keel.DeviceKeyLength)
+				}
+				c.DeviceKey = v
+				return nil
+			}},
+		{Name: "KEEL_AUDIT_RETENTION_DAYS", Default: "90",
+			Help: "Days the audit log keeps a security event (logins, password changes, account changes); older events are deleted by the hourly clean-up.",
+			parse: func(c *config, v string) (err error) {
+				c.AuditRetention, err = positiveDuration(v, 24*time.Hour, "days")
+				return err
+			}},
 		{Name: "KEEL_LOG_LEVEL", Default: "info",
 			Help: "Least level logged: debug, info, warn or error.",
 			parse: func(c *config, v string) error {
@@ -350,6 +411,38 @@ func settings() []setting {
 				c.CompletionTimeout = d
 				return nil
 			}},
+		{Name: "KEEL_METRICS_ADDR", Default: "",
+			Help: "Serve Prometheus metrics at /metrics on this address (host:port, e.g. :9090), apart from the API so that they are never exposed with it: requests by route and status, logins by outcome, rate-limit refusals, sessions, password hashing, database pools, Go runtime. Unset: off.",
+			parse: func(c *config, v string) (err error) {
+				if v = strings.TrimSpace(v); v == "" {
+					return nil
+				}
+				c.MetricsAddr, err = parseAddr(v)
+				return err
+			}},
+		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Default: "",
+			Help: "Trace with OpenTelemetry: send spans over OTLP/HTTP to the collector at this base URL (http://collector:4318; keel posts to its /v1/traces). A span per request, named by its route and continuing the caller's traceparent, and one per database query inside it. The SDK's other OTEL_* variables (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, OTEL_RESOURCE_ATTRIBUTES, ...) apply, from the environment only. Unset: no tracing at all.",
+			parse: func(c *config, v string) (err error) {
+				c.OTLPEndpoint, err = parseOTLPEndpoint(v)
+				return err
+			}},
+		{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Default: "",
+			Help: "The full URL spans are posted to (http://collector:4318/v1/traces), instead of OTEL_EXPORTER_OTLP_ENDPOINT's; setting it turns tracing on too.",
+			parse: func(c *config, v string) (err error) {
+				c.OTLPTracesEndpoint, err = parseOTLPEndpoint(v)
+				return err
+			}},
+		{Name: "OTEL_EXPORTER_OTLP_PROTOCOL", Default: "http/protobuf",
+			Help: "keel sends spans over OTLP's http/protobuf only; another protocol (grpc) is refused rather than sent to a port that does not speak it.",
+			parse: func(_ *config, v string) error {
+				if p := strings.TrimSpace(v); p != "http/protobuf" {
+					return fmt.Errorf("%q is not http/protobuf, the only OTLP protocol keel speaks", v)
+				}
+				return nil
+			}},
+		{Name: "OTEL_SERVICE_NAME", Default: "", DefaultDoc: "PROJECT_NAME",
+			Help:  "The service's name in traces (service.name).",
+			parse: func(c *config, v string) error { c.OTelServiceName = strings.TrimSpace(v); return nil }},
 		{Name: "KEEL_SHUTDOWN_TIMEOUT", Default: "25s",
 			Help: "How long serve waits for requests in flight after SIGINT or SIGTERM.",
 			parse: func(c *config, v string) error {
@@ -398,6 +491,9 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	}
 	if c.EmailsFromName == "" {
 		c.EmailsFromName = c.ProjectName
+	}
+	if c.OTelServiceName == "" {
+		c.OTelServiceName = c.ProjectName
 	}
 	if c.ProjectName == "" {
 		errs = append(errs, errors.New("PROJECT_NAME: may not be blank"))
@@ -481,6 +577,18 @@ func parseLoopbackAddr(v string) (string, error) {
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return "", fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost)", v)
+	}
+	return v, nil
+}
+
+// parseOTLPEndpoint checks a collector's URL ("" stays off).
+func parseOTLPEndpoint(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	if err := tracing.CheckEndpointURL(v); err != nil {
+		return "", fmt.Errorf("%q is not an http(s)://host[:port] URL", v)
 	}
 	return v, nil
 }

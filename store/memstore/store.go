@@ -41,11 +41,20 @@ type db struct {
 
 	sessions       map[string]*keel.SessionRecord
 	sessionsByUser index[uuid.UUID, string]
+	sessionIDs     map[uuid.UUID]string // session ID → token hash
 
 	resetTokens       map[string]*keel.ResetToken
 	resetTokensByUser index[uuid.UUID, string]
 
+	apiTokens       map[uuid.UUID]*keel.APIToken
+	apiTokenHashes  map[string]uuid.UUID // token hash → token ID
+	apiTokensByUser index[uuid.UUID, uuid.UUID]
+
 	counters map[string]keel.Counter
+	secrets  map[string][]byte
+
+	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
+	auditIDs map[uuid.UUID]struct{}
 }
 
 // New returns an empty store.
@@ -57,9 +66,15 @@ func New() *Store {
 		itemsByOwner:      make(index[uuid.UUID, uuid.UUID]),
 		sessions:          make(map[string]*keel.SessionRecord),
 		sessionsByUser:    make(index[uuid.UUID, string]),
+		sessionIDs:        make(map[uuid.UUID]string),
 		resetTokens:       make(map[string]*keel.ResetToken),
 		resetTokensByUser: make(index[uuid.UUID, string]),
+		apiTokens:         make(map[uuid.UUID]*keel.APIToken),
+		apiTokenHashes:    make(map[string]uuid.UUID),
+		apiTokensByUser:   make(index[uuid.UUID, uuid.UUID]),
 		counters:          make(map[string]keel.Counter),
+		secrets:           make(map[string][]byte),
+		auditIDs:          make(map[uuid.UUID]struct{}),
 	}}}
 }
 
@@ -127,8 +142,8 @@ func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) err
 	return nil
 }
 
-// DeleteExpired removes the sessions, reset tokens and counters that
-// expired at or before now.
+// DeleteExpired removes the sessions, reset tokens, API tokens and
+// counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(d *db, u *undoLog) error {
@@ -142,6 +157,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for hash, tok := range d.resetTokens {
 			if !tok.ExpiresAt.After(now) {
 				d.removeResetToken(u, hash)
+				n++
+			}
+		}
+		for id, tok := range d.apiTokens {
+			if !tok.ExpiresAt.After(now) {
+				d.removeAPIToken(u, id)
 				n++
 			}
 		}

@@ -122,8 +122,8 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 	})
 }
 
-// DeleteUser deletes the user with its items, sessions and reset tokens.
-// NotFound when there is none.
+// DeleteUser deletes the user with its items, sessions, reset tokens and
+// API tokens. NotFound when there is none.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
@@ -138,6 +138,9 @@ func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		}
 		for hash := range d.resetTokensByUser[id] {
 			d.removeResetToken(log, hash)
+		}
+		for tokenID := range d.apiTokensByUser[id] {
+			d.removeAPIToken(log, tokenID)
 		}
 		del(log, d.emails, emailKey(u.Email))
 		del(log, d.users, id)
