@@ -73,6 +73,14 @@ func TestTextFields(t *testing.T) {
 			}},
 		{"a new full name with NUL is refused and the name stays", updateMe(keel.UpdateMeInput{FullName: keel.Some(ptr("Ada\x00"))}), "full_name", keel.ControlCharacter, nameStays},
 		{"a new email with a tab is refused", updateMe(keel.UpdateMeInput{Email: keel.Some("ada\t@example.com")}), "email", keel.ControlCharacter, nameStays},
+		{"an API token name with a newline is refused and no token is made", func(e *env, u *keel.User, _ *keel.Item) error {
+			_, err := e.svc.CreateAPIToken(ctx, u, keel.CreateAPITokenInput{Name: "ci\nbot", Scope: keel.ScopeRead, ExpiresInDays: 1})
+			return err
+		}, "name", keel.ControlCharacter, func(e *env, t *testing.T, u *keel.User, _ *keel.Item) {
+			if toks, err := e.svc.APITokens(ctx, u, u.ID); err != nil || len(toks) != 0 {
+				t.Errorf("tokens after the refusal: %v, %v", toks, err)
+			}
+		}},
 		{"a new password with NUL is refused and the password stays", func(e *env, u *keel.User, _ *keel.Item) error {
 			s := e.login(t, u.Email, goodPassword)
 			return e.svc.ChangePassword(ctx, s, keel.ChangePasswordInput{CurrentPassword: goodPassword, NewPassword: "a new\x00 password"})

@@ -77,8 +77,8 @@ func newValidator() *validator.Validate {
 // ControlCharacter, or 0 when it fits. This is the one statement of which
 // characters keel takes, as validate tags:
 //
-//   - text: single-line text (email, full_name, title): no control
-//     character at all (U+0000 to U+001F, U+007F);
+//   - text: single-line text (email, full_name, title, an API token's
+//     name): no control character at all (U+0000 to U+001F, U+007F);
 //   - multiline: text that may run over lines (description): tab, line
 //     feed and carriage return, and no other control character;
 //   - nonul: passwords, which are hashed, never stored: anything but NUL.
