@@ -56,7 +56,7 @@ const MaxAPITokensPerUser = 100
 // CreateAPITokenInput is what a user gives to make a personal API token.
 type CreateAPITokenInput struct {
 	// Name is the user's label for the token.
-	Name  string `json:"name" required:"true" validate:"min=1,max=100"`
+	Name  string `json:"name" required:"true" validate:"text,min=1,max=100"`
 	Scope Scope  `json:"scope" required:"true" enum:"read,full"`
 	// ExpiresInDays is how long the token works: from 1 day to
 	// Config.MaxAPITokenLifetime.

@@ -21,7 +21,9 @@
 // missing one. Bootstrap, which makes a superuser with no acting user, is
 // for a program's start-up or command line. Input structs hold only the
 // fields their caller may set, and state their rules in struct tags that
-// adapters read rather than restate. Lists are newest first with the total
+// adapters read rather than restate. Text must be valid UTF-8 without NUL;
+// stored single-line text (emails, names, titles) takes no control
+// character, a description only tabs and line breaks. Lists are newest first with the total
 // count; items also page by Cursor, at the same cost however deep.
 //
 // # Sessions and passwords
@@ -43,8 +45,9 @@
 // deactivation revokes a user's tokens.
 //
 // Passwords are hashed with argon2id (bcrypt hashes are upgraded on
-// login); an unknown email costs what a wrong password costs; common
-// passwords are refused; failed logins and recovery requests are rate
+// login); an unknown email costs what a wrong password costs; new
+// passwords that are common or otherwise easy to guess are refused (by
+// zxcvbn's estimate); failed logins and recovery requests are rate
 // limited per account and per client address. The account's limit holds
 // only clients it has not seen: every login hands the client a signed
 // device token, and a client that presents one counts its failures

@@ -38,7 +38,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
 	var u *User
-	if email != "" && len(email) <= 255 {
+	// An email no account can have (see textFault) is an unknown one,
+	// not looked up: bun cannot send a NUL to a database at all.
+	if email != "" && len(email) <= 255 && textFault("text", email) == 0 {
 		found, err := s.db(ctx).UserByEmail(ctx, email)
 		switch {
 		case err == nil:

@@ -33,13 +33,13 @@ func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) err
 		return err
 	}
 	in := struct {
-		EmailTo string `json:"email_to" validate:"max=255,email"`
+		EmailTo string `json:"email_to" validate:"text,max=255,email"`
 	}{NormalizeEmail(to)}
 	if err := s.validate(in); err != nil {
 		return err
 	}
 	if s.cfg.Mailer == nil {
-		return Errorf(Unavailable, "no mailer is configured")
+		return ErrNoMailer
 	}
 	if err := s.cfg.Mailer.SendTestEmail(ctx, in.EmailTo); err != nil {
 		return Wrap(err, Unavailable, "sending mail failed")

@@ -47,11 +47,6 @@ func New(store Store, cfg Config) (*Service, error) {
 	}
 	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, deviceKey: bytes.Clone(cfg.DeviceKey)}
 	s.validator = newValidator()
-	if err := s.validator.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
-		return !h.isCommon(fl.Field().String())
-	}); err != nil {
-		return nil, err
-	}
 	s.sessions = newSessionManager(s)
 	s.after = newAfterHooks(cfg.Hooks.After, cfg.Hooks.Queue, cfg.Logger)
 	s.audit = newAuditor(cfg.Logger)

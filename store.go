@@ -40,7 +40,10 @@ type Store interface {
 	// that read a user or an item, change it and write it back never lose an
 	// update to each other: inside InTx, User and Item lock the row they read
 	// until the end of the transaction (or the store runs transactions one
-	// at a time).
+	// at a time). Reads after such a lock see every write committed before
+	// it was granted, so a password change that locks the user and then
+	// finds its caller's session gone (a change before it ended the
+	// session) does not commit.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// DeleteExpired removes sessions, reset tokens, API tokens and counters
 	// that expired at or before now (Expiry, ExpiresAt or ResetAt <= now, as

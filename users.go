@@ -30,16 +30,16 @@ type User struct {
 
 // SignUpInput is what a person gives to open an account.
 type SignUpInput struct {
-	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Email    string  `json:"email" required:"true" validate:"text,max=255,email"`
 	Password string  `json:"password" required:"true" validate:"password,notcommon"`
-	FullName *string `json:"full_name" validate:"omitnil,max=255"`
+	FullName *string `json:"full_name" validate:"omitnil,text,max=255"`
 }
 
 // CreateUserInput is what a superuser gives to create an account.
 type CreateUserInput struct {
-	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Email    string  `json:"email" required:"true" validate:"text,max=255,email"`
 	Password string  `json:"password" required:"true" validate:"password,notcommon"`
-	FullName *string `json:"full_name" validate:"omitnil,max=255"`
+	FullName *string `json:"full_name" validate:"omitnil,text,max=255"`
 	// IsActive defaults to true when nil.
 	IsActive    *bool `json:"is_active"`
 	IsSuperuser bool  `json:"is_superuser"`
@@ -47,15 +47,15 @@ type CreateUserInput struct {
 
 // UpdateMeInput is what a user may change of itself. Absent fields stay.
 type UpdateMeInput struct {
-	FullName Optional[*string] `json:"full_name" optional:"max=255"`
-	Email    Optional[string]  `json:"email" optional:"max=255,email"`
+	FullName Optional[*string] `json:"full_name" optional:"text,max=255"`
+	Email    Optional[string]  `json:"email" optional:"text,max=255,email"`
 }
 
 // UpdateUserInput is what a superuser may change of any user. Absent
 // fields stay.
 type UpdateUserInput struct {
-	Email       Optional[string]  `json:"email" optional:"max=255,email"`
-	FullName    Optional[*string] `json:"full_name" optional:"max=255"`
+	Email       Optional[string]  `json:"email" optional:"text,max=255,email"`
+	FullName    Optional[*string] `json:"full_name" optional:"text,max=255"`
 	Password    Optional[string]  `json:"password" optional:"password,notcommon"`
 	IsActive    Optional[bool]    `json:"is_active"`
 	IsSuperuser Optional[bool]    `json:"is_superuser"`

@@ -108,8 +108,9 @@ type api struct {
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
 // the package documentation) over svc. It composes the middleware of this
 // package around the routes, outermost first: RequestID, Observe (with
-// cfg.Observers, if any), AccessLog, Recover, SecurityHeaders, CORS. The
-// handler may be mounted under any prefix with http.StripPrefix.
+// cfg.Observers, if any), AccessLog, Recover, SecurityHeaders,
+// StrictFraming, CORS. The handler may be mounted under any prefix with
+// http.StripPrefix. Serve it on a FramingListener (see StrictFraming).
 //
 // New panics if http.CrossOriginProtection refuses one of
 // cfg.CORSOrigins (other than "*") as an origin, or if the OpenAPI
@@ -118,6 +119,7 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 	a := newAPI(svc, cfg)
 	var h http.Handler = a
 	h = CORS(a.cfg.CORSOrigins)(h)
+	h = StrictFraming(h)
 	h = SecurityHeaders(h)
 	h = Recover(a.log)(h)
 	h = AccessLog(a.log, a.cfg.TrustedProxies)(h)

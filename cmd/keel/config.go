@@ -244,7 +244,7 @@ func settings() []setting {
 				return err
 			}},
 		{Name: "FIRST_SUPERUSER_PASSWORD", Default: "", Secret: true,
-			Help: fmt.Sprintf("Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (%d to %d characters, not a common password). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
+			Help: fmt.Sprintf("Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (%d to %d characters, not common or otherwise easy to guess). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
 				keel.MinPasswordLength, keel.MaxPasswordLength),
 			parse: func(c *config, v string) error { c.FirstSuperuserPassword = v; return nil }},
 

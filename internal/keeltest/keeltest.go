@@ -1,6 +1,6 @@
 // Package keeltest holds the test doubles keel's own tests share: a
-// Mailer that keeps what it is given, a goroutine-safe log sink, and cheap
-// hashing parameters.
+// Mailer that keeps what it is given, a goroutine-safe log sink, cheap
+// hashing parameters, and a fresh store of each kind.
 package keeltest
 
 import (
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/pgtest"
+	"github.com/keel-dev/keel/store/bunstore"
+	"github.com/keel-dev/keel/store/memstore"
 )
 
 // CheapArgon2 keeps hashing fast in tests; production uses keel's defaults.
@@ -105,4 +108,42 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// EachStore runs f, as a subtest, on a fresh migrated store of each kind:
+// memstore, SQLite and PostgreSQL (skipped without KEEL_TEST_DATABASE_URL,
+// unless CI=true). It is for behaviour that depends on what the database
+// does: transactions, locks, the text it takes.
+func EachStore(t *testing.T, f func(t *testing.T, st keel.Store)) {
+	for _, kind := range []string{"mem", "sqlite", "postgres"} {
+		t.Run("on "+kind, func(t *testing.T) { f(t, OpenStore(t, kind)) })
+	}
+}
+
+// OpenStore opens a fresh, migrated store of the kind: "mem", "sqlite" (a
+// file in the test's directory) or "postgres" (a schema of its own, see
+// pgtest). It is closed when tb ends.
+func OpenStore(tb testing.TB, kind string) keel.Store {
+	tb.Helper()
+	var url string
+	switch kind {
+	case "mem":
+		return memstore.New()
+	case "sqlite":
+		url = "sqlite://" + tb.TempDir() + "/keel.db"
+	case "postgres":
+		url = pgtest.Schema(tb)
+	default:
+		tb.Fatalf("keeltest: no store kind %q", kind)
+	}
+	ctx := context.Background()
+	st, err := bunstore.Open(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
