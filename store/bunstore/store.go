@@ -337,8 +337,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return storeError("ping", s.readDB.PingContext(ctx), "", "")
 }
 
-// DeleteExpired removes, in one transaction, the sessions, reset tokens and
-// counters that expired at or before now.
+// DeleteExpired removes, in one transaction, the sessions, reset tokens,
+// one-time tokens and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.atomically(ctx, func(db bun.IDB) error {
@@ -346,6 +346,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for _, q := range []*bun.DeleteQuery{
 			db.NewDelete().Model((*sessionRow)(nil)).Where("expiry <= ?", now),
 			db.NewDelete().Model((*resetTokenRow)(nil)).Where("expires_at <= ?", now),
+			db.NewDelete().Model((*oneTimeTokenRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*counterRow)(nil)).Where("reset_at <= ?", now),
 		} {
 			res, err := q.Exec(ctx)

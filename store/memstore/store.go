@@ -46,6 +46,12 @@ type db struct {
 	resetTokensByUser index[uuid.UUID, string]
 
 	counters map[string]keel.Counter
+
+	oneTimeTokens       map[string]*keel.OneTimeToken // by hash
+	oneTimeTokensByUser index[uuid.UUID, string]
+
+	totps         map[uuid.UUID]*keel.TOTP
+	recoveryCodes map[uuid.UUID]map[string]struct{} // user → code hashes
 }
 
 // New returns an empty store.
@@ -60,6 +66,11 @@ func New() *Store {
 		resetTokens:       make(map[string]*keel.ResetToken),
 		resetTokensByUser: make(index[uuid.UUID, string]),
 		counters:          make(map[string]keel.Counter),
+
+		oneTimeTokens:       make(map[string]*keel.OneTimeToken),
+		oneTimeTokensByUser: make(index[uuid.UUID, string]),
+		totps:               make(map[uuid.UUID]*keel.TOTP),
+		recoveryCodes:       make(map[uuid.UUID]map[string]struct{}),
 	}}}
 }
 
@@ -127,8 +138,8 @@ func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) err
 	return nil
 }
 
-// DeleteExpired removes the sessions, reset tokens and counters that
-// expired at or before now.
+// DeleteExpired removes the sessions, reset tokens, one-time tokens and
+// counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(d *db, u *undoLog) error {
@@ -142,6 +153,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for hash, tok := range d.resetTokens {
 			if !tok.ExpiresAt.After(now) {
 				d.removeResetToken(u, hash)
+				n++
+			}
+		}
+		for hash, tok := range d.oneTimeTokens {
+			if !tok.ExpiresAt.After(now) {
+				d.removeOneTimeToken(u, hash)
 				n++
 			}
 		}

@@ -122,8 +122,8 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 	})
 }
 
-// DeleteUser deletes the user with its items, sessions and reset tokens.
-// NotFound when there is none.
+// DeleteUser deletes the user with its items, sessions, reset tokens,
+// one-time tokens, TOTP and recovery codes. NotFound when there is none.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
@@ -139,6 +139,11 @@ func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		for hash := range d.resetTokensByUser[id] {
 			d.removeResetToken(log, hash)
 		}
+		for hash := range d.oneTimeTokensByUser[id] {
+			d.removeOneTimeToken(log, hash)
+		}
+		del(log, d.totps, id)
+		del(log, d.recoveryCodes, id)
 		del(log, d.emails, emailKey(u.Email))
 		del(log, d.users, id)
 		return nil
