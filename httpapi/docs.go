@@ -41,6 +41,14 @@ const docsPage = `<!DOCTYPE html>
 `
 
 // docsInit starts Swagger UI on the document next to the page.
+//
+// The page acts only as whom it shows: every request it makes omits
+// cookies, neither sending nor storing them. Authorize sends the bearer
+// token and Logout forgets it; without that, the session cookie the login
+// route also sets (or one a frontend on the same origin set) would go on
+// authenticating the page's requests after Logout. The interceptor sees
+// every request: the document's, "Try it out"'s and the Authorize
+// dialog's.
 const docsInit = `window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
     url: new URL("openapi.json", document.baseURI).href,
@@ -48,7 +56,11 @@ const docsInit = `window.addEventListener("load", function () {
     deepLinking: true,
     validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis],
-    layout: "BaseLayout"
+    layout: "BaseLayout",
+    requestInterceptor: function (request) {
+      request.credentials = "omit";
+      return request;
+    }
   });
 });
 `

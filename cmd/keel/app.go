@@ -7,11 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/smtpmail"
 	"github.com/keel-dev/keel/store/bunstore"
-	"github.com/keel-dev/keel/store/memstore"
 )
 
 // newLogger makes the process's logger from KEEL_LOG_LEVEL and
@@ -27,25 +30,12 @@ func newLogger(c config, w io.Writer) *slog.Logger {
 // isMemory reports whether DATABASE_URL asks for the in-process store.
 func (c config) isMemory() bool { return c.DatabaseURL == "memory:" }
 
-// openStore opens the store DATABASE_URL names: memstore for memory:,
-// bunstore (PostgreSQL or SQLite) otherwise.
-func openStore(ctx context.Context, c config) (keel.Store, error) {
-	if c.isMemory() {
-		return memstore.New(), nil
-	}
-	s, err := bunstore.Open(ctx, c.DatabaseURL)
-	if err != nil {
-		// bunstore's errors never repeat the URL, which may hold a password.
-		return nil, fmt.Errorf("DATABASE_URL: opening the database: %w", err)
-	}
-	return s, nil
-}
-
 // migrator is what `keel migrate` needs of a store: bunstore has it,
 // memstore (which has no schema) does not.
 type migrator interface {
 	Migrate(ctx context.Context) ([]bunstore.Migration, error)
-	Rollback(ctx context.Context) ([]bunstore.Migration, error)
+	RollbackPlan(ctx context.Context) ([]bunstore.Migration, error)
+	RollbackPlanned(ctx context.Context, plan []bunstore.Migration) ([]bunstore.Migration, error)
 	MigrationStatus(ctx context.Context) ([]bunstore.Migration, error)
 }
 
@@ -137,12 +127,17 @@ func checkPassword(svc *keel.Service, password string) error {
 // from any number of replicas at once. Outside development a password
 // that fails keel's rules stops the start (even when the user exists: the
 // configuration is wrong); in development it is logged and no user is
-// created.
+// created, except for the template's placeholder (see placeholderSuperuser).
 func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel.Store, log *slog.Logger) error {
 	if c.FirstSuperuser == "" {
 		return nil
 	}
-	if err := checkPassword(svc, c.FirstSuperuserPassword); err != nil {
+	placeholderPassword := c.Development() && c.FirstSuperuserPassword == placeholder
+	if placeholderPassword {
+		log.WarnContext(ctx, "FIRST_SUPERUSER_PASSWORD is \"changethis\", the FastAPI template's placeholder: anyone who knows the template can log in as the superuser. "+
+			"It is accepted only because ENVIRONMENT="+c.Environment+" (development); change it before anyone else can reach this server",
+			"email", c.FirstSuperuser)
+	} else if err := checkPassword(svc, c.FirstSuperuserPassword); err != nil {
 		if c.Development() {
 			log.WarnContext(ctx, "FIRST_SUPERUSER_PASSWORD fails keel's password rules; no superuser is created", "problem", err.Error())
 			return nil
@@ -156,9 +151,15 @@ func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel
 	case keel.ErrorCode(err) != keel.NotFound:
 		return fmt.Errorf("looking up FIRST_SUPERUSER: %w", err)
 	}
-	u, err := svc.CreateUserTrusted(ctx, keel.CreateUserInput{
-		Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword, IsSuperuser: true,
-	})
+	var u *keel.User
+	var err error
+	if placeholderPassword {
+		u, err = placeholderSuperuser(ctx, s, c.FirstSuperuser)
+	} else {
+		u, err = svc.CreateUserTrusted(ctx, keel.CreateUserInput{
+			Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword, IsSuperuser: true,
+		})
+	}
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "created the first superuser", "email", u.Email, "user_id", u.ID)
@@ -168,4 +169,37 @@ func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel
 	default:
 		return fmt.Errorf("creating FIRST_SUPERUSER: %w", err)
 	}
+}
+
+// placeholderSuperuser creates the superuser email with the password
+// "changethis", as the FastAPI template does in development so that its
+// stack starts unchanged. keel's rules refuse that password (it is on the
+// list of common ones), so keel.Service cannot create the account: it is
+// written to the store with a bcrypt hash, which keel verifies and
+// replaces with an argon2id hash at the first login. Only
+// bootstrapSuperuser calls it, in development only.
+func placeholderSuperuser(ctx context.Context, s keel.Store, email string) (*keel.User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(placeholder), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &keel.User{
+		ID:                id,
+		Email:             email,
+		IsActive:          true,
+		IsSuperuser:       true,
+		PasswordHash:      string(hash),
+		PasswordChangedAt: now,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+	}
+	if err := s.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }

@@ -141,7 +141,7 @@ func TestBootstrapSuperuser(t *testing.T) {
 	})
 
 	t.Run("in development a common password is logged and no user is created", func(t *testing.T) {
-		c := mustConfig(t, map[string]string{"FIRST_SUPERUSER": "admin@example.com", "FIRST_SUPERUSER_PASSWORD": "changethis", "ENVIRONMENT": "local"})
+		c := mustConfig(t, map[string]string{"FIRST_SUPERUSER": "admin@example.com", "FIRST_SUPERUSER_PASSWORD": "password1", "ENVIRONMENT": "local"})
 		var buf bytes.Buffer
 		svc, s := newTestService(t, c, &buf)
 		log := slog.New(slog.NewTextHandler(&buf, nil))
@@ -151,8 +151,44 @@ func TestBootstrapSuperuser(t *testing.T) {
 		if us := users(t, s); len(us) != 0 {
 			t.Errorf("%d users exist", len(us))
 		}
-		if !strings.Contains(buf.String(), "FIRST_SUPERUSER_PASSWORD") || strings.Contains(buf.String(), "changethis") {
+		if !strings.Contains(buf.String(), "FIRST_SUPERUSER_PASSWORD") || strings.Contains(buf.String(), "password1") {
 			t.Errorf("the log line does not name the variable, or repeats the password: %s", buf.String())
+		}
+	})
+
+	t.Run("in development the template's placeholder makes the superuser, with a warning", func(t *testing.T) {
+		c := mustConfig(t, map[string]string{"FIRST_SUPERUSER": "admin@example.com", "FIRST_SUPERUSER_PASSWORD": "changethis", "ENVIRONMENT": "local"})
+		var buf bytes.Buffer
+		svc, s := newTestService(t, c, &buf)
+		log := slog.New(slog.NewTextHandler(&buf, nil))
+		for range 2 { // the second start finds it
+			if err := bootstrapSuperuser(ctx, c, svc, s, log); err != nil {
+				t.Fatal(err)
+			}
+		}
+		us := users(t, s)
+		if len(us) != 1 || us[0].Email != "admin@example.com" || !us[0].IsSuperuser || !us[0].IsActive {
+			t.Fatalf("users: %+v", us)
+		}
+		if n := strings.Count(buf.String(), `level=WARN msg="FIRST_SUPERUSER_PASSWORD is \"changethis\"`); n != 2 {
+			t.Errorf("the warning was logged %d times in two starts, want 2:\n%s", n, buf.String())
+		}
+		sess, err := svc.Login(ctx, keel.LoginInput{Email: "admin@example.com", Password: "changethis"})
+		if err != nil {
+			t.Fatalf("logging in with the placeholder: %v", err)
+		}
+		if !sess.User.IsSuperuser {
+			t.Error("the session is not a superuser's")
+		}
+		if u, err := s.User(ctx, us[0].ID); err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+			t.Errorf("after the first login the hash is %.10q (%v), want it upgraded to argon2id", u.PasswordHash, err)
+		}
+	})
+
+	t.Run("outside development the placeholder is refused before anything is created", func(t *testing.T) {
+		_, err := loadConfig(env(map[string]string{"FIRST_SUPERUSER": "admin@example.com", "FIRST_SUPERUSER_PASSWORD": "changethis", "ENVIRONMENT": "staging"}))
+		if err == nil || !strings.Contains(err.Error(), `FIRST_SUPERUSER_PASSWORD: is "changethis"`) {
+			t.Errorf("got %v", err)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -42,6 +44,12 @@ func TestDispatch(t *testing.T) {
 		{"help lists the commands", []string{"help"}, 0, "createsuperuser", ""},
 		{"an unknown command is a usage error", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"version prints keel and the module version", []string{"version"}, 0, "keel ", ""},
+		{"--version prints the version", []string{"--version"}, 0, "keel ", ""},
+		{"-version prints the version", []string{"-version"}, 0, "keel ", ""},
+		{"--version takes no arguments", []string{"--version", "serve"}, 2, "", "version takes no arguments"},
+		{"serve -addr without a port is a usage error", []string{"serve", "-addr", "localhost"}, 2, "", `invalid value "localhost" for flag -addr: "localhost" is not a host:port address`},
+		{"serve --addr takes the GNU spelling too", []string{"serve", "--addr", "nonsense"}, 2, "", "for flag -addr"},
+		{"a malformed .env line is named by number", []string{"migrate", "-env-file", "testdata/malformed.env", "status"}, 1, "", "testdata/malformed.env: line 3: want NAME=value"},
 		{"env prints every variable", []string{"env"}, 0, "FIRST_SUPERUSER_PASSWORD", ""},
 		{"env -markdown prints the README table", []string{"env", "-markdown"}, 0, "| `DATABASE_URL` | `sqlite://./keel.db` |", ""},
 		{"serve -help prints the variables and succeeds", []string{"serve", "-help"}, 0, "", "KEEL_MAX_BODY_BYTES"},
@@ -74,23 +82,32 @@ func TestInvalidConfigurationStopsEveryCommand(t *testing.T) {
 
 func TestMigrateCommand(t *testing.T) {
 	vars := map[string]string{"DATABASE_URL": sqliteURL(t)}
+	plan := "Rolling back group 1 undoes, in this order:\n" +
+		"  20251125000001_item_counts  destroys table item_counts\n" +
+		"  20250601000001_init         destroys table counters, table reset_tokens, table sessions, table items, table users\n"
 	steps := []struct {
-		name    string
-		args    []string
-		wantOut []string
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantOut  []string
+		wantErr  string
 	}{
-		{"status on a new database lists pending migrations", []string{"migrate", "status"}, []string{"pending", "0 of"}},
-		{"up applies them", []string{"migrate", "up"}, []string{"applied "}},
-		{"up again has nothing to do", []string{"migrate"}, []string{"up to date"}},
-		{"status shows them applied", []string{"migrate", "status"}, []string{"applied 2", "0 pending"}},
-		{"down rolls them back", []string{"migrate", "down"}, []string{"rolled back "}},
-		{"down again has nothing to roll back", []string{"migrate", "down"}, []string{"nothing to roll back"}},
+		{"status on a new database lists pending migrations", []string{"migrate", "status"}, "", 0, []string{"pending", "0 of"}, ""},
+		{"up applies them", []string{"migrate", "up"}, "", 0, []string{"applied "}, ""},
+		{"up again has nothing to do", []string{"migrate"}, "", 0, []string{"up to date"}, ""},
+		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"applied 2", "0 pending"}, ""},
+		{"down without -yes lists what it would destroy, newest first, and refuses", []string{"migrate", "down"}, "yes\n", 1, []string{plan}, "not rolled back: this destroys data for good; back the database up, then run keel migrate down -yes"},
+		{"the refused rollback left every migration applied", []string{"migrate", "status"}, "", 0, []string{"0 pending"}, ""},
+		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan + "rolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
+		{"down again has nothing to roll back", []string{"migrate", "-yes", "down"}, "", 0, []string{"nothing to roll back"}, ""},
+		{"an argument after the action's flags is a usage error", []string{"migrate", "down", "-yes", "now"}, "", 2, nil, "migrate takes one action"},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			r := runKeel(t, vars, "", st.args...)
-			if r.code != 0 {
-				t.Fatalf("exit %d: %s", r.code, r.err)
+			r := runKeel(t, vars, st.stdin, st.args...)
+			if r.code != st.wantCode || !strings.Contains(r.err, st.wantErr) {
+				t.Fatalf("exit %d, want %d: %s", r.code, st.wantCode, r.err)
 			}
 			for _, w := range st.wantOut {
 				if !strings.Contains(r.out, w) {
@@ -209,6 +226,83 @@ func TestDescribeBuild(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := describeBuild(tt.info, tt.ok); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// fakeMigrator plans a rollback of the migrations given and records
+// whether it rolled back.
+type fakeMigrator struct {
+	plan   []bunstore.Migration
+	rolled bool
+}
+
+func (f *fakeMigrator) Migrate(context.Context) ([]bunstore.Migration, error) { return nil, nil }
+func (f *fakeMigrator) MigrationStatus(context.Context) ([]bunstore.Migration, error) {
+	return nil, nil
+}
+func (f *fakeMigrator) RollbackPlan(context.Context) ([]bunstore.Migration, error) {
+	return f.plan, nil
+}
+func (f *fakeMigrator) RollbackPlanned(_ context.Context, plan []bunstore.Migration) ([]bunstore.Migration, error) {
+	f.rolled = true
+	return plan, nil
+}
+
+func TestRollbackAsksBeforeDestroyingData(t *testing.T) {
+	harmless := []bunstore.Migration{{Name: "2", Comment: "index", GroupID: 3}}
+	destructive := []bunstore.Migration{{Name: "2", Comment: "index", GroupID: 3}, {Name: "1", Comment: "notes", GroupID: 3, Drops: []string{"column items.note"}}}
+	answer := func(yes bool, err error) func(string) (bool, error) {
+		return func(string) (bool, error) { return yes, err }
+	}
+	tests := []struct {
+		name       string
+		plan       []bunstore.Migration
+		yes        bool
+		confirm    func(string) (bool, error)
+		wantRolled bool
+		wantErr    string
+	}{
+		{"a rollback that loses no data needs no confirmation", harmless, false, nil, true, ""},
+		{"one that destroys data is refused where nobody can answer", destructive, false, nil, false, "-yes"},
+		{"it goes on when the person types yes", destructive, false, answer(true, nil), true, ""},
+		{"it stops when the person types anything else", destructive, false, answer(false, nil), false, "not rolled back"},
+		{"it stops when the answer cannot be read", destructive, false, answer(false, errors.New("EOF on the terminal")), false, "EOF on the terminal"},
+		{"-yes goes on without asking", destructive, true, answer(false, errors.New("asked")), true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &fakeMigrator{plan: tt.plan}
+			var out bytes.Buffer
+			err := migrate(context.Background(), m, "down", migrateOptions{out: &out, yes: tt.yes, confirm: tt.confirm})
+			if m.rolled != tt.wantRolled || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("rolled back %v, error %v; want %v, an error saying %q", m.rolled, err, tt.wantRolled, tt.wantErr)
+			}
+			if !strings.Contains(out.String(), "  2_index  loses no data\n") {
+				t.Errorf("the plan is not listed:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"yes\n", true}, {"  yes \r\n", true}, {"yes", true},
+		{"y\n", false}, {"YES please\n", false}, {"\n", false}, {"", false}, {"no\nyes\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("the answer %q is yes: %v", tt.in, tt.want), func(t *testing.T) {
+			var prompt bytes.Buffer
+			got, err := confirm(strings.NewReader(tt.in), &prompt, "Type yes: ")
+			if err != nil || got != tt.want {
+				t.Errorf("got %v, %v", got, err)
+			}
+			if prompt.String() != "Type yes: " {
+				t.Errorf("prompted %q", prompt.String())
 			}
 		})
 	}

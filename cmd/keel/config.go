@@ -5,19 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
-
-	"github.com/joho/godotenv"
 
 	"github.com/keel-dev/keel"
 )
@@ -61,6 +60,7 @@ type config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	PprofAddr       string // "" when off
+	FrontendDir     string // absolute; "" when off
 	MaxHashes       int    // 0: the cores (see procs)
 	Procs           int    // GOMAXPROCS; 0: the cores + 1 (see procs)
 	HashNice        int    // keel.Config.HashNice: -1 off
@@ -127,9 +127,8 @@ func settings() []setting {
 			parse:  func(c *config, v string) error { c.SecretKey = v; return nil }},
 		{Name: "ACCESS_TOKEN_EXPIRE_MINUTES", Default: "11520",
 			Help: "Absolute lifetime of a session (login token) in minutes; 11520 is 8 days.",
-			parse: func(c *config, v string) error {
-				n, err := positiveInt(v)
-				c.SessionLifetime = time.Duration(n) * time.Minute
+			parse: func(c *config, v string) (err error) {
+				c.SessionLifetime, err = positiveDuration(v, time.Minute, "minutes")
 				return err
 			}},
 		{Name: "FRONTEND_HOST", Default: "http://localhost:5173",
@@ -191,9 +190,8 @@ func settings() []setting {
 			parse: func(c *config, v string) error { c.EmailsFromName = strings.TrimSpace(v); return nil }},
 		{Name: "EMAIL_RESET_TOKEN_EXPIRE_HOURS", Default: "1",
 			Help: "Hours a password-reset link works (the template's default is 48; keel's is 1, as OWASP advises).",
-			parse: func(c *config, v string) error {
-				n, err := positiveInt(v)
-				c.ResetTokenLifetime = time.Duration(n) * time.Hour
+			parse: func(c *config, v string) (err error) {
+				c.ResetTokenLifetime, err = positiveDuration(v, time.Hour, "hours")
 				return err
 			}},
 		{Name: "FIRST_SUPERUSER", Default: "",
@@ -203,17 +201,23 @@ func settings() []setting {
 				return err
 			}},
 		{Name: "FIRST_SUPERUSER_PASSWORD", Default: "", Secret: true,
-			Help:  "Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (8 to 128 characters, not a common password) and, outside development, not be \"changethis\".",
+			Help:  "Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (8 to 128 characters, not a common password). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
 			parse: func(c *config, v string) error { c.FirstSuperuserPassword = v; return nil }},
 
 		{Name: "KEEL_ADDR", Default: ":8000",
-			Help: "Address the HTTP server listens on.",
-			parse: func(c *config, v string) error {
-				c.Addr = strings.TrimSpace(v)
-				if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
-					return fmt.Errorf("%q is not a host:port address", v)
+			Help: "Address the HTTP server listens on (host:port; :8000 is every interface). keel serve -addr overrides it.",
+			parse: func(c *config, v string) (err error) {
+				c.Addr, err = parseAddr(v)
+				return err
+			}},
+		{Name: "KEEL_FRONTEND_DIR", Default: "",
+			Help: "Serve the built single-page app in this directory (it must hold index.html, e.g. the template's frontend/dist) at /, beside the API: files under /assets/ are cached for a year, other paths that name no file get index.html. Unset: / serves nothing.",
+			parse: func(c *config, v string) (err error) {
+				if v = strings.TrimSpace(v); v == "" {
+					return nil
 				}
-				return nil
+				c.FrontendDir, err = filepath.Abs(v)
+				return err
 			}},
 		{Name: "KEEL_TRUSTED_PROXIES", Default: "",
 			Help: "Comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For is believed. Unset: the client address is the connection's.",
@@ -285,6 +289,10 @@ func settings() []setting {
 					return nil
 				}
 				c.Procs, err = positiveInt(v)
+				if err == nil && c.Procs > maxProcs {
+					// Go would silently use its own maximum instead.
+					return fmt.Errorf("%q is more than Go's maximum of %d", v, maxProcs)
+				}
 				return err
 			}},
 		{Name: "KEEL_MAX_CONCURRENT_HASHES", Default: "", DefaultDoc: "cores",
@@ -342,22 +350,6 @@ func envLookup(environ lookupFunc, dotenv map[string]string) lookupFunc {
 		v, ok := dotenv[name]
 		return v, ok && v != ""
 	}
-}
-
-// readDotenv reads a .env file. A missing file is no error unless
-// required (the file was named explicitly).
-func readDotenv(path string, required bool) (map[string]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	m, err := godotenv.Read(path)
-	if errors.Is(err, fs.ErrNotExist) && !required {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return m, nil
 }
 
 // loadConfig reads every setting through lookup, applies defaults, and
@@ -513,12 +505,43 @@ func parseEmail(v string) (string, error) {
 	return v, nil
 }
 
+// parseAddr checks a host:port listening address.
+func parseAddr(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		return "", fmt.Errorf("%q is not a host:port address", v)
+	}
+	return v, nil
+}
+
+// maxProcs is the most GOMAXPROCS Go accepts (runtime._MaxGomaxprocs).
+const maxProcs = 1024
+
+// positiveInt reads a whole number above 0; one too large for an int is
+// refused as such, never wrapped or replaced.
 func positiveInt(v string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%q is too large", v)
+	}
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%q is not a positive whole number", v)
 	}
 	return n, nil
+}
+
+// positiveDuration reads a positive whole number of units, refusing one
+// whose duration would overflow (which keel would take as unset and
+// replace by its default).
+func positiveDuration(v string, unit time.Duration, units string) (time.Duration, error) {
+	n, err := positiveInt(v)
+	if err != nil {
+		return 0, err
+	}
+	if limit := int64(math.MaxInt64 / unit); int64(n) > limit {
+		return 0, fmt.Errorf("%q is too large: at most %d %s", v, limit, units)
+	}
+	return time.Duration(n) * unit, nil
 }
 
 func parsePort(v string) (int, error) {

@@ -99,6 +99,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_MAX_CONCURRENT_HASHES":       "1",
 		"KEEL_GOMAXPROCS":                  "6",
 		"KEEL_HASH_NICE":                   "0",
+		"KEEL_FRONTEND_DIR":                "/srv/frontend/dist/",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +141,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		MaxHashes:       1,
 		Procs:           6,
 		HashNice:        -1,
+		FrontendDir:     "/srv/frontend/dist",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -194,6 +196,39 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), tt.variable+": ") {
 				t.Errorf("the error does not name %s: %v", tt.variable, err)
+			}
+		})
+	}
+}
+
+func TestNumbersTooLargeAreRefusedNotReplaced(t *testing.T) {
+	tests := []struct {
+		name, variable, value, wantErr string
+	}{
+		{"a session lifetime whose minutes overflow a duration is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999", "at most 153722867 minutes"},
+		{"a session lifetime beyond an int is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999999999", "too large"},
+		{"the longest session lifetime a duration holds is accepted", "ACCESS_TOKEN_EXPIRE_MINUTES", "153722867", ""},
+		{"one minute more is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "153722868", "too large"},
+		{"a reset lifetime whose hours overflow a duration is refused", "EMAIL_RESET_TOKEN_EXPIRE_HOURS", "2562048", "at most 2562047 hours"},
+		{"a body limit beyond an int64 is refused", "KEEL_MAX_BODY_BYTES", "9223372036854775808", "too large"},
+		{"more hashes than an int holds are refused", "KEEL_MAX_CONCURRENT_HASHES", "99999999999999999999", "too large"},
+		{"a GOMAXPROCS above Go's maximum is refused", "KEEL_GOMAXPROCS", "1025", "more than Go's maximum of 1024"},
+		{"Go's maximum GOMAXPROCS is accepted", "KEEL_GOMAXPROCS", "1024", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(env(map[string]string{tt.variable: tt.value}))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.wantErr == "":
+				if c.SessionLifetime <= 0 || c.ResetTokenLifetime <= 0 {
+					t.Errorf("a lifetime wrapped: %v, %v", c.SessionLifetime, c.ResetTokenLifetime)
+				}
+			case err == nil:
+				t.Fatalf("%s=%s was accepted (session lifetime %v)", tt.variable, tt.value, c.SessionLifetime)
+			case !strings.HasPrefix(err.Error(), tt.variable+": ") || !strings.Contains(err.Error(), tt.wantErr):
+				t.Errorf("got %v, want an error naming %s and saying %q", err, tt.variable, tt.wantErr)
 			}
 		})
 	}

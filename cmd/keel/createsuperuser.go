@@ -45,7 +45,7 @@ func createSuperuserCmd(ctx context.Context, args []string, sio stdio, env looku
 		return err
 	}
 	log := newLogger(c, sio.err)
-	s, err := openStore(ctx, c)
+	s, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}

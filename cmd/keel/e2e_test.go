@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -87,13 +89,22 @@ type process struct {
 // that no .env is read. The test's end kills it if it still runs.
 func launchKeel(t *testing.T, name string, vars map[string]string) *process {
 	t.Helper()
+	return launchKeelIn(t, name, t.TempDir(), vars)
+}
+
+// launchKeelIn is launchKeel in the directory dir (whose .env it reads),
+// with more arguments for serve. vars win over the defaults it sets.
+func launchKeelIn(t *testing.T, name, dir string, vars map[string]string, args ...string) *process {
+	t.Helper()
 	bin := buildKeel(t)
-	environ := []string{"KEEL_ADDR=127.0.0.1:0", "KEEL_SHUTDOWN_TIMEOUT=10s", "KEEL_LOG_LEVEL=warn"}
-	for k, v := range vars {
+	all := map[string]string{"KEEL_ADDR": "127.0.0.1:0", "KEEL_SHUTDOWN_TIMEOUT": "10s", "KEEL_LOG_LEVEL": "warn"}
+	maps.Copy(all, vars)
+	var environ []string
+	for k, v := range all {
 		environ = append(environ, k+"="+v)
 	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir = t.TempDir()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
 	cmd.Env = environ
 	p := &process{name: name, cmd: cmd, stderr: new(keeltest.SyncBuffer), base: make(chan string, 1), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -108,7 +119,7 @@ func launchKeel(t *testing.T, name string, vars map[string]string) *process {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if rest, ok := strings.CutPrefix(sc.Text(), "keel is listening on "); ok {
-				p.base <- strings.TrimSpace(rest)
+				p.base <- strings.Fields(rest)[0]
 			}
 		}
 		// Wait only after stdout is drained, as os/exec requires.
@@ -414,4 +425,151 @@ func TestE2EPostgreSQL(t *testing.T) {
 
 	a.terminate(t)
 	b.terminate(t)
+}
+
+func TestE2EAddrFlagWinsOverKEEL_ADDR(t *testing.T) {
+	// KEEL_ADDR names a port in use: only -addr lets keel start.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	p := launchKeelIn(t, "keel -addr", t.TempDir(), map[string]string{"DATABASE_URL": "memory:", "KEEL_ADDR": busy.Addr().String()}, "-addr", "127.0.0.1:0")
+	p.waitReady(t)
+	if strings.HasSuffix(p.url, busy.Addr().String()) {
+		t.Errorf("keel says it listens on KEEL_ADDR's %s", p.url)
+	}
+	p.terminate(t)
+}
+
+// TestE2ETemplateDotenv starts keel in a directory holding the FastAPI
+// template's .env as it ships: development mode, "changethis" everywhere.
+// It starts, and the template's superuser logs in with the template's
+// password.
+func TestE2ETemplateDotenv(t *testing.T) {
+	dir := t.TempDir()
+	dotenv := `# Domain
+DOMAIN=localhost
+FRONTEND_HOST=http://localhost:5173
+ENVIRONMENT=local
+PROJECT_NAME="Full Stack FastAPI Project"
+STACK_NAME=full-stack-fastapi-project
+BACKEND_CORS_ORIGINS="http://localhost,http://localhost:5173,https://localhost,https://localhost:5173"
+SECRET_KEY=changethis
+FIRST_SUPERUSER=admin@example.com
+FIRST_SUPERUSER_PASSWORD=changethis
+SMTP_HOST=
+SMTP_USER=
+SMTP_PASSWORD=
+EMAILS_FROM_EMAIL=info@example.com
+SMTP_TLS=True
+SMTP_SSL=False
+SMTP_PORT=587
+POSTGRES_SERVER=localhost
+POSTGRES_PORT=5432
+POSTGRES_DB=app
+POSTGRES_USER=postgres
+POSTGRES_PASSWORD=changethis
+SENTRY_DSN=
+DOCKER_IMAGE_BACKEND=backend
+DOCKER_IMAGE_FRONTEND=frontend
+`
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := launchKeelIn(t, "keel (template .env)", dir, map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(dir, "app.db")})
+	p.waitReady(t)
+	token := p.logIn(t, "admin@example.com", "changethis")
+	status, body := p.call(t, "GET", "/api/v1/users/", token, "", "", nil)
+	want(t, "list users as the template's superuser", status, body, http.StatusOK, "")
+	p.terminate(t)
+	if !strings.Contains(p.stderr.String(), `FIRST_SUPERUSER_PASSWORD is \"changethis\"`) {
+		t.Errorf("no warning about the placeholder password:\n%s", p.stderr.String())
+	}
+}
+
+// TestE2EHealthcheck runs `keel healthcheck` as a container's HEALTHCHECK
+// does: 0 while the server is up, 1 once it stopped.
+func TestE2EHealthcheck(t *testing.T) {
+	p := startKeel(t, "keel", map[string]string{"DATABASE_URL": "memory:"})
+	addr := strings.TrimPrefix(p.url, "http://")
+	check := func() (int, string) {
+		cmd := exec.Command(buildKeel(t), "healthcheck", "-addr", addr, "-timeout", "10s")
+		cmd.Dir = t.TempDir()
+		cmd.Env = []string{}
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := check(); code != 0 {
+		t.Errorf("healthcheck of a running server: exit %d: %s", code, out)
+	}
+	p.terminate(t)
+	if code, out := check(); code != 1 || !strings.Contains(out, "connection refused") {
+		t.Errorf("healthcheck of a stopped server: exit %d, want 1 saying the connection was refused: %s", code, out)
+	}
+}
+
+// TestE2EVersionFromVCS builds keel in a fresh git repository holding this
+// module: keel version names the commit, and +dirty once a file changed.
+func TestE2EVersionFromVCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds keel twice; skipped in -short mode")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	run := func(dir string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	files := run("../..", "git", "ls-files", "--cached", "--others", "--exclude-standard")
+	repo := t.TempDir()
+	for _, f := range strings.Split(files, "\n") {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted in the working tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(repo, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(repo, "git", "init", "-q")
+	run(repo, "git", "add", "-A")
+	run(repo, "git", "-c", "user.name=keel", "-c", "user.email=keel@example.com", "commit", "-q", "-m", "a build")
+	commit := run(repo, "git", "rev-parse", "HEAD")[:12]
+	bin := filepath.Join(t.TempDir(), "keel")
+	version := func() string {
+		run(repo, "go", "build", "-buildvcs=true", "-o", bin, "./cmd/keel")
+		return run(repo, bin, "--version")
+	}
+
+	if v := version(); !strings.Contains(v, "commit "+commit+",") {
+		t.Errorf("keel --version = %q, want it to name the commit %s (not dirty)", v, commit)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "README.md"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); !strings.Contains(v, "commit "+commit+"+dirty") {
+		t.Errorf("keel --version = %q, want the commit %s marked +dirty", v, commit)
+	}
 }

@@ -1,11 +1,12 @@
 // Command keel serves keel's HTTP API (the users, items and login backend
 // of the FastAPI full-stack template) and administers its database.
 //
-//	keel [serve]                      run the HTTP server (the default)
+//	keel [serve] [-addr host:port]    run the HTTP server (the default)
 //	keel migrate [up|down|status]     apply, roll back or list migrations
 //	keel createsuperuser -email ...   create a superuser (password from stdin)
+//	keel healthcheck [-addr ...]      ask the running server whether it is up
 //	keel env [-markdown]              describe the environment variables
-//	keel version                      print the version
+//	keel version (or -version)        print the version
 //
 // Configuration comes from environment variables and an optional .env
 // file (the environment wins); `keel env` lists them all.
@@ -46,6 +47,7 @@ func commands() []command {
 		{"serve", "run the HTTP server (the default command)", serveCmd},
 		{"migrate", "apply (up, the default), roll back (down) or list (status) database migrations", migrateCmd},
 		{"createsuperuser", "create a superuser; the password is read from the terminal or one line of stdin", createSuperuserCmd},
+		{"healthcheck", "ask the running server whether it is up (exit code 0 or 1), for a container's HEALTHCHECK", healthcheckCmd},
 		{"env", "describe every environment variable (-markdown for the README's table)", envCmd},
 		{"version", "print the version", versionCmd},
 	}
@@ -59,7 +61,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stdout)
 		return 0
 	}
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+	switch {
+	case len(args) == 0:
+	case args[0] == "-version" || args[0] == "--version":
+		name, args = "version", args[1:]
+	case args[0] != "" && args[0][0] != '-':
 		name, args = args[0], args[1:]
 	}
 	for _, c := range commands() {
@@ -145,9 +151,7 @@ func envFileFlag(fs *flag.FlagSet) *string {
 // loadConfigFiles reads the .env file (required when named explicitly)
 // and the configuration.
 func loadConfigFiles(fs *flag.FlagSet, envFile string, environ lookupFunc) (config, error) {
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "env-file" })
-	dotenv, err := readDotenv(envFile, explicit)
+	dotenv, err := readDotenv(envFile, explicitFlag(fs, "env-file"))
 	if err != nil {
 		return config{}, err
 	}

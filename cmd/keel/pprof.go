@@ -11,11 +11,12 @@ import (
 )
 
 // startPprof serves net/http/pprof on addr (a loopback address, see
-// KEEL_PPROF_ADDR) on a mux of its own, never on the API's. stop closes it.
-func startPprof(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
+// KEEL_PPROF_ADDR) on a mux of its own, never on the API's, and returns
+// the address bound. stop closes it.
+func startPprof(ctx context.Context, addr string, log *slog.Logger) (bound net.Addr, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("KEEL_PPROF_ADDR: %w", err)
+		return nil, nil, fmt.Errorf("KEEL_PPROF_ADDR: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -27,7 +28,7 @@ func startPprof(ctx context.Context, addr string, log *slog.Logger) (stop func()
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout}
 	go srv.Serve(ln)
 	log.InfoContext(ctx, "serving pprof", "addr", ln.Addr().String())
-	return func() {
+	return ln.Addr(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if srv.Shutdown(ctx) != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"time"
 )
@@ -28,12 +29,17 @@ const (
 // serveCmd runs `keel serve`: the HTTP server, until ctx ends (SIGINT or
 // SIGTERM).
 func serveCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) error {
-	fs := flagSet("serve", sio.err, "serve [-env-file file]", func(w io.Writer) {
+	fs := flagSet("serve", sio.err, "serve [-addr host:port] [-env-file file]", func(w io.Writer) {
 		fmt.Fprintln(w, "Environment variables (an empty value counts as unset):")
 		fmt.Fprintln(w)
 		writeSettings(w)
 	})
 	envFile := envFileFlag(fs)
+	var addr string
+	fs.Func("addr", "listen on this `host:port` (:0 picks a free port); wins over KEEL_ADDR", func(v string) (err error) {
+		addr, err = parseAddr(v)
+		return err
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,23 +50,38 @@ func serveCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) err
 	if err != nil {
 		return err
 	}
+	addrFrom := "KEEL_ADDR"
+	if addr != "" {
+		c.Addr, addrFrom = addr, "-addr"
+	}
 	setProcs(&c, env)
 	log := newLogger(c, sio.err)
 	log.InfoContext(ctx, "scheduling", "gomaxprocs", runtime.GOMAXPROCS(0), "max_concurrent_hashes", c.MaxHashes)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
-		return fmt.Errorf("KEEL_ADDR: %w", err)
+		return fmt.Errorf("%s: %w", addrFrom, err)
 	}
-	return serve(ctx, c, ln, log, sio.out)
+	create := program(os.Args[0]) + " createsuperuser"
+	if explicitFlag(fs, "env-file") {
+		create += " " + commandLine("-env-file", *envFile)
+	}
+	return serve(ctx, c, ln, create+" -email you@example.com", log, sio.out)
 }
 
 // serve runs the server on ln until ctx ends, then shuts down in order:
 // stop accepting and drain requests in flight (at most
 // KEEL_SHUTDOWN_TIMEOUT), stop the purger, wait for emails being sent,
-// close the store. It closes ln.
-func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out io.Writer) (err error) {
+// close the store. It closes ln. createSuperuser is the command the
+// banner suggests when there is no superuser.
+func serve(ctx context.Context, c config, ln net.Listener, createSuperuser string, log *slog.Logger, out io.Writer) (err error) {
 	defer ln.Close()
-	s, err := openStore(ctx, c)
+	var frontend http.Handler
+	if c.FrontendDir != "" {
+		if frontend, err = newFrontend(c.FrontendDir); err != nil {
+			return fmt.Errorf("KEEL_FRONTEND_DIR: %w", err)
+		}
+	}
+	s, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -88,8 +109,10 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 		log.WarnContext(ctx, "SMTP_HOST is not set: emails are logged, not sent")
 	}
 
+	var pprofAddr net.Addr
 	if c.PprofAddr != "" {
-		stopPprof, err := startPprof(ctx, c.PprofAddr, log)
+		var stopPprof func()
+		pprofAddr, stopPprof, err = startPprof(ctx, c.PprofAddr, log)
 		if err != nil {
 			return err
 		}
@@ -97,7 +120,7 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 	}
 
 	srv := &http.Server{
-		Handler:           routes(apiHandler(c, svc, log)),
+		Handler:           routes(apiHandler(c, svc, log), frontend),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -112,11 +135,14 @@ func serve(ctx context.Context, c config, ln net.Listener, log *slog.Logger, out
 		svc.RunPurger(purgeCtx, purgeInterval)
 	}()
 
+	// The banner goes out before serving starts (connections wait in the
+	// listener's queue meanwhile): whoever reads it can rely on it whole.
+	writeBanner(ctx, out, bannerInfo{
+		config: c, addr: ln.Addr(), pprofAddr: pprofAddr, store: s, createSuperuser: createSuperuser, log: log,
+	})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	base := baseURL(ln.Addr())
 	log.InfoContext(ctx, "keel is serving", "addr", ln.Addr().String(), "environment", c.Environment, "development", c.Development())
-	fmt.Fprintf(out, "keel is listening on %s\nAPI documentation: %s%s/docs\n", base, base, apiPrefix)
 
 	select {
 	case err = <-served:
@@ -148,30 +174,27 @@ func shutdown(srv *http.Server, timeout time.Duration, log *slog.Logger) error {
 	return nil
 }
 
-// routes mounts the API at /api/v1 and sends /docs to its documentation.
-func routes(api http.Handler) http.Handler {
+// routes mounts the API at /api/v1, sends /docs to its documentation and,
+// when frontend is not nil, serves it at every other path. Paths under
+// /api/ are never the frontend's: a missing one is the API's JSON 404.
+func routes(api, frontend http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(apiPrefix+"/", http.StripPrefix(apiPrefix, api))
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, apiPrefix+"/docs", http.StatusFound)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"detail":"Not Found"}`)
-	})
+	mux.HandleFunc("/api/", notFound)
+	if frontend != nil {
+		mux.Handle("/", frontend)
+	} else {
+		mux.HandleFunc("/", notFound)
+	}
 	return mux
 }
 
-// baseURL is the URL a person on this machine opens to reach addr.
-func baseURL(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return "http://" + addr.String()
-	}
-	host := "localhost"
-	if !tcp.IP.IsUnspecified() {
-		host = tcp.IP.String()
-	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+// notFound answers as the API does for a path it does not know.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	io.WriteString(w, `{"detail":"Not Found"}`)
 }

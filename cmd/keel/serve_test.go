@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keel-dev/keel/internal/keeltest"
+	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/store/bunstore"
 )
 
@@ -39,7 +41,9 @@ func startServe(t *testing.T, vars map[string]string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), out: new(keeltest.SyncBuffer), log: new(keeltest.SyncBuffer)}
-	go func() { s.done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(s.log, nil)), s.out) }()
+	go func() {
+		s.done <- serve(ctx, c, ln, "keel createsuperuser -email you@example.com", slog.New(slog.NewTextHandler(s.log, nil)), s.out)
+	}()
 	t.Cleanup(func() { s.stop() })
 	return s
 }
@@ -291,4 +295,121 @@ func TestServePprof(t *testing.T) {
 			t.Errorf("GET /debug/pprof/ on the API: %d, want 404", resp.StatusCode)
 		}
 	})
+	t.Run("the banner says where the profiles are", func(t *testing.T) {
+		if err := s.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if want := "Profiles (pprof): http://" + pprofAddr + "/debug/pprof/\n"; !strings.Contains(s.out.String(), want) {
+			t.Errorf("the banner lacks %q:\n%s", want, s.out.String())
+		}
+	})
+}
+
+func TestServeBanner(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "keel.db")
+	vars := map[string]string{"DATABASE_URL": "sqlite://" + dbPath}
+	banner := func(t *testing.T, vars map[string]string) (string, string) {
+		t.Helper()
+		s := startServe(t, vars)
+		if resp, _ := s.do(t, "GET", "/api/v1/utils/health-check/", "", nil, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("health check: %d", resp.StatusCode)
+		}
+		if err := s.stop(); err != nil { // the banner is complete once serve returned
+			t.Fatal(err)
+		}
+		return s.out.String(), strings.TrimPrefix(s.base, "http://")
+	}
+
+	t.Run("a new database: the address bound, the docs, the data and how to make a superuser", func(t *testing.T) {
+		out, addr := banner(t, vars)
+		for _, want := range []string{
+			"keel is listening on http://" + addr + " (bound to " + addr + ": this machine only)\n",
+			"API documentation: http://" + addr + "/api/v1/docs\n",
+			"Data: SQLite file " + dbPath + "\n",
+			"No superuser yet. Make one with: keel createsuperuser -email you@example.com\n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the banner lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("the command it suggests makes the superuser, and then it says nothing of it", func(t *testing.T) {
+		r := runKeel(t, vars, "a long enough pass\n", "createsuperuser", "-email", "you@example.com")
+		if r.code != 0 {
+			t.Fatalf("createsuperuser: %d %s", r.code, r.err)
+		}
+		out, _ := banner(t, vars)
+		if strings.Contains(out, "superuser") {
+			t.Errorf("the banner still speaks of a superuser:\n%s", out)
+		}
+	})
+	t.Run("memory: says a superuser must be configured", func(t *testing.T) {
+		out, _ := banner(t, map[string]string{"DATABASE_URL": "memory:"})
+		for _, want := range []string{"Data: in memory, lost when keel stops", "set FIRST_SUPERUSER and FIRST_SUPERUSER_PASSWORD"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the banner lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("PostgreSQL: host and database, never the password", func(t *testing.T) {
+		url := pgtest.Schema(t)
+		out, _ := banner(t, map[string]string{"DATABASE_URL": url, "FIRST_SUPERUSER": "admin@example.com", "FIRST_SUPERUSER_PASSWORD": "a long enough pass"})
+		if !strings.Contains(out, "Data: PostgreSQL database ") {
+			t.Errorf("the banner does not name the PostgreSQL database:\n%s", out)
+		}
+		if pw, ok := urlPassword(url); ok && pw != "" && strings.Contains(out, pw) {
+			t.Errorf("the banner shows the password:\n%s", out)
+		}
+		if strings.Contains(out, "superuser") {
+			t.Errorf("FIRST_SUPERUSER made one, yet the banner speaks of a superuser:\n%s", out)
+		}
+	})
+}
+
+func urlPassword(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	return u.User.Password()
+}
+
+func TestDescribeListener(t *testing.T) {
+	tests := []struct {
+		name       string
+		addr       net.Addr
+		url, bound string
+	}{
+		{"every interface is reached at localhost", &net.TCPAddr{IP: net.IPv6unspecified, Port: 8000}, "http://localhost:8000", "[::]:8000: every interface"},
+		{"every IPv4 interface is said so", &net.TCPAddr{IP: net.IPv4zero, Port: 8000}, "http://localhost:8000", "0.0.0.0:8000: every IPv4 interface"},
+		{"a loopback address is this machine only", &net.TCPAddr{IP: net.IPv6loopback, Port: 41234}, "http://[::1]:41234", "[::1]:41234: this machine only"},
+		{"another address is shown as is", &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 80}, "http://192.0.2.7:80", "192.0.2.7:80"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := baseURL(tt.addr); got != tt.url {
+				t.Errorf("URL %q, want %q", got, tt.url)
+			}
+			if got := describeListener(tt.addr); got != tt.bound {
+				t.Errorf("bound %q, want %q", got, tt.bound)
+			}
+		})
+	}
+}
+
+func TestProgram(t *testing.T) {
+	tests := []struct{ name, argv0, want string }{
+		{"a binary on the PATH is named as typed", "keel", "keel"},
+		{"a path is kept", "./bin/keel", "./bin/keel"},
+		{"go run's temporary binary is go run ./cmd/keel", "/tmp/go-build123/b001/exe/keel", "go run ./cmd/keel"},
+		{"a path with a space is quoted", "/opt/my apps/keel", "'/opt/my apps/keel'"},
+		{"a quote is escaped", "/opt/it's/keel", `'/opt/it'\''s/keel'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := program(tt.argv0); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

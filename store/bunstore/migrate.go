@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -38,6 +40,10 @@ type Migration struct {
 	Comment    string    // what it does, e.g. "init"
 	GroupID    int64     // the group it was applied in; 0 when not applied
 	MigratedAt time.Time // when it was applied; zero when not applied
+	// Drops is what rolling the migration back destroys, as its down SQL
+	// says: "table users", "column items.note", "rows of users". Empty
+	// when the rollback loses no data. Only RollbackPlan fills it in.
+	Drops []string
 }
 
 // Applied reports whether the migration is applied.
@@ -85,6 +91,187 @@ func (s *Store) Rollback(ctx context.Context) ([]Migration, error) {
 	return migrations(group.Migrations), nil
 }
 
+// RollbackPlan returns what Rollback would roll back now: the last group's
+// migrations in the order it rolls them back (newest first), each with
+// Drops. It is empty when nothing is applied. Roll the plan back with
+// RollbackPlanned, so that what is rolled back is what was shown.
+func (s *Store) RollbackPlan(ctx context.Context) ([]Migration, error) {
+	var plan []Migration
+	err := s.withMigrator(ctx, func(m *migrate.Migrator) (err error) {
+		plan, err = s.rollbackPlan(ctx, m)
+		return err
+	})
+	if err != nil {
+		return nil, storeError("rollback plan", err, "", "")
+	}
+	return plan, nil
+}
+
+// RollbackPlanned rolls back plan, from RollbackPlan, and returns the
+// migrations rolled back in the order it rolled them back. Holding the
+// migration lock, it first checks that the last group is still plan: when
+// another process migrated or rolled back in between, it rolls back
+// nothing and returns a Conflict error.
+func (s *Store) RollbackPlanned(ctx context.Context, plan []Migration) ([]Migration, error) {
+	var group *migrate.MigrationGroup
+	err := s.withMigrator(ctx, func(m *migrate.Migrator) error {
+		now, err := s.rollbackPlan(ctx, m)
+		if err != nil {
+			return err
+		}
+		if !samePlan(now, plan) {
+			return keel.Errorf(keel.Conflict, "the migrations applied changed since the rollback was planned: plan it again")
+		}
+		group, err = m.Rollback(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, storeError("rollback", err, "", "")
+	}
+	rolled := migrations(group.Migrations)
+	slices.Reverse(rolled)
+	return rolled, nil
+}
+
+// rollbackPlan is the last group, newest first, with what each drops.
+func (s *Store) rollbackPlan(ctx context.Context, m *migrate.Migrator) ([]Migration, error) {
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plan := migrations(ms.LastGroup().Migrations)
+	slices.Reverse(plan)
+	dir, err := s.migrationFS()
+	if err != nil {
+		return nil, err
+	}
+	for i := range plan {
+		// The down files of a version: NAME_COMMENT.tx.down.sql, or
+		// .down.sql without a transaction.
+		names, err := fs.Glob(dir, plan[i].Name+"_*.down.sql")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			sql, err := fs.ReadFile(dir, name)
+			if err != nil {
+				return nil, err
+			}
+			plan[i].Drops = append(plan[i].Drops, drops(string(sql))...)
+		}
+	}
+	return plan, nil
+}
+
+// samePlan reports whether two plans roll back the same migrations of the
+// same group.
+func samePlan(a, b []Migration) bool {
+	return slices.EqualFunc(a, b, func(x, y Migration) bool {
+		return x.Name == y.Name && x.GroupID == y.GroupID && x.MigratedAt.Equal(y.MigratedAt)
+	})
+}
+
+// drops lists what the statements of a down migration destroy: tables,
+// schemas and columns dropped, rows deleted, truncated or updated. Dropping
+// a trigger, function, index, view or constraint loses no data. It reads
+// keywords, not full SQL: a statement it does not know is not listed, so
+// a down migration that destroys data in another way must say so with a
+// statement it knows.
+func drops(sql string) []string {
+	var out []string
+	for _, stmt := range strings.Split(stripSQLComments(sql), ";") {
+		w := strings.Fields(stmt)
+		up := func(i int) string {
+			if i < len(w) {
+				return strings.ToUpper(w[i])
+			}
+			return ""
+		}
+		// names reads a comma-separated list of names from w[i:], skipping
+		// the keywords given, until a word that is not a name.
+		names := func(i int, skip ...string) []string {
+			var ns []string
+			for ; i < len(w); i++ {
+				if slices.Contains(skip, up(i)) {
+					continue
+				}
+				for n := range strings.SplitSeq(w[i], ",") {
+					if n = strings.Trim(n, `"`+"`"); n != "" {
+						ns = append(ns, n)
+					}
+				}
+				if !strings.HasSuffix(w[i], ",") && (i+1 >= len(w) || !strings.HasPrefix(w[i+1], ",")) {
+					break
+				}
+			}
+			return ns
+		}
+		switch {
+		case up(0) == "DROP" && (up(1) == "TABLE" || up(1) == "SCHEMA" || up(1) == "DATABASE"):
+			for _, n := range names(2, "IF", "EXISTS") {
+				out = append(out, strings.ToLower(up(1))+" "+n)
+			}
+		case up(0) == "TRUNCATE":
+			for _, n := range names(1, "TABLE", "ONLY") {
+				out = append(out, "rows of "+n)
+			}
+		case up(0) == "DELETE" && up(1) == "FROM":
+			for _, n := range names(2, "ONLY") {
+				out = append(out, "rows of "+n)
+			}
+		case up(0) == "UPDATE":
+			for _, n := range names(1, "ONLY") {
+				out = append(out, "rows of "+n+" (changed)")
+			}
+		case up(0) == "ALTER" && up(1) == "TABLE":
+			table := names(2, "IF", "EXISTS", "ONLY")
+			if len(table) != 1 {
+				continue
+			}
+			for i := 3; i < len(w); i++ {
+				if up(i) != "DROP" {
+					continue
+				}
+				switch up(i + 1) {
+				case "CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION":
+					continue
+				}
+				if col := names(i+1, "COLUMN", "IF", "EXISTS"); len(col) > 0 {
+					out = append(out, "column "+table[0]+"."+col[0])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// stripSQLComments removes -- line comments and /* */ block comments
+// (bun's --bun:split markers are line comments).
+func stripSQLComments(sql string) string {
+	var b strings.Builder
+	for len(sql) > 0 {
+		switch {
+		case strings.HasPrefix(sql, "--"):
+			end := strings.IndexByte(sql, '\n')
+			if end < 0 {
+				return b.String()
+			}
+			sql = sql[end:]
+		case strings.HasPrefix(sql, "/*"):
+			end := strings.Index(sql, "*/")
+			if end < 0 {
+				return b.String()
+			}
+			b.WriteByte(' ')
+			sql = sql[end+2:]
+		default:
+			b.WriteByte(sql[0])
+			sql = sql[1:]
+		}
+	}
+	return b.String()
+}
+
 // MigrationStatus returns every migration, oldest first, with whether and
 // when it was applied.
 func (s *Store) MigrationStatus(ctx context.Context) ([]Migration, error) {
@@ -115,11 +302,7 @@ func migrations(ms migrate.MigrationSlice) []Migration {
 // withMigrator runs fn with a migrator of the store's dialect, holding the
 // migration lock.
 func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) error) (err error) {
-	dir := "migrations/sqlite"
-	if s.dialect == dialect.PG {
-		dir = "migrations/postgres"
-	}
-	sub, err := fs.Sub(migrationFiles, dir)
+	sub, err := s.migrationFS()
 	if err != nil {
 		return err
 	}
@@ -156,6 +339,15 @@ func (s *Store) withMigrator(ctx context.Context, fn func(*migrate.Migrator) err
 		err = errors.Join(err, m.Unlock(ctx))
 	}()
 	return fn(m)
+}
+
+// migrationFS holds the migrations of the store's dialect.
+func (s *Store) migrationFS() (fs.FS, error) {
+	dir := "migrations/sqlite"
+	if s.dialect == dialect.PG {
+		dir = "migrations/postgres"
+	}
+	return fs.Sub(migrationFiles, dir)
 }
 
 // migrationDB returns the database migrations run on, and how to close it:

@@ -1,6 +1,7 @@
 package bunstore_test
 
 import (
+	"slices"
 	"sync"
 	"testing"
 
@@ -229,6 +230,95 @@ func TestMigrations(t *testing.T) {
 				}
 				wantApplied(t, stores[0], true)
 				wantWorks(t, stores[n-1])
+			})
+		})
+	}
+}
+
+func TestRollbackPlan(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			d.available(t)
+			t.Run("with nothing applied the plan is empty", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				plan, err := s.RollbackPlan(t.Context())
+				if err != nil || len(plan) != 0 {
+					t.Errorf("RollbackPlan = %v, %v; want nothing", plan, err)
+				}
+			})
+
+			t.Run("the plan lists the last group newest first with what each drops, and is what is rolled back", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				plan, err := s.RollbackPlan(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, m := range plan {
+					names = append(names, m.String())
+				}
+				if want := []string{itemCountsMigration + "_item_counts", "20250601000001_init"}; !slices.Equal(names, want) {
+					t.Fatalf("plan %q, want %q", names, want)
+				}
+				if want := []string{"table item_counts"}; !slices.Equal(plan[0].Drops, want) {
+					t.Errorf("item_counts drops %q, want %q", plan[0].Drops, want)
+				}
+				if want := []string{"table counters", "table reset_tokens", "table sessions", "table items", "table users"}; !slices.Equal(plan[1].Drops, want) {
+					t.Errorf("init drops %q, want %q", plan[1].Drops, want)
+				}
+				wantApplied(t, s, true) // planning changes nothing
+
+				rolled, err := s.RollbackPlanned(t.Context(), plan)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var rolledNames []string
+				for _, m := range rolled {
+					rolledNames = append(rolledNames, m.String())
+				}
+				if !slices.Equal(rolledNames, names) {
+					t.Errorf("rolled back %q, want the plan %q in its order", rolledNames, names)
+				}
+				wantApplied(t, s, false)
+			})
+
+			t.Run("a plan that is out of date rolls back nothing", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				plan, err := s.RollbackPlan(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Another process rolls the group back meanwhile, then
+				// applies the first migration alone: the last group is now
+				// another one.
+				if _, err := s.Rollback(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				for _, q := range undoItemCounts[d.name] {
+					if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				if _, err := s.DB().ExecContext(t.Context(), "DELETE FROM keel_migrations WHERE name = ?", itemCountsMigration); err != nil {
+					t.Fatal(err)
+				}
+				rolled, err := s.RollbackPlanned(t.Context(), plan)
+				if keel.ErrorCode(err) != keel.Conflict || len(rolled) != 0 {
+					t.Errorf("RollbackPlanned with a stale plan = %v, %v; want Conflict and nothing rolled back", rolled, err)
+				}
+				u := storetest.NewUser()
+				if err := s.CreateUser(t.Context(), u); err != nil {
+					t.Errorf("the users table is gone: %v", err)
+				}
 			})
 		})
 	}
