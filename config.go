@@ -9,8 +9,7 @@ import (
 // Config tunes a Service. The zero value of every field means its
 // documented default, so Config{} is a working, safe configuration.
 type Config struct {
-	// SessionLifetime is the absolute lifetime of a session. Default 8 days
-	// (the FastAPI template's ACCESS_TOKEN_EXPIRE_MINUTES).
+	// SessionLifetime is the absolute lifetime of a session. Default 8 days.
 	SessionLifetime time.Duration
 	// IdleTimeout ends a session unused for this long. Default 0: none.
 	// With an idle timeout every authenticated call writes the session's
@@ -41,9 +40,8 @@ type Config struct {
 	// RateLimits bound failed logins and recovery requests. On by default.
 	RateLimits RateLimits
 
-	// Mailer delivers password-reset and test emails. Without one, reset
-	// tokens are still made but RequestPasswordReset reports Unavailable
-	// to the Go caller (httpapi still answers 200, as it must).
+	// Mailer delivers password-reset and test emails. Without one,
+	// RequestPasswordReset and SendTestEmail report Unavailable.
 	Mailer Mailer
 	// Logger receives keel's own log lines (never a password, token or
 	// hash). Default: discard.
@@ -91,8 +89,8 @@ const (
 	DefaultPageLimit          = 100
 )
 
-// DefaultArgon2 are OWASP's recommended argon2id parameters.
-func DefaultArgon2() Argon2Params { return Argon2Params{Memory: 19456, Time: 2, Threads: 1} }
+// defaultArgon2 are OWASP's recommended argon2id parameters.
+func defaultArgon2() Argon2Params { return Argon2Params{Memory: 19456, Time: 2, Threads: 1} }
 
 func (c Config) withDefaults() Config {
 	if c.SessionLifetime <= 0 {
@@ -104,7 +102,7 @@ func (c Config) withDefaults() Config {
 	if c.ResetTokenLifetime <= 0 {
 		c.ResetTokenLifetime = DefaultResetTokenLifetime
 	}
-	def := DefaultArgon2()
+	def := defaultArgon2()
 	if c.Argon2.Memory == 0 {
 		c.Argon2.Memory = def.Memory
 	}

@@ -51,7 +51,7 @@ func ParseCursor(s string) (Cursor, error) {
 		if len(echo) > 64 { // a hostile cursor is not echoed back whole
 			echo = echo[:64]
 		}
-		return Cursor{}, fieldErr("cursor", "value_error", "Value error, the cursor is malformed", echo)
+		return Cursor{}, invalid(violation("cursor", Malformed, 0, echo))
 	}
 	if len(s) > 2*cursorLen {
 		return bad()

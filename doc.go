@@ -1,65 +1,46 @@
-// Package keel gives a Go program user accounts, authentication and a
-// user-owned resource ("items"): the users/items/auth backend of the
-// FastAPI full-stack template, as a plain Go API.
+// Package keel gives a Go program user accounts, sessions and a
+// user-owned resource ("items"), as a plain Go API.
 //
-// A Service does the work over a Store. Stores live in subpackages:
-// store/memstore (in memory), store/bunstore (PostgreSQL and embedded
-// SQLite through Bun). The optional httpapi package serves the Service
-// over HTTP with the FastAPI template's wire protocol; cmd/keel is a
-// ready-made server.
-//
-// # Quick start
+// A Service does the work over a Store: store/memstore keeps everything
+// in memory, store/bunstore in PostgreSQL or SQLite. The httpapi package
+// serves a Service over HTTP; cmd/keel is a ready-made server.
 //
 //	svc, err := keel.New(memstore.New(), keel.Config{})
-//	if err != nil { ... }
 //	_, err = svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "analytical engine"})
 //	sess, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
-//	// sess.Token is the bearer token; later:
-//	sess, err = svc.Authenticate(ctx, token)
+//	sess, err = svc.Authenticate(ctx, sess.Token) // later, from the token alone
 //	item, err := svc.CreateItem(ctx, sess.User, keel.CreateItemInput{Title: "Notes"})
 //	items, count, err := svc.Items(ctx, sess.User, keel.ListOptions{Limit: 20})
 //	err = svc.Logout(ctx, sess.Token)
 //
-// # Actors and rules
+// # Users and items
 //
-// Operations take the acting user (the User of a Session from Login or
-// Authenticate) and enforce the rules themselves, so every adapter gets
-// them: only superusers list, create or change other users; a superuser
-// cannot delete itself; anyone else's item is ErrItemNotFound, exactly like
-// a missing one. Input structs hold only the fields their caller may set,
-// so mass assignment is impossible by type.
+// Operations take the acting user and enforce the rules themselves: only
+// superusers list, create or change other users; a superuser cannot
+// delete itself; anyone else's item is ErrItemNotFound, exactly like a
+// missing one. Bootstrap, which makes a superuser with no acting user, is
+// for a program's start-up or command line. Input structs hold only the
+// fields their caller may set, and state their rules in struct tags that
+// adapters read rather than restate. Lists are newest first with the total
+// count; items also page by Cursor, at the same cost however deep.
 //
-// # Paging
+// # Sessions and passwords
 //
-// Lists are newest first and come with the total count. ListOptions pages
-// by Skip and Limit; for items, ListOptions.Cursor (the Next of an
-// ItemPage from ItemsPage) continues after the last item of the previous
-// page straight from the index, so deep pages cost what the first does.
-//
-// # Sessions
-//
-// Sessions are server-side and revocable, managed with
-// github.com/alexedwards/scs/v2: 256-bit tokens, stored hashed, a fresh
-// token at every login, an absolute lifetime (Config.SessionLifetime) and
-// an optional idle timeout. Logout ends one session, LogoutAll every
-// session of a user; changing or resetting a password, deactivating or
-// deleting a user end that user's sessions at once, in every process that
-// shares the store. Authenticate reads the session and its user in one
-// store round trip.
-//
-// # Passwords and limits
-//
-// Passwords are hashed with argon2id (PHC strings; OWASP parameters by
-// default), bcrypt hashes are verified and upgraded on login, an unknown
-// email costs the same as a wrong password, hashing runs at most
-// Config.MaxConcurrentHashes at a time, and common passwords are refused.
-// Failed logins and recovery requests are rate limited per account and per
-// client address, with the counters in the Store. Reset tokens are
+// Sessions are server-side and revocable (github.com/alexedwards/scs/v2):
+// 256-bit tokens stored hashed, a fresh token at every login, an absolute
+// lifetime and an optional idle timeout. A password reset, a deactivation
+// or a deletion ends the user's sessions at once; a password change ends
+// all but the one that made it.
+// Passwords are hashed with argon2id (bcrypt hashes are upgraded on
+// login); an unknown email costs what a wrong password costs; common
+// passwords are refused; failed logins and recovery requests are rate
+// limited per account and per client address. Reset tokens are
 // single-use, expire, and die with any password change.
 //
 // # Errors
 //
-// Every error is an *Error with a Code (ErrorCode gives it); compare with
-// the sentinel errors (ErrIncorrectLogin, ErrItemNotFound, ...) using
-// errors.Is. Invalid input lists every failing field in Error.Fields.
+// Every error is an *Error with a Code; compare with the sentinels
+// (ErrIncorrectLogin, ErrItemNotFound, ...) using errors.Is. Messages are
+// plain domain text; adapters word errors their own way. Invalid input
+// lists every failing field, with its Violation and the rule's Bound.
 package keel

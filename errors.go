@@ -66,7 +66,7 @@ func (e *Error) Error() string {
 	for _, f := range e.Fields {
 		b.WriteString("; ")
 		b.WriteString(f.Field)
-		b.WriteString(": ")
+		b.WriteString(" ")
 		b.WriteString(f.Message)
 	}
 	if e.Err != nil {
@@ -93,14 +93,53 @@ func (e *Error) Is(target error) bool {
 type FieldError struct {
 	// Field is the input's field name as a client spells it (the JSON name).
 	Field string
-	// Kind is a machine-readable reason in the vocabulary of pydantic, which
-	// the FastAPI clients keel is compatible with expect: "missing",
-	// "string_too_short", "string_too_long", "value_error", ...
-	Kind string
-	// Message is a sentence a person can read.
+	// Violation is the rule the field breaks.
+	Violation Violation
+	// Bound is the rule's parameter for TooShort and TooLong (a length in
+	// characters) and for TooSmall and TooLarge (the least or greatest
+	// value allowed); 0 for the other violations.
+	Bound int
+	// Message says what is wrong in a few words that follow the field's
+	// name: "must be at least 8 characters".
 	Message string
 	// Value is the rejected input; never set for a password.
 	Value any
+}
+
+// Violation is why a field is refused: a small set of reasons that
+// adapters word in their own vocabulary.
+type Violation int
+
+// The violations. The zero value is none.
+const (
+	Required    Violation = iota + 1 // the field is absent or empty
+	TooShort                         // a string shorter than Bound characters
+	TooLong                          // a string longer than Bound characters
+	TooSmall                         // a number less than Bound
+	TooLarge                         // a number greater than Bound
+	NotEmail                         // not an email address
+	TooCommon                        // a password on the list of common ones
+	Malformed                        // not in the form the field takes (a cursor keel did not make)
+	Unsupported                      // a field this operation does not take
+)
+
+var violationNames = [...]string{
+	Required:    "required",
+	TooShort:    "too short",
+	TooLong:     "too long",
+	TooSmall:    "too small",
+	TooLarge:    "too large",
+	NotEmail:    "not an email address",
+	TooCommon:   "too common",
+	Malformed:   "malformed",
+	Unsupported: "unsupported",
+}
+
+func (v Violation) String() string {
+	if v > 0 && int(v) < len(violationNames) {
+		return violationNames[v]
+	}
+	return fmt.Sprintf("violation(%d)", int(v))
 }
 
 // Errorf returns an *Error with the code and a client-safe message.
@@ -141,39 +180,40 @@ func ErrorMessage(err error) string {
 	return ""
 }
 
-// Sentinel errors. Compare with errors.Is; the adapters use them to pick the
-// exact wording of the wire protocol.
+// Sentinel errors. Compare with errors.Is; adapters key their own wording
+// on them.
 var (
-	// ErrNotAuthenticated: no token at all.
-	ErrNotAuthenticated = &Error{Code: Unauthenticated, Message: "Not authenticated"}
-	// ErrInvalidCredentials: a token that is unknown, expired or revoked.
-	ErrInvalidCredentials = &Error{Code: Unauthenticated, Message: "Could not validate credentials"}
+	// ErrNotAuthenticated: no session token, or no acting user.
+	ErrNotAuthenticated = &Error{Code: Unauthenticated, Message: "not authenticated"}
+	// ErrInvalidCredentials: a session token that is unknown, expired or revoked.
+	ErrInvalidCredentials = &Error{Code: Unauthenticated, Message: "session is unknown, expired or revoked"}
 	// ErrIncorrectLogin: unknown email or wrong password, deliberately the same.
-	ErrIncorrectLogin = &Error{Code: Unauthenticated, Message: "Incorrect email or password"}
+	ErrIncorrectLogin = &Error{Code: Unauthenticated, Message: "wrong email or password"}
 	// ErrInactiveUser: the account is deactivated.
-	ErrInactiveUser = &Error{Code: PermissionDenied, Message: "Inactive user"}
+	ErrInactiveUser = &Error{Code: PermissionDenied, Message: "user is inactive"}
 	// ErrNotSuperuser: the operation needs a superuser.
-	ErrNotSuperuser = &Error{Code: PermissionDenied, Message: "The user doesn't have enough privileges"}
+	ErrNotSuperuser = &Error{Code: PermissionDenied, Message: "only a superuser may do this"}
 	// ErrDeleteSelf: a superuser tried to delete itself.
-	ErrDeleteSelf = &Error{Code: PermissionDenied, Message: "Super users are not allowed to delete themselves"}
+	ErrDeleteSelf = &Error{Code: PermissionDenied, Message: "a superuser cannot delete itself"}
 	// ErrIncorrectPassword: the current password given to ChangePassword is wrong.
-	ErrIncorrectPassword = &Error{Code: Invalid, Message: "Incorrect password"}
+	ErrIncorrectPassword = &Error{Code: Invalid, Message: "current password is wrong"}
 	// ErrSamePassword: the new password equals the current one.
-	ErrSamePassword = &Error{Code: Invalid, Message: "New password cannot be the same as the current one"}
+	ErrSamePassword = &Error{Code: Invalid, Message: "new password is the current one"}
 	// ErrInvalidResetToken: unknown, expired, used or superseded reset token.
-	ErrInvalidResetToken = &Error{Code: Invalid, Message: "Invalid token"}
+	ErrInvalidResetToken = &Error{Code: Invalid, Message: "reset token is unknown, expired, used or superseded"}
 	// ErrEmailTaken: another user has the email.
-	ErrEmailTaken = &Error{Code: Conflict, Message: "User with this email already exists"}
+	ErrEmailTaken = &Error{Code: Conflict, Message: "email is already taken"}
 	// ErrUserNotFound and ErrItemNotFound: missing, or not the caller's to see.
-	ErrUserNotFound = &Error{Code: NotFound, Message: "User not found"}
-	ErrItemNotFound = &Error{Code: NotFound, Message: "Item not found"}
+	ErrUserNotFound = &Error{Code: NotFound, Message: "user not found"}
+	ErrItemNotFound = &Error{Code: NotFound, Message: "item not found"}
 	// ErrTooManyRequests: a rate limit was hit; the returned error carries RetryAfter.
-	ErrTooManyRequests = &Error{Code: RateLimited, Message: "Too many requests"}
+	ErrTooManyRequests = &Error{Code: RateLimited, Message: "too many attempts"}
 )
 
-// with returns a copy of a sentinel with a cause attached, so errors.Is
-// still matches the sentinel (by code and message) while the cause is kept.
-func (e *Error) with(cause error) *Error {
+// withCause returns a copy of a sentinel with a cause attached, so
+// errors.Is still matches the sentinel (by code and message) while the
+// cause is kept.
+func (e *Error) withCause(cause error) *Error {
 	c := *e
 	c.Err = cause
 	return &c

@@ -53,11 +53,12 @@ func Example() {
 	// Output:
 	// 1 Notes on the engine
 	// password changed: true
-	// unauthenticated: Could not validate credentials
+	// unauthenticated: session is unknown, expired or revoked
 }
 
 // Errors carry a code for adapters and, for invalid input, every failing
-// field.
+// field: the violation, its bound and a message that follows the field's
+// name.
 func ExampleErrorCode() {
 	ctx := context.Background()
 	svc, _ := keel.New(memstore.New(), keel.Config{})
@@ -66,11 +67,11 @@ func ExampleErrorCode() {
 	var e *keel.Error
 	if errors.As(err, &e) {
 		for _, f := range e.Fields {
-			fmt.Printf("%s: %s\n", f.Field, f.Message)
+			fmt.Printf("%s %s (%v, bound %d)\n", f.Field, f.Message, f.Violation, f.Bound)
 		}
 	}
 	// Output:
 	// invalid
-	// email: value is not a valid email address
-	// password: String should have at least 8 characters
+	// email is not a valid email address (not an email address, bound 0)
+	// password must be at least 8 characters (too short, bound 8)
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // cheap are argon2id parameters that keep tests fast. Production uses
-// keel.DefaultArgon2().
+// keel's defaults (see Config.Argon2).
 var cheap = keeltest.CheapArgon2
 
 // clock is a settable clock for tests.
@@ -82,9 +82,21 @@ func (e *env) signUp(t *testing.T, email string) *keel.User {
 // superuser makes an active superuser.
 func (e *env) superuser(t *testing.T, email string) *keel.User {
 	t.Helper()
-	u, err := e.svc.CreateUserTrusted(context.Background(), keel.CreateUserInput{Email: email, Password: goodPassword, IsSuperuser: true})
+	u, err := e.svc.Bootstrap(context.Background(), keel.SignUpInput{Email: email, Password: goodPassword})
 	if err != nil {
 		t.Fatalf("create superuser %s: %v", email, err)
+	}
+	return u
+}
+
+// deactivated makes a user and deactivates it behind keel's back, as a
+// user deactivated while a request of its own runs.
+func (e *env) deactivated(t *testing.T, email string) *keel.User {
+	t.Helper()
+	u := e.signUp(t, email)
+	u.IsActive = false
+	if err := e.store.UpdateUser(context.Background(), u); err != nil {
+		t.Fatalf("deactivate %s: %v", email, err)
 	}
 	return u
 }

@@ -20,7 +20,7 @@ type Item struct {
 
 // CreateItemInput is a new item.
 type CreateItemInput struct {
-	Title       string  `json:"title" validate:"min=1,max=255"`
+	Title       string  `json:"title" required:"true" validate:"min=1,max=255"`
 	Description *string `json:"description" validate:"omitnil,max=255"`
 }
 
@@ -42,7 +42,7 @@ func (s *Service) CreateItem(ctx context.Context, actor *User, in CreateItemInpu
 	it := &Item{ID: newID(), Title: in.Title, Description: in.Description, OwnerID: actor.ID, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateItem(ctx, it); err != nil {
 		// The owner vanished between authentication and now.
-		return nil, itemStoreErr(err, ErrUserNotFound)
+		return nil, itemError(err, ErrUserNotFound)
 	}
 	return it, nil
 }
@@ -56,7 +56,7 @@ func (s *Service) Item(ctx context.Context, actor *User, id uuid.UUID) (*Item, e
 	}
 	it, err := s.store.Item(ctx, id)
 	if err != nil {
-		return nil, itemStoreErr(err, ErrItemNotFound)
+		return nil, itemError(err, ErrItemNotFound)
 	}
 	if !canSee(actor, it) {
 		return nil, ErrItemNotFound
@@ -103,7 +103,7 @@ func (s *Service) ItemsPage(ctx context.Context, actor *User, opts ListOptions) 
 	}
 	items, n, err := s.store.ListItems(ctx, f, p)
 	if err != nil {
-		return ItemPage{}, asCode(err, Internal)
+		return ItemPage{}, classify(err, Internal)
 	}
 	out := ItemPage{Items: items, Count: n}
 	if len(items) > 0 && len(items) >= p.Limit {
@@ -143,7 +143,7 @@ func (s *Service) UpdateItem(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil
 	})
 	if err != nil {
-		return nil, itemStoreErr(err, ErrItemNotFound)
+		return nil, itemError(err, ErrItemNotFound)
 	}
 	return out, nil
 }
@@ -164,19 +164,21 @@ func (s *Service) DeleteItem(ctx context.Context, actor *User, id uuid.UUID) err
 		return tx.DeleteItem(ctx, id)
 	})
 	if err != nil {
-		return itemStoreErr(err, ErrItemNotFound)
+		return itemError(err, ErrItemNotFound)
 	}
 	return nil
 }
 
 func canSee(actor *User, it *Item) bool { return actor.IsSuperuser || it.OwnerID == actor.ID }
 
-func itemStoreErr(err error, notFound *Error) error {
+// itemError gives a store error on an item its meaning: a missing row is
+// notFound (ErrItemNotFound, or ErrUserNotFound for a vanished owner).
+func itemError(err error, notFound *Error) error {
 	if ErrorCode(err) == NotFound {
 		if errors.Is(err, ErrItemNotFound) {
 			return err
 		}
-		return notFound.with(err)
+		return notFound.withCause(err)
 	}
-	return asCode(err, Internal)
+	return classify(err, Internal)
 }

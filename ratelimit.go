@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// limitKey is one rate-limit counter and the limit it is held to.
-type limitKey struct {
-	key   string
-	limit Limit
+// rateLimit is a Limit and the counter held to it, by the counter's key
+// in the store.
+type rateLimit struct {
+	counter string
+	limit   Limit
 }
 
 // counterKey names a counter. The subject (an email, an address) is
@@ -27,17 +28,17 @@ func counterKey(kind string, subjects ...string) string {
 
 // checkLimits refuses when any counter has reached its limit, without
 // counting this attempt.
-func (s *Service) checkLimits(ctx context.Context, keys ...limitKey) error {
+func (s *Service) checkLimits(ctx context.Context, limits ...rateLimit) error {
 	if s.cfg.RateLimits.Disabled {
 		return nil
 	}
 	now := s.now()
-	for _, k := range keys {
-		c, err := s.store.Counter(ctx, k.key, now)
+	for _, l := range limits {
+		c, err := s.store.Counter(ctx, l.counter, now)
 		if err != nil {
-			return asCode(err, Unavailable)
+			return classify(err, Unavailable)
 		}
-		if c.Count >= int64(k.limit.Max) {
+		if c.Count >= int64(l.limit.Max) {
 			return rateLimited(c.ResetAt.Sub(now))
 		}
 	}
@@ -46,29 +47,31 @@ func (s *Service) checkLimits(ctx context.Context, keys ...limitKey) error {
 
 // hitLimits counts one attempt on every counter and refuses when any is
 // now over its limit.
-func (s *Service) hitLimits(ctx context.Context, keys ...limitKey) error {
+func (s *Service) hitLimits(ctx context.Context, limits ...rateLimit) error {
 	if s.cfg.RateLimits.Disabled {
 		return nil
 	}
 	now := s.now()
 	var refuse error
-	for _, k := range keys {
-		c, err := s.store.IncrementCounter(ctx, k.key, k.limit.Window, now)
+	for _, l := range limits {
+		c, err := s.store.IncrementCounter(ctx, l.counter, l.limit.Window, now)
 		if err != nil {
-			return asCode(err, Unavailable)
+			return classify(err, Unavailable)
 		}
-		if c.Count > int64(k.limit.Max) && refuse == nil {
+		if c.Count > int64(l.limit.Max) && refuse == nil {
 			refuse = rateLimited(c.ResetAt.Sub(now))
 		}
 	}
 	return refuse
 }
 
-func (s *Service) clearLimit(ctx context.Context, key string) {
+// resetCounter starts l's counter afresh, as after a successful login.
+// Failure is logged, not returned: the counter ends with its window.
+func (s *Service) resetCounter(ctx context.Context, l rateLimit) {
 	if s.cfg.RateLimits.Disabled {
 		return
 	}
-	if err := s.store.DeleteCounter(ctx, key); err != nil {
+	if err := s.store.DeleteCounter(ctx, l.counter); err != nil {
 		s.log.WarnContext(ctx, "keel: clearing a rate-limit counter failed", "err", err)
 	}
 }
@@ -82,18 +85,22 @@ func rateLimited(retry time.Duration) error {
 	return &e
 }
 
-func (s *Service) loginKeys(email, addr string) []limitKey {
-	keys := []limitKey{{counterKey("login-account", email), s.cfg.RateLimits.LoginPerAccount}}
+// loginLimits hold failed logins: account, to the account with the email,
+// and byAddress, from the client address (none when addr is "").
+func (s *Service) loginLimits(email, addr string) (account rateLimit, byAddress []rateLimit) {
+	account = rateLimit{counterKey("login-account", email), s.cfg.RateLimits.LoginPerAccount}
 	if addr != "" {
-		keys = append(keys, limitKey{counterKey("login-address", addr), s.cfg.RateLimits.LoginPerAddress})
+		byAddress = []rateLimit{{counterKey("login-address", addr), s.cfg.RateLimits.LoginPerAddress}}
 	}
-	return keys
+	return account, byAddress
 }
 
-func (s *Service) recoveryKeys(email, addr string) []limitKey {
-	keys := []limitKey{{counterKey("recovery-account", email, addr), s.cfg.RateLimits.RecoveryPerAccount}}
+// recoveryLimits hold recovery requests for the email from the client
+// address, and from the address (when addr is not "").
+func (s *Service) recoveryLimits(email, addr string) []rateLimit {
+	limits := []rateLimit{{counterKey("recovery-account", email, addr), s.cfg.RateLimits.RecoveryPerAccount}}
 	if addr != "" {
-		keys = append(keys, limitKey{counterKey("recovery-address", addr), s.cfg.RateLimits.RecoveryPerAddress})
+		limits = append(limits, rateLimit{counterKey("recovery-address", addr), s.cfg.RateLimits.RecoveryPerAddress})
 	}
-	return keys
+	return limits
 }

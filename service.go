@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/go-playground/validator/v10"
 	"github.com/google/uuid"
 )
@@ -19,10 +18,10 @@ type Service struct {
 	cfg       Config
 	validator *validator.Validate
 	hasher    *hasher
-	sessions  *scs.SessionManager
+	sessions  *sessionManager
 	log       *slog.Logger
 
-	mail sync.WaitGroup // emails being sent in the background
+	mailing sync.WaitGroup // password-reset emails being sent in the background
 }
 
 // New returns a Service over the store. cfg's zero fields take their
@@ -53,7 +52,7 @@ func (s *Service) Config() Config { return s.cfg }
 // Ready reports whether the store answers: nil, or an Unavailable error.
 func (s *Service) Ready(ctx context.Context) error {
 	if err := s.store.Ping(ctx); err != nil {
-		return asCode(err, Unavailable)
+		return classify(err, Unavailable)
 	}
 	return nil
 }
@@ -62,7 +61,7 @@ func (s *Service) Ready(ctx context.Context) error {
 // ctx ends. It does not close the Store, which the caller owns.
 func (s *Service) Close(ctx context.Context) error {
 	done := make(chan struct{})
-	go func() { s.mail.Wait(); close(done) }()
+	go func() { s.mailing.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -106,9 +105,10 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
-// asCode keeps a classified error as it is and gives an unclassified one
-// (a context error, a bare driver error) the code def.
-func asCode(err error, def Code) error {
+// classify keeps an *Error as it is and gives any other error (a context
+// error, a bare driver error) a code: its own where ErrorCode finds one,
+// def otherwise.
+func classify(err error, def Code) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return err

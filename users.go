@@ -2,7 +2,6 @@ package keel
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,15 +25,15 @@ type User struct {
 
 // SignUpInput is what a person gives to open an account.
 type SignUpInput struct {
-	Email    string  `json:"email" validate:"max=255,email"`
-	Password string  `json:"password" validate:"min=8,max=128,notcommon"`
+	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Password string  `json:"password" required:"true" validate:"password,notcommon"`
 	FullName *string `json:"full_name" validate:"omitnil,max=255"`
 }
 
 // CreateUserInput is what a superuser gives to create an account.
 type CreateUserInput struct {
-	Email    string  `json:"email" validate:"max=255,email"`
-	Password string  `json:"password" validate:"min=8,max=128,notcommon"`
+	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Password string  `json:"password" required:"true" validate:"password,notcommon"`
 	FullName *string `json:"full_name" validate:"omitnil,max=255"`
 	// IsActive defaults to true when nil.
 	IsActive    *bool `json:"is_active"`
@@ -52,13 +51,13 @@ type UpdateMeInput struct {
 type UpdateUserInput struct {
 	Email       Optional[string]  `json:"email" optional:"max=255,email"`
 	FullName    Optional[*string] `json:"full_name" optional:"max=255"`
-	Password    Optional[string]  `json:"password" optional:"min=8,max=128,notcommon"`
+	Password    Optional[string]  `json:"password" optional:"password,notcommon"`
 	IsActive    Optional[bool]    `json:"is_active"`
 	IsSuperuser Optional[bool]    `json:"is_superuser"`
 }
 
-// ListOptions pages a list. Limit 0 means Config.DefaultPageLimit; it may
-// not exceed Config.MaxPageLimit.
+// ListOptions pages a list. Limit 0 means Config.DefaultPageLimit;
+// otherwise Skip and Limit must pass Service.CheckPage.
 //
 // Offset paging (Skip) is the default. Cursor, when not empty, is the Next
 // cursor of an earlier page of items (see ItemPage): the list then starts
@@ -66,8 +65,8 @@ type UpdateUserInput struct {
 // depth of the page as Skip's does (Skip still applies, after the cursor).
 // Only Service.ItemsPage and Service.Items take a cursor.
 type ListOptions struct {
-	Skip   int    `json:"skip" validate:"min=0"`
-	Limit  int    `json:"limit" validate:"min=0"`
+	Skip   int    `json:"skip"`
+	Limit  int    `json:"limit"`
 	Cursor string `json:"cursor"`
 }
 
@@ -85,16 +84,21 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInpu
 	return s.createUser(ctx, in)
 }
 
-// CreateUserTrusted creates an account with no actor to check. It is for
-// callers that are trusted by construction: the binary's createsuperuser
-// command, first-superuser bootstrap, and httpapi's development-only
-// private route. Never wire it to an unauthenticated production path.
-func (s *Service) CreateUserTrusted(ctx context.Context, in CreateUserInput) (*User, error) {
-	return s.createUser(ctx, in)
+// Bootstrap creates an active superuser with no acting user: the way in
+// to a store that has no superuser to act yet, for a program's start-up
+// configuration (cmd/keel's FIRST_SUPERUSER) and its operator's command
+// line (keel createsuperuser). It creates and never changes: when a user
+// has the email it returns ErrEmailTaken and leaves that user as it is, so
+// it is safe to run at every start and cannot promote anyone. Its caller's
+// authority is running the program, so no request may reach it: a client
+// opens an account with SignUp, and a superuser makes another with
+// CreateUser.
+func (s *Service) Bootstrap(ctx context.Context, in SignUpInput) (*User, error) {
+	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true})
 }
 
 func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, error) {
-	in.Email = normEmail(in.Email)
+	in.Email = NormalizeEmail(in.Email)
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
@@ -103,7 +107,7 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 	if _, err := s.store.UserByEmail(ctx, in.Email); err == nil {
 		return nil, ErrEmailTaken
 	} else if ErrorCode(err) != NotFound {
-		return nil, asCode(err, Internal)
+		return nil, classify(err, Internal)
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
@@ -122,7 +126,7 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 		UpdatedAt:         now,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return u, nil
 }
@@ -138,7 +142,7 @@ func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, e
 	}
 	u, err := s.store.User(ctx, id)
 	if err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return u, nil
 }
@@ -149,7 +153,9 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 		return nil, 0, err
 	}
 	if opts.Cursor != "" {
-		return nil, 0, fieldErr("cursor", "value_error", "Value error, users are paged with skip, not a cursor", opts.Cursor)
+		f := violation("cursor", Unsupported, 0, opts.Cursor)
+		f.Message = "is not taken: users are paged with skip"
+		return nil, 0, invalid(f)
 	}
 	p, err := s.page(opts)
 	if err != nil {
@@ -157,7 +163,7 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 	}
 	users, n, err := s.store.ListUsers(ctx, p)
 	if err != nil {
-		return nil, 0, asCode(err, Internal)
+		return nil, 0, classify(err, Internal)
 	}
 	return users, n, nil
 }
@@ -168,7 +174,7 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		return nil, err
 	}
 	if in.Email.Set {
-		in.Email.Value = normEmail(in.Email.Value)
+		in.Email.Value = NormalizeEmail(in.Email.Value)
 	}
 	if err := s.validate(in); err != nil {
 		return nil, err
@@ -196,7 +202,7 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		return nil
 	})
 	if err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return out, nil
 }
@@ -208,7 +214,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil, err
 	}
 	if in.Email.Set {
-		in.Email.Value = normEmail(in.Email.Value)
+		in.Email.Value = NormalizeEmail(in.Email.Value)
 	}
 	if err := s.validate(in); err != nil {
 		return nil, err
@@ -250,7 +256,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 			return err
 		}
 		if in.Password.Set || (wasActive && !u.IsActive) {
-			if err := endAllSessions(ctx, tx, u.ID, ""); err != nil {
+			if err := endSessions(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}
@@ -258,7 +264,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil
 	})
 	if err != nil {
-		return nil, userStoreErr(err, ErrUserNotFound)
+		return nil, userError(err)
 	}
 	return out, nil
 }
@@ -277,21 +283,42 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 		return ErrNotSuperuser
 	}
 	if err := s.store.DeleteUser(ctx, id); err != nil {
-		return userStoreErr(err, ErrUserNotFound)
+		return userError(err)
+	}
+	return nil
+}
+
+// CheckPage reports whether skip and limit ask for a page a list may
+// serve: skip at least 0, limit from 1 to Config.MaxPageLimit. It returns
+// nil, or an Invalid *Error with a TooSmall or TooLarge FieldError for
+// "skip" and for "limit". The list methods check their ListOptions with
+// it once a zero Limit has become Config.DefaultPageLimit; an adapter to
+// which a limit of 0 is a mistake, not "the default", checks with it
+// first.
+func (s *Service) CheckPage(skip, limit int) error {
+	var fields []FieldError
+	if skip < 0 {
+		fields = append(fields, violation("skip", TooSmall, 0, skip))
+	}
+	switch {
+	case limit < 1:
+		fields = append(fields, violation("limit", TooSmall, 1, limit))
+	case limit > s.cfg.MaxPageLimit:
+		fields = append(fields, violation("limit", TooLarge, s.cfg.MaxPageLimit, limit))
+	}
+	if len(fields) > 0 {
+		return invalid(fields...)
 	}
 	return nil
 }
 
 // page checks list options and turns them into a store Page.
 func (s *Service) page(o ListOptions) (Page, error) {
-	if err := s.validate(o); err != nil {
-		return Page{}, err
-	}
 	if o.Limit == 0 {
 		o.Limit = s.cfg.DefaultPageLimit
 	}
-	if o.Limit > s.cfg.MaxPageLimit {
-		return Page{}, fieldErr("limit", "less_than_equal", fmt.Sprintf("Input should be less than or equal to %d", s.cfg.MaxPageLimit), o.Limit)
+	if err := s.CheckPage(o.Skip, o.Limit); err != nil {
+		return Page{}, err
 	}
 	p := Page{Offset: o.Skip, Limit: o.Limit}
 	if o.Cursor != "" {
@@ -304,14 +331,14 @@ func (s *Service) page(o ListOptions) (Page, error) {
 	return p, nil
 }
 
-// userStoreErr gives a store error on users its keel meaning: a missing
-// row is notFound, a taken email is ErrEmailTaken.
-func userStoreErr(err error, notFound *Error) error {
+// userError gives a store error on a user its meaning: a missing row is
+// ErrUserNotFound, a taken email ErrEmailTaken.
+func userError(err error) error {
 	switch ErrorCode(err) {
 	case NotFound:
-		return notFound.with(err)
+		return ErrUserNotFound.withCause(err)
 	case Conflict:
-		return ErrEmailTaken.with(err)
+		return ErrEmailTaken.withCause(err)
 	}
-	return asCode(err, Internal)
+	return classify(err, Internal)
 }

@@ -54,8 +54,8 @@ func TestSignUpValidation(t *testing.T) {
 			var got []string
 			for _, f := range ke.Fields {
 				got = append(got, f.Field)
-				if f.Message == "" || f.Kind == "" {
-					t.Errorf("field error without message or kind: %+v", f)
+				if f.Message == "" || f.Violation == 0 {
+					t.Errorf("field error without message or violation: %+v", f)
 				}
 				if f.Field == "password" && f.Value != nil {
 					t.Errorf("a password was echoed in an error: %+v", f)
@@ -379,7 +379,7 @@ func TestUpdateMeDoesNotUndoAConcurrentChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := svc.CreateUserTrusted(ctx, keel.CreateUserInput{Email: "root@example.com", Password: goodPassword, IsSuperuser: true})
+	admin, err := svc.Bootstrap(ctx, keel.SignUpInput{Email: "root@example.com", Password: goodPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,4 +425,61 @@ func TestUpdateMeDoesNotUndoAConcurrentChange(t *testing.T) {
 	if _, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword}); !errors.Is(err, keel.ErrIncorrectLogin) {
 		t.Errorf("the old password works again after the rename: %v", err)
 	}
+}
+
+func TestBootstrap(t *testing.T) {
+	ctx := context.Background()
+	t.Run("it creates an active superuser who can log in", func(t *testing.T) {
+		e := newEnv(t)
+		u, err := e.svc.Bootstrap(ctx, keel.SignUpInput{Email: " Root@Example.com ", Password: goodPassword, FullName: ptr("Root")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.IsSuperuser || !u.IsActive || u.Email != "root@example.com" || u.FullName == nil || *u.FullName != "Root" {
+			t.Fatalf("user = %+v", u)
+		}
+		if sess := e.login(t, "root@example.com", goodPassword); !sess.User.IsSuperuser {
+			t.Fatal("the session's user is not a superuser")
+		}
+	})
+	t.Run("an existing user with the email is left as it is, never promoted", func(t *testing.T) {
+		e := newEnv(t)
+		ada := e.signUp(t, "ada@example.com")
+		_, err := e.svc.Bootstrap(ctx, keel.SignUpInput{Email: "ADA@example.com", Password: "another long password"})
+		wantErr(t, err, keel.ErrEmailTaken)
+		got, err := e.store.User(ctx, ada.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.IsSuperuser || got.PasswordHash != ada.PasswordHash {
+			t.Fatalf("the existing user changed: %+v", got)
+		}
+	})
+	t.Run("its input is checked like a sign-up's", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.svc.Bootstrap(ctx, keel.SignUpInput{Email: "root@example.com", Password: "password1"})
+		wantCode(t, err, keel.Invalid)
+	})
+	t.Run("of concurrent bootstraps with one email exactly one creates the user", func(t *testing.T) {
+		e := newEnv(t)
+		var created, taken atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				_, err := e.svc.Bootstrap(ctx, keel.SignUpInput{Email: "root@example.com", Password: goodPassword})
+				switch {
+				case err == nil:
+					created.Add(1)
+				case errors.Is(err, keel.ErrEmailTaken):
+					taken.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if created.Load() != 1 || taken.Load() != 7 {
+			t.Fatalf("%d created, %d refused", created.Load(), taken.Load())
+		}
+	})
 }

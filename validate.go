@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+	"github.com/keel-dev/keel/internal/plural"
 )
 
 // Optional is a field a caller may leave out. Set tells "absent" from
@@ -41,10 +43,19 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 }
 
 // newValidator builds the validator a Service holds (never a global one).
+//
+// Input structs carry their rules in tags: validate (checked by the
+// validator), optional (the same rules, for a set Optional field) and
+// required:"true", which marks a field a caller must give. A Go struct
+// cannot tell an absent string from an empty one, so keel judges only
+// values (an empty email is not an email); decoders, httpapi's among
+// them, read required to report an absent field.
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	// Report fields by the name clients use.
 	v.RegisterTagNameFunc(jsonName)
+	// The one statement of the password length rule.
+	v.RegisterAlias("password", fmt.Sprintf("min=%d,max=%d", MinPasswordLength, MaxPasswordLength))
 	return v
 }
 
@@ -60,7 +71,7 @@ func (s *Service) validate(in any) error {
 	case err == nil:
 	case errors.As(err, &verrs):
 		for _, fe := range verrs {
-			fields = append(fields, fieldError(fe.Field(), fe.StructField(), fe))
+			fields = append(fields, fieldError(fe.Field(), fe))
 		}
 	default:
 		return Wrap(err, Internal, "")
@@ -83,7 +94,7 @@ func (s *Service) validate(in any) error {
 		err := s.validator.Var(val.Interface(), tag)
 		if errors.As(err, &verrs) {
 			for _, fe := range verrs {
-				fields = append(fields, fieldError(jsonName(sf), sf.Name, fe))
+				fields = append(fields, fieldError(jsonName(sf), fe))
 			}
 		} else if err != nil {
 			return Wrap(err, Internal, "")
@@ -92,7 +103,7 @@ func (s *Service) validate(in any) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	return &Error{Code: Invalid, Message: "Invalid input", Fields: fields}
+	return invalid(fields...)
 }
 
 func jsonName(f reflect.StructField) string {
@@ -103,65 +114,85 @@ func jsonName(f reflect.StructField) string {
 	return name
 }
 
-// fieldError words a validator failure the way pydantic (and so the FastAPI
-// clients keel is compatible with) does.
-func fieldError(field, structField string, fe validator.FieldError) FieldError {
-	f := FieldError{Field: field, Value: fe.Value()}
-	if strings.Contains(strings.ToLower(structField), "password") {
-		f.Value = nil // never echo a password
-	}
+// fieldError turns a validator failure into keel's terms.
+func fieldError(field string, fe validator.FieldError) FieldError {
+	bound, _ := strconv.Atoi(fe.Param())
 	_, isString := fe.Value().(string)
-	switch fe.Tag() {
+	// ActualTag, not Tag: a failing "password" alias reports its "min" or "max".
+	switch tag := fe.ActualTag(); tag {
 	case "required":
-		f.Kind, f.Message = "missing", "Field required"
+		return violation(field, Required, 0, fe.Value())
 	case "min", "gte":
 		if isString {
-			f.Kind, f.Message = "string_too_short", fmt.Sprintf("String should have at least %s %s", fe.Param(), plural(fe.Param(), "character"))
-		} else {
-			f.Kind, f.Message = "greater_than_equal", fmt.Sprintf("Input should be greater than or equal to %s", fe.Param())
+			return violation(field, TooShort, bound, fe.Value())
 		}
+		return violation(field, TooSmall, bound, fe.Value())
 	case "max", "lte":
 		if isString {
-			f.Kind, f.Message = "string_too_long", fmt.Sprintf("String should have at most %s %s", fe.Param(), plural(fe.Param(), "character"))
-		} else {
-			f.Kind, f.Message = "less_than_equal", fmt.Sprintf("Input should be less than or equal to %s", fe.Param())
+			return violation(field, TooLong, bound, fe.Value())
 		}
+		return violation(field, TooLarge, bound, fe.Value())
 	case "email":
-		f.Kind, f.Message = "value_error", "value is not a valid email address"
+		return violation(field, NotEmail, 0, fe.Value())
 	case "notcommon":
-		f.Kind, f.Message = "value_error", "Value error, this password is too common; choose another"
+		return violation(field, TooCommon, 0, fe.Value())
 	default:
-		f.Kind, f.Message = "value_error", fmt.Sprintf("Value error, failed the %q rule", fe.Tag())
+		f := violation(field, Malformed, 0, fe.Value())
+		f.Message = fmt.Sprintf("fails the %q rule", tag)
+		return f
+	}
+}
+
+// violation is the one place a FieldError is worded: the message of each
+// violation, and no value echoed for a password.
+func violation(field string, v Violation, bound int, value any) FieldError {
+	f := FieldError{Field: field, Violation: v, Bound: bound, Value: value}
+	if IsPasswordField(field) {
+		f.Value = nil
+	}
+	switch v {
+	case Required:
+		f.Message = "is required"
+	case TooShort:
+		f.Message = "must be at least " + plural.Count(bound, "character")
+	case TooLong:
+		f.Message = "must be at most " + plural.Count(bound, "character")
+	case TooSmall:
+		f.Message = "must be at least " + strconv.Itoa(bound)
+	case TooLarge:
+		f.Message = "must be at most " + strconv.Itoa(bound)
+	case NotEmail:
+		f.Message = "is not a valid email address"
+	case TooCommon:
+		f.Message = "is too common; choose another"
+	case Malformed:
+		f.Message = "is malformed"
+	case Unsupported:
+		f.Message = "is not taken here"
 	}
 	return f
 }
 
-func plural(n, word string) string {
-	if n == "1" {
-		return word
-	}
-	return word + "s"
+// IsPasswordField reports whether an input field, by its name, holds a
+// password. keel never echoes such a value in a FieldError; an adapter
+// that refuses input before keel sees it follows the same rule.
+func IsPasswordField(name string) bool {
+	return strings.Contains(strings.ToLower(name), "password")
 }
 
-// fieldErr builds an Invalid error for one field, for rules the tags
-// cannot express.
-func fieldErr(field, kind, msg string, value any) error {
-	return &Error{Code: Invalid, Message: "Invalid input", Fields: []FieldError{{Field: field, Kind: kind, Message: msg, Value: value}}}
+// invalid builds an Invalid error listing the failing fields, for rules
+// the tags cannot express.
+func invalid(fields ...FieldError) error {
+	return &Error{Code: Invalid, Message: msgInvalidInput, Fields: fields}
 }
 
-// normEmail trims and lower-cases an email, as it is stored and compared.
-func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// msgInvalidInput is the message of every Invalid error with Fields.
+const msgInvalidInput = "invalid input"
+
+// NormalizeEmail trims and lower-cases an email, as keel stores and
+// compares it. A program that looks an email up or shows it back uses it
+// to agree with keel.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // runeLen counts code points, the unit of the password rules.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
-
-// CheckPassword reports whether a password meets keel's rules (8..128 code
-// points, not a common password): nil, or an Invalid *Error naming the
-// field "password". Programs use it to vet a configured password before
-// creating an account with it.
-func (s *Service) CheckPassword(password string) error {
-	in := struct {
-		Password string `json:"password" validate:"min=8,max=128,notcommon"`
-	}{password}
-	return s.validate(in)
-}

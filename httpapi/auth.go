@@ -66,7 +66,7 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (*keel.Sessio
 	w.Header().Set("Cache-Control", "no-store")
 	if byCookie {
 		if err := a.crossOriginProtection.Check(r); err != nil {
-			return nil, keel.Errorf(keel.PermissionDenied, msgCrossOrigin)
+			return nil, &requestError{status: http.StatusForbidden, detail: msgCrossOrigin}
 		}
 	}
 	sess, err := a.svc.Authenticate(r.Context(), token)

@@ -15,18 +15,6 @@ import (
 	"github.com/keel-dev/keel"
 )
 
-// requiredFields lists, per request type of the root package, the JSON
-// fields a request must carry. httpapi's own request types say it with a
-// `required:"true"` tag instead. Both the decoder (422 "missing") and the
-// OpenAPI document read it, so they cannot disagree.
-var requiredFields = map[reflect.Type][]string{
-	reflect.TypeFor[keel.SignUpInput]():         {"email", "password"},
-	reflect.TypeFor[keel.CreateUserInput]():     {"email", "password"},
-	reflect.TypeFor[keel.ChangePasswordInput](): {"current_password", "new_password"},
-	reflect.TypeFor[keel.ResetPasswordInput]():  {"token", "new_password"},
-	reflect.TypeFor[keel.CreateItemInput]():     {"title"},
-}
-
 // jsonField is one decodable field of a request type.
 type jsonField struct {
 	name     string
@@ -34,12 +22,10 @@ type jsonField struct {
 	required bool
 }
 
-// jsonFields lists the JSON fields of a struct type.
+// jsonFields lists the JSON fields of a struct type. A field tagged
+// required:"true" must be present: keel's input types say so the same way
+// as httpapi's own, and the OpenAPI document reads the same tag.
 func jsonFields(t reflect.Type) []jsonField {
-	req := map[string]bool{}
-	for _, n := range requiredFields[t] {
-		req[n] = true
-	}
 	var out []jsonField
 	for i := range t.NumField() {
 		sf := t.Field(i)
@@ -53,7 +39,7 @@ func jsonFields(t reflect.Type) []jsonField {
 		if name == "" {
 			name = sf.Name
 		}
-		out = append(out, jsonField{name: name, index: i, required: req[name] || sf.Tag.Get("required") == "true"})
+		out = append(out, jsonField{name: name, index: i, required: sf.Tag.Get("required") == "true"})
 	}
 	return out
 }
@@ -191,7 +177,7 @@ func typeError(name string, t reflect.Type, raw json.RawMessage) validationError
 		t = t.Elem()
 	}
 	var input any
-	if !strings.Contains(name, "password") {
+	if !keel.IsPasswordField(name) {
 		input = echo(raw)
 	}
 	e := validationError{Loc: []any{"body", name}, Input: input}
@@ -243,32 +229,47 @@ type itemsPageQuery struct {
 	Cursor string `query:"cursor" description:"The next_cursor of the previous page: the page starts right after that page's last item, at the same cost however deep it is. Without it, paging is by skip alone."`
 }
 
-// parsePage reads skip and limit: integers, skip ≥ 0, 1 ≤ limit ≤ max.
-func parsePage(r *http.Request, def, max int) (keel.ListOptions, error) {
+// parsePage reads skip and limit: integers, within the bounds the
+// Service's CheckPage sets. An absent limit is the Service's default; an
+// explicit 0 is refused, as pydantic refuses it.
+func parsePage(r *http.Request, svc *keel.Service) (keel.ListOptions, error) {
 	q := r.URL.Query()
-	var bad []validationError
-	get := func(name string, def, min, max int) int {
+	given := map[string]string{}
+	bad := map[string]validationError{}
+	get := func(name string, def int) int {
 		s, ok := q[name]
 		if !ok || len(s) == 0 {
 			return def
 		}
+		given[name] = s[0]
 		n, err := strconv.Atoi(strings.TrimSpace(s[0]))
-		switch {
-		case err != nil:
-			bad = append(bad, validationError{Type: "int_parsing", Loc: []any{"query", name},
-				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: s[0]})
-		case n < min:
-			bad = append(bad, validationError{Type: "greater_than_equal", Loc: []any{"query", name},
-				Msg: "Input should be greater than or equal to " + strconv.Itoa(min), Input: s[0]})
-		case max > 0 && n > max:
-			bad = append(bad, validationError{Type: "less_than_equal", Loc: []any{"query", name},
-				Msg: "Input should be less than or equal to " + strconv.Itoa(max), Input: s[0]})
+		if err != nil {
+			bad[name] = validationError{Type: "int_parsing", Loc: []any{"query", name},
+				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: s[0]}
+			return def
 		}
 		return n
 	}
-	opts := keel.ListOptions{Skip: get("skip", 0, 0, 0), Limit: get("limit", def, 1, max)}
-	if len(bad) > 0 {
-		return keel.ListOptions{}, invalid(bad...)
+	opts := keel.ListOptions{Skip: get("skip", 0), Limit: get("limit", svc.Config().DefaultPageLimit)}
+	if err := svc.CheckPage(opts.Skip, opts.Limit); err != nil {
+		var ke *keel.Error
+		if !errors.As(err, &ke) || len(ke.Fields) == 0 {
+			return keel.ListOptions{}, err
+		}
+		for _, f := range ke.Fields {
+			v := wordViolation("query", f)
+			v.Input = given[f.Field] // as given, as pydantic echoes a query value
+			bad[f.Field] = v
+		}
 	}
-	return opts, nil
+	if len(bad) == 0 {
+		return opts, nil
+	}
+	var out []validationError
+	for _, name := range []string{"skip", "limit"} {
+		if v, ok := bad[name]; ok {
+			out = append(out, v)
+		}
+	}
+	return keel.ListOptions{}, invalid(out...)
 }

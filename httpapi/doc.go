@@ -19,6 +19,14 @@
 // N}; GET /items/ also pages by an opaque cursor: a full page carries
 // "next_cursor", and ?cursor=<next_cursor> continues after its last item.
 //
+// # Errors
+//
+// keel's errors speak the domain; this package words them as docs/API.md
+// does, from tables: each keel sentinel error has its status and detail
+// (a route may word one its own way, as POST /users/signup does a taken
+// email), each field Violation pydantic's type and msg, and any other
+// error its code's generic answer. No message of keel's reaches a client.
+//
 // # Sessions
 //
 // POST /login/access-token returns an opaque session token and also sets it

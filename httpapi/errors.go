@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/plural"
 )
 
 // httpError is the body of every error answer but validation errors.
@@ -38,10 +39,11 @@ type validationError struct {
 }
 
 // requestError is a request httpapi refuses before it reaches keel: a
-// body it cannot read (status 413, 415) or fields it cannot decode (422).
+// body it cannot read (status 413, 415), fields it cannot decode (422) or
+// a cookie-authenticated request from another origin (403).
 type requestError struct {
 	status int
-	detail string            // for 413 and 415
+	detail string            // for every status but 422
 	fields []validationError // for 422
 }
 
@@ -65,11 +67,87 @@ const (
 	msgUnsupportedMedia = "Unsupported Media Type"
 	msgCrossOrigin      = "Cross-origin request refused"
 	msgLoggedOut        = "Logged out"
+	msgEmailExists      = "The user with this email already exists in the system"
 )
 
+// answer is a status and the detail the template answers it with.
+type answer struct {
+	status int
+	detail string
+}
+
+// sentinelAnswers words keel's sentinel errors as API.md does. A route
+// that words one of them differently says so in its route.answers.
+var sentinelAnswers = []struct {
+	err *keel.Error
+	answer
+}{
+	{keel.ErrNotAuthenticated, answer{http.StatusUnauthorized, "Not authenticated"}},
+	{keel.ErrInvalidCredentials, answer{http.StatusUnauthorized, "Could not validate credentials"}},
+	{keel.ErrIncorrectLogin, answer{http.StatusBadRequest, "Incorrect email or password"}},
+	{keel.ErrInactiveUser, answer{http.StatusBadRequest, "Inactive user"}},
+	{keel.ErrNotSuperuser, answer{http.StatusForbidden, "The user doesn't have enough privileges"}},
+	{keel.ErrDeleteSelf, answer{http.StatusForbidden, "Super users are not allowed to delete themselves"}},
+	{keel.ErrIncorrectPassword, answer{http.StatusBadRequest, "Incorrect password"}},
+	{keel.ErrSamePassword, answer{http.StatusBadRequest, "New password cannot be the same as the current one"}},
+	{keel.ErrInvalidResetToken, answer{http.StatusBadRequest, "Invalid token"}},
+	{keel.ErrEmailTaken, answer{http.StatusConflict, "User with this email already exists"}},
+	{keel.ErrUserNotFound, answer{http.StatusNotFound, "User not found"}},
+	{keel.ErrItemNotFound, answer{http.StatusNotFound, "Item not found"}},
+	{keel.ErrTooManyRequests, answer{http.StatusTooManyRequests, "Too many requests"}},
+}
+
+// codeAnswers answers every other keel error by its code alone: its
+// message is keel's, not the wire's, and never reaches a client.
+var codeAnswers = map[keel.Code]answer{
+	keel.Invalid:          {http.StatusBadRequest, "Bad Request"},
+	keel.NotFound:         {http.StatusNotFound, msgNotFound},
+	keel.Conflict:         {http.StatusConflict, "Conflict"},
+	keel.Unauthenticated:  {http.StatusUnauthorized, "Could not validate credentials"},
+	keel.PermissionDenied: {http.StatusForbidden, "The user doesn't have enough privileges"},
+	keel.RateLimited:      {http.StatusTooManyRequests, "Too many requests"},
+	keel.Unavailable:      {http.StatusServiceUnavailable, msgUnavailable},
+	keel.Internal:         {http.StatusInternalServerError, msgInternal},
+}
+
+// violationWords gives each keel.Violation pydantic's type and message,
+// which the template's clients read.
+var violationWords = map[keel.Violation]func(f keel.FieldError) (typ, msg string){
+	keel.Required: func(keel.FieldError) (string, string) { return "missing", "Field required" },
+	keel.TooShort: func(f keel.FieldError) (string, string) {
+		return "string_too_short", "String should have at least " + plural.Count(f.Bound, "character")
+	},
+	keel.TooLong: func(f keel.FieldError) (string, string) {
+		return "string_too_long", "String should have at most " + plural.Count(f.Bound, "character")
+	},
+	keel.TooSmall: func(f keel.FieldError) (string, string) {
+		return "greater_than_equal", "Input should be greater than or equal to " + strconv.Itoa(f.Bound)
+	},
+	keel.TooLarge: func(f keel.FieldError) (string, string) {
+		return "less_than_equal", "Input should be less than or equal to " + strconv.Itoa(f.Bound)
+	},
+	keel.NotEmail: func(keel.FieldError) (string, string) { return "value_error", "value is not a valid email address" },
+	keel.TooCommon: func(keel.FieldError) (string, string) {
+		return "value_error", "Value error, this password is too common; choose another"
+	},
+}
+
+// wordViolation words one failing field at loc. A violation pydantic
+// has no words of its own for is a value error, as a pydantic validator
+// raising ValueError would give.
+func wordViolation(loc string, f keel.FieldError) validationError {
+	typ, msg := "value_error", "Value error, the "+f.Field+" "+f.Message
+	if words, ok := violationWords[f.Violation]; ok {
+		typ, msg = words(f)
+	}
+	return validationError{Type: typ, Loc: []any{loc, f.Field}, Msg: msg, Input: f.Value}
+}
+
 // errorResponse is the one place that turns an error into a status and a
-// body. rt gives the route, for the wording docs/API.md chooses per route and
-// for where a failing field lives.
+// body: a request httpapi refused itself, then the route's own answer to
+// a keel sentinel, the general one, and the answer to the error's code.
+// rt gives the route, for its answers and for where a failing field
+// lives.
 func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 	var re *requestError
 	if errors.As(err, &re) {
@@ -78,71 +156,50 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 		}
 		return re.status, httpError{Detail: re.detail}, 0
 	}
-	op := rt.operationID()
-	switch {
-	case errors.Is(err, keel.ErrEmailTaken):
-		switch op {
-		case "users-register_user":
-			return http.StatusBadRequest, httpError{"The user with this email already exists in the system"}, 0
-		case "users-create_user", "private-create_user":
-			return http.StatusBadRequest, httpError{"The user with this email already exists in the system."}, 0
-		}
-		return http.StatusConflict, httpError{"User with this email already exists"}, 0
-	case errors.Is(err, keel.ErrUserNotFound):
-		if op == "users-update_user" {
-			return http.StatusNotFound, httpError{"The user with this id does not exist in the system"}, 0
-		}
-		return http.StatusNotFound, httpError{"User not found"}, 0
-	case errors.Is(err, keel.ErrInactiveUser),
-		errors.Is(err, keel.ErrIncorrectLogin),
-		errors.Is(err, keel.ErrIncorrectPassword),
-		errors.Is(err, keel.ErrSamePassword),
-		errors.Is(err, keel.ErrInvalidResetToken):
-		return http.StatusBadRequest, httpError{keel.ErrorMessage(err)}, 0
-	case errors.Is(err, keel.ErrNotAuthenticated):
-		return http.StatusUnauthorized, httpError{"Not authenticated"}, 0
-	}
 	var ke *keel.Error
 	errors.As(err, &ke)
-	switch keel.ErrorCode(err) {
-	case keel.Invalid:
-		if ke != nil && len(ke.Fields) > 0 {
-			loc := rt.fieldLocation
-			if loc == "" {
-				loc = "body"
-			}
-			out := make([]validationError, len(ke.Fields))
-			for i, f := range ke.Fields {
-				out[i] = validationError{Type: f.Kind, Loc: []any{loc, f.Field}, Msg: f.Message, Input: f.Value}
-			}
-			return http.StatusUnprocessableEntity, httpValidationError{Detail: out}, 0
+	code := keel.ErrorCode(err)
+	if code == keel.Invalid && ke != nil && len(ke.Fields) > 0 {
+		loc := rt.fieldLocation
+		if loc == "" {
+			loc = "body"
 		}
-		return http.StatusBadRequest, httpError{messageOr(ke, "Bad Request")}, 0
-	case keel.NotFound:
-		return http.StatusNotFound, httpError{messageOr(ke, msgNotFound)}, 0
-	case keel.Conflict:
-		return http.StatusConflict, httpError{messageOr(ke, "Conflict")}, 0
-	case keel.Unauthenticated:
-		return http.StatusUnauthorized, httpError{"Could not validate credentials"}, 0
-	case keel.PermissionDenied:
-		return http.StatusForbidden, httpError{messageOr(ke, "The user doesn't have enough privileges")}, 0
-	case keel.RateLimited:
-		secs := 1
-		if ke != nil && ke.RetryAfter > 0 {
-			secs = int(math.Ceil(ke.RetryAfter.Seconds()))
+		out := make([]validationError, len(ke.Fields))
+		for i, f := range ke.Fields {
+			out[i] = wordViolation(loc, f)
 		}
-		return http.StatusTooManyRequests, httpError{"Too many requests"}, secs
-	case keel.Unavailable:
-		return http.StatusServiceUnavailable, httpError{msgUnavailable}, 0
+		return http.StatusUnprocessableEntity, httpValidationError{Detail: out}, 0
 	}
-	return http.StatusInternalServerError, httpError{msgInternal}, 0
+	a, ok := sentinelAnswer(rt, err)
+	if !ok {
+		a, ok = codeAnswers[code]
+		if !ok {
+			a = codeAnswers[keel.Internal]
+		}
+	}
+	if a.status == http.StatusTooManyRequests {
+		retryAfter = 1
+		if ke != nil && ke.RetryAfter > 0 {
+			retryAfter = int(math.Ceil(ke.RetryAfter.Seconds()))
+		}
+	}
+	return a.status, httpError{a.detail}, retryAfter
 }
 
-func messageOr(e *keel.Error, def string) string {
-	if e != nil && e.Message != "" {
-		return e.Message
+// sentinelAnswer finds the answer to a keel sentinel err matches: the
+// route's own, else the general one.
+func sentinelAnswer(rt route, err error) (answer, bool) {
+	for sentinel, a := range rt.answers {
+		if errors.Is(err, sentinel) {
+			return a, true
+		}
 	}
-	return def
+	for _, s := range sentinelAnswers {
+		if errors.Is(err, s.err) {
+			return s.answer, true
+		}
+	}
+	return answer{}, false
 }
 
 // writeError answers err: the status and body errorResponse picks, the

@@ -260,7 +260,11 @@ const password = "correct horse battery"
 // account creates a user through keel (no HTTP) and returns it.
 func (e *env) account(email string, superuser bool) *keel.User {
 	e.t.Helper()
-	u, err := e.svc.CreateUserTrusted(context.Background(), keel.CreateUserInput{Email: email, Password: password, IsSuperuser: superuser})
+	create := e.svc.SignUp
+	if superuser {
+		create = e.svc.Bootstrap
+	}
+	u, err := create(context.Background(), keel.SignUpInput{Email: email, Password: password})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -36,8 +36,7 @@ type itemIDPath struct {
 }
 
 func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
-	cfg := a.svc.Config()
-	opts, err := parsePage(r, cfg.DefaultPageLimit, cfg.MaxPageLimit)
+	opts, err := parsePage(r, a.svc)
 	if err != nil {
 		return err
 	}

@@ -107,19 +107,6 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			}
 			return strings.TrimPrefix(def, "Httpapi")
 		}),
-		jsonschema.InterceptSchema(func(p jsonschema.InterceptSchemaParams) (bool, error) {
-			if !p.Processed || !p.Value.IsValid() {
-				return false, nil
-			}
-			t := p.Value.Type()
-			for t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			if req, ok := requiredFields[t]; ok {
-				p.Schema.Required = slices.Clone(req)
-			}
-			return false, nil
-		}),
 		jsonschema.InterceptProp(func(p jsonschema.InterceptPropParams) error {
 			if !p.Processed || p.PropertySchema == nil {
 				return nil
@@ -143,9 +130,12 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 					s.WithMaxLength(n)
 				case "email":
 					s.WithFormat("email")
+				case "password": // keel's alias for its password length rule
+					s.WithMinLength(keel.MinPasswordLength)
+					s.WithMaxLength(keel.MaxPasswordLength)
 				}
 			}
-			if strings.Contains(p.Name, "password") && s.Format == nil {
+			if keel.IsPasswordField(p.Name) && s.Format == nil {
 				s.WithFormat("password")
 			}
 			if p.Field.Name == "Loc" && p.Field.Type == reflect.TypeFor[[]any]() {

@@ -173,9 +173,12 @@ type route struct {
 	// fieldLocation is where the fields of a validation error come from:
 	// "body" (default), "query" or "path".
 	fieldLocation string
-	summary       string
-	serve         func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
-	doc           opDoc
+	// answers words keel sentinel errors the way this route does where
+	// it differs from sentinelAnswers.
+	answers map[*keel.Error]answer
+	summary string
+	serve   func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
+	doc     opDoc
 }
 
 func (rt route) operationID() string { return rt.tag + "-" + rt.operation }
@@ -213,6 +216,10 @@ func (a *api) handle(rt route) http.Handler {
 	})
 }
 
+// emailExistsFullStop is how the routes that create users for someone
+// else word a taken email: as signing up does, with a full stop.
+var emailExistsFullStop = map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists + "."}}
+
 // routeTable is every operation of the API. Routing and the OpenAPI
 // document are both built from it.
 func (a *api) routeTable() []route {
@@ -231,7 +238,7 @@ func (a *api) routeTable() []route {
 
 		{method: "GET", path: "/users/", tag: "users", operation: "read_users", access: superuser, fieldLocation: "query", serve: readUsers,
 			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, response: usersPublic{}}},
-		{method: "POST", path: "/users/", tag: "users", operation: "create_user", access: superuser, serve: createUser,
+		{method: "POST", path: "/users/", tag: "users", operation: "create_user", access: superuser, serve: createUser, answers: emailExistsFullStop,
 			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, response: userPublic{}}},
 		{method: "GET", path: "/users/me", tag: "users", operation: "read_user_me", access: user, serve: readUserMe,
 			summary: "Read the current user", doc: opDoc{status: 200, response: userPublic{}}},
@@ -242,10 +249,12 @@ func (a *api) routeTable() []route {
 		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: user, serve: updatePasswordMe,
 			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, response: message{}, errorStatuses: []int{429}}},
 		{method: "POST", path: "/users/signup", tag: "users", operation: "register_user", serve: signUp,
+			answers: map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists}},
 			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}},
 		{method: "GET", path: "/users/{user_id}", tag: "users", operation: "read_user_by_id", access: user, fieldLocation: "path", serve: readUserByID,
 			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, response: userPublic{}, errorStatuses: []int{403, 404}}},
 		{method: "PATCH", path: "/users/{user_id}", tag: "users", operation: "update_user", access: superuser, serve: updateUser,
+			answers: map[*keel.Error]answer{keel.ErrUserNotFound: {http.StatusNotFound, "The user with this id does not exist in the system"}},
 			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, response: userPublic{}, errorStatuses: []int{404, 409}}},
 		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: superuser, fieldLocation: "path", serve: deleteUser,
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
@@ -269,7 +278,7 @@ func (a *api) routeTable() []route {
 			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, response: true}},
 	}
 	if a.cfg.Development {
-		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", operation: "create_user", serve: createPrivateUser,
+		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", operation: "create_user", serve: createPrivateUser, answers: emailExistsFullStop,
 			summary: "Create a user (development only)", doc: opDoc{body: privateUserCreate{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}})
 	}
 	rts = append(rts,

@@ -32,7 +32,7 @@ func newUserPublic(u *keel.User) userPublic {
 // privateUserCreate is the body of the development-only POST /private/users/.
 type privateUserCreate struct {
 	Email      string `json:"email" required:"true" format:"email" maxLength:"255"`
-	Password   string `json:"password" required:"true" minLength:"8" maxLength:"128" format:"password"`
+	Password   string `json:"password" required:"true" validate:"password"` // checked by keel; the tag documents the rule
 	FullName   string `json:"full_name" required:"true" maxLength:"255"`
 	IsVerified bool   `json:"is_verified" default:"false"`
 }
@@ -100,8 +100,7 @@ func deleteUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 }
 
 func readUsers(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
-	cfg := a.svc.Config()
-	opts, err := parsePage(r, cfg.DefaultPageLimit, cfg.MaxPageLimit)
+	opts, err := parsePage(r, a.svc)
 	if err != nil {
 		return err
 	}
@@ -172,14 +171,16 @@ func deleteUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	return nil
 }
 
-// createPrivateUser serves the development-only POST /private/users/.
+// createPrivateUser serves the development-only POST /private/users/: an
+// ordinary account, opened as signing up opens one, from the template's
+// request shape.
 func createPrivateUser(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
 	var in privateUserCreate
 	if err := a.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	name := in.FullName
-	u, err := a.svc.CreateUserTrusted(r.Context(), keel.CreateUserInput{Email: in.Email, Password: in.Password, FullName: &name})
+	u, err := a.svc.SignUp(r.Context(), keel.SignUpInput{Email: in.Email, Password: in.Password, FullName: &name})
 	if err != nil {
 		return err
 	}

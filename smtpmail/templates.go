@@ -11,6 +11,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/keel-dev/keel/internal/plural"
 )
 
 //go:embed templates/*.txt templates/*.html
@@ -213,14 +215,7 @@ func validity(d time.Duration) (hours int, human string) {
 	hours = max(int(math.Round(d.Hours())), 1)
 	if m := d.Round(time.Minute); m < time.Hour {
 		m := max(int(m/time.Minute), 1)
-		return hours, plural(m, "minute")
+		return hours, plural.Count(m, "minute")
 	}
-	return hours, plural(hours, "hour")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return hours, plural.Count(hours, "hour")
 }

@@ -144,28 +144,28 @@ func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel
 		}
 		return fmt.Errorf("FIRST_SUPERUSER_PASSWORD: %w", err)
 	}
-	switch _, err := s.UserByEmail(ctx, c.FirstSuperuser); {
-	case err == nil:
-		log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
-		return nil
-	case keel.ErrorCode(err) != keel.NotFound:
-		return fmt.Errorf("looking up FIRST_SUPERUSER: %w", err)
-	}
 	var u *keel.User
 	var err error
 	if placeholderPassword {
+		// Bootstrap would refuse the placeholder: it is a common password.
+		switch _, err := s.UserByEmail(ctx, c.FirstSuperuser); {
+		case err == nil:
+			log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
+			return nil
+		case keel.ErrorCode(err) != keel.NotFound:
+			return fmt.Errorf("looking up FIRST_SUPERUSER: %w", err)
+		}
 		u, err = placeholderSuperuser(ctx, s, c.FirstSuperuser)
 	} else {
-		u, err = svc.CreateUserTrusted(ctx, keel.CreateUserInput{
-			Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword, IsSuperuser: true,
-		})
+		u, err = svc.Bootstrap(ctx, keel.SignUpInput{Email: c.FirstSuperuser, Password: c.FirstSuperuserPassword})
 	}
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "created the first superuser", "email", u.Email, "user_id", u.ID)
 		return nil
-	case keel.ErrorCode(err) == keel.Conflict:
-		return nil // another replica created it meanwhile
+	case errors.Is(err, keel.ErrEmailTaken): // from an earlier start, or another replica just now
+		log.DebugContext(ctx, "the first superuser exists", "email", c.FirstSuperuser)
+		return nil
 	default:
 		return fmt.Errorf("creating FIRST_SUPERUSER: %w", err)
 	}

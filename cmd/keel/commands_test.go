@@ -137,9 +137,9 @@ func TestCreateSuperuserCommand(t *testing.T) {
 	}{
 		{"a password line creates the superuser", []string{"createsuperuser", "-email", " Admin@Example.com ", "-full-name", "Ada"}, "a long enough pass\r\n", 0, "Created superuser admin@example.com", ""},
 		{"the same email again fails", []string{"createsuperuser", "-email", "admin@example.com"}, "another long pass\n", 1, "", "already exists"},
-		{"a common password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "password1\n", 1, "", "password: Value error, this password is too common"},
-		{"a short password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "short\n", 1, "", "password: String should have at least 8 characters"},
-		{"a bad email fails with keel's reason", []string{"createsuperuser", "-email", "not-an-email"}, "a long enough pass\n", 1, "", "email: value is not a valid email address"},
+		{"a common password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "password1\n", 1, "", "password is too common; choose another"},
+		{"a short password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "short\n", 1, "", "password must be at least 8 characters"},
+		{"a bad email fails with keel's reason", []string{"createsuperuser", "-email", "not-an-email"}, "a long enough pass\n", 1, "", "email is not a valid email address"},
 		{"empty stdin fails", []string{"createsuperuser", "-email", "b@example.com"}, "", 1, "", "no password on stdin"},
 		{"memory: is refused", []string{"createsuperuser", "-email", "b@example.com"}, "a long enough pass\n", 1, "", "memory:"},
 	}

@@ -201,7 +201,8 @@ func settings() []setting {
 				return err
 			}},
 		{Name: "FIRST_SUPERUSER_PASSWORD", Default: "", Secret: true,
-			Help:  "Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (8 to 128 characters, not a common password). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
+			Help: fmt.Sprintf("Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (%d to %d characters, not a common password). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
+				keel.MinPasswordLength, keel.MaxPasswordLength),
 			parse: func(c *config, v string) error { c.FirstSuperuserPassword = v; return nil }},
 
 		{Name: "KEEL_ADDR", Default: ":8000",
@@ -494,7 +495,7 @@ func parseCORSOrigins(v string) ([]string, error) {
 }
 
 func parseEmail(v string) (string, error) {
-	v = strings.ToLower(strings.TrimSpace(v))
+	v = keel.NormalizeEmail(v)
 	if v == "" {
 		return "", nil
 	}

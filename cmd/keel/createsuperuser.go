@@ -70,11 +70,11 @@ func createSuperuserCmd(ctx context.Context, args []string, sio stdio, env looku
 // createSuperuser creates an active superuser and words keel's refusals
 // for a terminal.
 func createSuperuser(ctx context.Context, svc *keel.Service, email, fullName, password string) (*keel.User, error) {
-	in := keel.CreateUserInput{Email: email, Password: password, IsSuperuser: true}
+	in := keel.SignUpInput{Email: email, Password: password}
 	if fullName != "" {
 		in.FullName = &fullName
 	}
-	u, err := svc.CreateUserTrusted(ctx, in)
+	u, err := svc.Bootstrap(ctx, in)
 	if err == nil {
 		return u, nil
 	}
@@ -85,12 +85,12 @@ func createSuperuser(ctx context.Context, svc *keel.Service, email, fullName, pa
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			fmt.Fprintf(&b, "%s: %s", f.Field, f.Message)
+			fmt.Fprintf(&b, "%s %s", f.Field, f.Message)
 		}
 		return nil, errors.New(b.String())
 	}
 	if keel.ErrorCode(err) == keel.Conflict {
-		return nil, fmt.Errorf("a user with the email %s already exists", strings.ToLower(strings.TrimSpace(email)))
+		return nil, fmt.Errorf("a user with the email %s already exists", keel.NormalizeEmail(email))
 	}
 	return nil, err
 }

@@ -44,7 +44,7 @@ func run(ctx context.Context, w io.Writer) error {
 	// keel's errors carry a code a program can act on, and a message safe
 	// to show.
 	_, err = svc.SignUp(ctx, keel.SignUpInput{Email: "grace@example.com", Password: "password"})
-	fmt.Fprintf(w, "signing up with a common password: %s (%s)\n", keel.ErrorCode(err), passwordProblem(err))
+	fmt.Fprintf(w, "signing up with a common password: %s (password %s)\n", keel.ErrorCode(err), passwordProblem(err))
 
 	_, err = svc.Login(ctx, keel.LoginInput{Email: email, Password: "wrong password"})
 	fmt.Fprintf(w, "login with a wrong password: %s\n", keel.ErrorMessage(err))

@@ -1,8 +1,8 @@
 //go:build !linux
 
-package keel
+package priority
 
-// threadPriorities is false: hashes run on the calling goroutine.
+// threadPriorities is false: Run runs f on the calling goroutine.
 const threadPriorities = false
 
 // lowerThreadPriority does nothing outside Linux, where a thread's priority

@@ -10,21 +10,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 
+	"github.com/keel-dev/keel/internal/priority"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 )
 
 //go:embed common-passwords.txt
 var commonPasswordsFile []byte
-
-// Password length bounds, in Unicode code points (docs/SECURITY.md).
-const (
-	MinPasswordLength = 8
-	MaxPasswordLength = 128
-)
 
 // hasher makes and checks password hashes. It bounds how many run at once:
 // argon2id takes Argon2.Memory KiB per hash, so an unbounded flood of logins
@@ -85,28 +79,10 @@ func (h *hasher) acquire(ctx context.Context) error {
 
 func (h *hasher) release() { <-h.slots }
 
-// compute runs f — one hash, ~20 ms of CPU — on a goroutine of its own,
-// locked to an OS thread whose nice value is h.nice, and waits for it. Under
-// a flood of logins the hashes then take only the CPU that other requests
-// (on threads at the process's priority, with GOMAXPROCS above the hash
-// slots) leave: the kernel runs those first instead of sharing the cores
-// evenly with the hashes. With no other work the hashes get the whole CPU.
-// The goroutine never unlocks its thread, so the thread, with its lowered
-// priority, ends with it (a new thread per hash costs microseconds).
-func (h *hasher) compute(f func()) {
-	if h.nice < 1 || !threadPriorities {
-		f()
-		return
-	}
-	done := make(chan struct{})
-	go func() {
-		runtime.LockOSThread()
-		lowerThreadPriority(h.nice)
-		f()
-		close(done)
-	}()
-	<-done
-}
+// compute runs f, one hash of ~20 ms of CPU, on a thread at h.nice (see
+// package priority), so that under a flood of logins other requests go
+// first.
+func (h *hasher) compute(f func()) { priority.Run(h.nice, f) }
 
 // Hash makes a PHC string for the password with the current parameters.
 func (h *hasher) Hash(ctx context.Context, password string) (string, error) {

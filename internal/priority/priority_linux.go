@@ -1,8 +1,8 @@
-package keel
+package priority
 
 import "syscall"
 
-// threadPriorities tells compute that a thread's nice value can be set.
+// threadPriorities tells Run that a thread's nice value can be set.
 const threadPriorities = true
 
 // lowerThreadPriority sets the calling OS thread's nice value (Linux

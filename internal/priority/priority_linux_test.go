@@ -1,11 +1,11 @@
-package keel
+package priority
 
 import (
 	"syscall"
 	"testing"
 )
 
-func TestHashesRunOnThreadsOfLowerPriority(t *testing.T) {
+func TestRunLowersThePriorityOfItsThreadOnly(t *testing.T) {
 	// Linux's getpriority answers 20 - nice.
 	niceOf := func() int {
 		p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
@@ -23,19 +23,18 @@ func TestHashesRunOnThreadsOfLowerPriority(t *testing.T) {
 		nice int
 		want int
 	}{
-		{"a nice value of 10 runs the hash at nice 10", 10, 10},
-		{"a nice value below 1 runs it at the process's priority", -1, before},
+		{"a nice value of 10 runs f at nice 10", 10, 10},
+		{"a nice value below 1 runs f at the process's priority", -1, before},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &hasher{nice: tt.nice}
 			var got int
-			h.compute(func() { got = niceOf() })
+			Run(tt.nice, func() { got = niceOf() })
 			if got != tt.want {
-				t.Errorf("nice during the hash = %d, want %d", got, tt.want)
+				t.Errorf("nice during f = %d, want %d", got, tt.want)
 			}
 			if now := niceOf(); now != before {
-				t.Errorf("the caller's thread is at nice %d after the hash, want %d", now, before)
+				t.Errorf("the caller's thread is at nice %d after Run, want %d", now, before)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package keel
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -121,40 +120,6 @@ func TestLoginHashesEvenForAnUnknownEmail(t *testing.T) {
 
 func strconvQuote(s string) string { return `"` + s + `"` }
 
-func TestOptionalJSON(t *testing.T) {
-	var in struct {
-		A Optional[string]  `json:"a"`
-		B Optional[*string] `json:"b"`
-		C Optional[bool]    `json:"c"`
-	}
-	if err := json.Unmarshal([]byte(`{"b":null,"c":false}`), &in); err != nil {
-		t.Fatal(err)
-	}
-	if in.A.Set || !in.B.Set || in.B.Value != nil || !in.C.Set || in.C.Value {
-		t.Fatalf("%+v", in)
-	}
-	if err := json.Unmarshal([]byte(`{"c":null}`), &in); err == nil {
-		t.Fatal("null accepted for a bool")
-	}
-	if err := json.Unmarshal([]byte(`{"a":3}`), &in); err == nil {
-		t.Fatal("a number accepted for a string")
-	}
-}
-
-func TestErrorsMatchTheirSentinels(t *testing.T) {
-	err := ErrItemNotFound.with(errors.New("driver: no rows"))
-	wrapped := errors.Join(errors.New("context"), err)
-	if !errors.Is(wrapped, ErrItemNotFound) || errors.Is(wrapped, ErrUserNotFound) || ErrorCode(wrapped) != NotFound {
-		t.Fatalf("%v", wrapped)
-	}
-	if ErrorCode(errors.New("boom")) != Internal || ErrorCode(context.Canceled) != Unavailable {
-		t.Fatal("unclassified errors")
-	}
-	if ErrorMessage(err) != "Item not found" || ErrorMessage(errors.New("x")) != "" {
-		t.Fatal("messages")
-	}
-}
-
 // nopStore satisfies Store for tests that never reach it.
 type nopStore struct{ Store }
 
@@ -170,30 +135,4 @@ func (s *userOnlyStore) UserByEmail(_ context.Context, email string) (*User, err
 		return &c, nil
 	}
 	return nil, Errorf(NotFound, "no user")
-}
-
-// A made-up reset token must cost a lookup, not a password hash: with
-// every hashing slot taken, the reset still answers at once.
-func TestAMadeUpResetTokenCostsNoHash(t *testing.T) {
-	s, err := New(noResetTokens{}, Config{Argon2: cheapParams, MaxConcurrentHashes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.hasher.slots <- struct{}{}
-	defer func() { <-s.hasher.slots }()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = s.ResetPassword(ctx, ResetPasswordInput{Token: "made-up", NewPassword: "a brand new password"})
-	if !errors.Is(err, ErrInvalidResetToken) {
-		t.Fatalf("err = %v, want ErrInvalidResetToken without waiting for a hash", err)
-	}
-}
-
-// noResetTokens is a Store without reset tokens.
-type noResetTokens struct{ Store }
-
-func (s noResetTokens) InTx(ctx context.Context, fn func(Tx) error) error { return fn(s) }
-
-func (noResetTokens) ConsumeResetToken(context.Context, string) (*ResetToken, error) {
-	return nil, Errorf(NotFound, "no reset token")
 }

@@ -1,0 +1,94 @@
+package keel
+
+import "context"
+
+// LoginInput is an email and password, and the client's address for the
+// per-address rate limit ("" when there is none, as in a CLI).
+type LoginInput struct {
+	Email      string
+	Password   string
+	ClientAddr string
+}
+
+// Login checks an email and password and starts a new session. An unknown
+// email and a wrong password give the same error (ErrIncorrectLogin) and
+// cost the same time; ErrInactiveUser comes only after a correct password.
+// Failed attempts count against per-account and per-address limits
+// (ErrTooManyRequests, with RetryAfter). A bcrypt hash, or an argon2id
+// hash with old parameters, is upgraded on success.
+func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
+	email := NormalizeEmail(in.Email)
+	account, byAddress := s.loginLimits(email, in.ClientAddr)
+	if err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
+		return nil, err
+	}
+	// Count the attempt on the account before the password is checked:
+	// parallel guesses all pass the check above, and would each be verified
+	// if they were counted only once they had failed.
+	if err := s.hitLimits(ctx, account); err != nil {
+		return nil, err
+	}
+	var u *User
+	if email != "" && len(email) <= 255 {
+		found, err := s.store.UserByEmail(ctx, email)
+		switch {
+		case err == nil:
+			u = found
+		case ErrorCode(err) != NotFound:
+			return nil, classify(err, Unavailable)
+		}
+	}
+	hash := s.hasher.dummy
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	password := in.Password
+	if n := runeLen(password); n < 1 || n > MaxPasswordLength {
+		// Never hash an oversized input; spend the same time anyway.
+		password, u = "", nil
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || !ok {
+		if err := s.hitLimits(ctx, byAddress...); err != nil && ErrorCode(err) != RateLimited {
+			return nil, err
+		}
+		return nil, ErrIncorrectLogin
+	}
+	s.resetCounter(ctx, account)
+	if !u.IsActive {
+		return nil, ErrInactiveUser
+	}
+	if rehash {
+		s.upgradeHash(ctx, u, in.Password)
+	}
+	return s.startSession(ctx, u)
+}
+
+// upgradeHash re-hashes a password with the current parameters. Failure is
+// logged, not fatal: the old hash still works.
+func (s *Service) upgradeHash(ctx context.Context, u *User, password string) {
+	newHash, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			cur, err := tx.User(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if cur.PasswordHash != u.PasswordHash {
+				return nil // changed meanwhile; keep the newer one
+			}
+			cur.PasswordHash = newHash
+			if err := tx.UpdateUser(ctx, cur); err != nil {
+				return err
+			}
+			u.PasswordHash = newHash
+			return nil
+		})
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "keel: upgrading a password hash failed", "user_id", u.ID, "err", err)
+	}
+}

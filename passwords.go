@@ -1,0 +1,114 @@
+package keel
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Password length bounds, in Unicode code points (SECURITY.md). They are
+// the one statement of the rule: the validate tag "password" stands for
+// them, and CheckPassword and Login apply them.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 128
+)
+
+// ChangePasswordInput is what ChangePassword needs.
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"current_password" required:"true" validate:"password"`
+	NewPassword     string `json:"new_password" required:"true" validate:"password,notcommon"`
+}
+
+// ChangePassword sets a new password for the session's user, given the
+// current one, and ends every other session of that user; sess stays
+// valid. Wrong current passwords count against the login limit.
+func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePasswordInput) error {
+	if sess == nil {
+		return ErrNotAuthenticated
+	}
+	if err := requireActive(sess.User); err != nil {
+		return err
+	}
+	if err := s.validate(in); err != nil {
+		return err
+	}
+	account, _ := s.loginLimits(sess.User.Email, "")
+	if err := s.checkLimits(ctx, account); err != nil {
+		return err
+	}
+	// Counted before the check, as in Login, so parallel guesses stay
+	// within the limit; a right password clears the count.
+	if err := s.hitLimits(ctx, account); err != nil {
+		return err
+	}
+	u, err := s.store.User(ctx, sess.User.ID)
+	if err != nil {
+		return userError(err)
+	}
+	ok, _, err := s.hasher.Verify(ctx, in.CurrentPassword, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrIncorrectPassword
+	}
+	s.resetCounter(ctx, account)
+	if in.CurrentPassword == in.NewPassword {
+		return ErrSamePassword
+	}
+	hash, err := s.hasher.Hash(ctx, in.NewPassword)
+	if err != nil {
+		return err
+	}
+	if _, err := s.setPassword(ctx, u.ID, hash, sess.tokenHash, nil); err != nil {
+		return userError(err)
+	}
+	return nil
+}
+
+// setPassword, shared by ChangePassword and ResetPassword, stores a new
+// password hash and, in the same transaction, ends every session of the
+// user but the one with keepTokenHash ("" ends them all) and voids every
+// reset token. check, when not nil, vets the user as read inside the
+// transaction first and may refuse. Errors are the store's, unclassified.
+func (s *Service) setPassword(ctx context.Context, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
+	var out *User
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(u); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := endSessions(ctx, tx, userID, keepTokenHash); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserResetTokens(ctx, userID); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// CheckPassword reports whether a password meets keel's rules
+// (MinPasswordLength to MaxPasswordLength code points, not a common
+// password): nil, or an Invalid *Error naming the field "password".
+// Programs use it to vet a configured password before creating an
+// account with it.
+func (s *Service) CheckPassword(password string) error {
+	in := struct {
+		Password string `json:"password" validate:"password,notcommon"`
+	}{password}
+	return s.validate(in)
+}
