@@ -12,7 +12,10 @@ type LoginInput struct {
 
 // Login checks an email and password and starts a new session. An unknown
 // email and a wrong password give the same error (ErrIncorrectLogin) and
-// cost the same time; ErrInactiveUser comes only after a correct password.
+// cost the same time; ErrInactiveUser, and ErrEmailNotVerified when
+// verification is required, come only after a correct password. For a
+// user with a second factor the error is a *Challenge, which
+// CompleteLogin turns into the session with a code.
 // Failed attempts count against per-account and per-address limits
 // (ErrTooManyRequests, with RetryAfter). A bcrypt hash, or an argon2id
 // hash with old parameters, is upgraded on success.
@@ -61,8 +64,18 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
+	if s.cfg.EmailVerification == VerificationRequired && !u.IsVerified {
+		return nil, ErrEmailNotVerified
+	}
 	if rehash {
 		s.upgradeHash(ctx, u, in.Password)
+	}
+	ch, err := s.challenge(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if ch != nil {
+		return nil, ch
 	}
 	return s.startSession(ctx, u)
 }

@@ -3,6 +3,7 @@ package keel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -20,8 +21,9 @@ type Service struct {
 	hasher    *hasher
 	sessions  *sessionManager
 	log       *slog.Logger
+	totpBox   *secretBox // seals TOTP secrets; not ready without a key
 
-	mailing sync.WaitGroup // password-reset emails being sent in the background
+	mailing sync.WaitGroup // emails being sent in the background
 }
 
 // New returns a Service over the store. cfg's zero fields take their
@@ -35,7 +37,19 @@ func New(store Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger}
+	if cfg.EmailVerification < VerificationOff || cfg.EmailVerification > VerificationRequired {
+		return nil, fmt.Errorf("keel: Config.EmailVerification %v is not a mode", cfg.EmailVerification)
+	}
+	if cfg.EmailVerification != VerificationOff {
+		if _, ok := cfg.Mailer.(VerificationMailer); !ok {
+			return nil, errors.New("keel: Config.EmailVerification needs a Mailer that is a VerificationMailer too")
+		}
+	}
+	box, err := newSecretBox(cfg.TOTP.Keys)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, totpBox: box}
 	s.validator = newValidator()
 	if err := s.validator.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
 		return !h.isCommon(fl.Field().String())

@@ -15,6 +15,9 @@ type User struct {
 	FullName    *string // nil when not given
 	IsActive    bool
 	IsSuperuser bool
+	// IsVerified says that the user proved it reads Email's mail (see
+	// Config.EmailVerification). A new address is unverified until then.
+	IsVerified bool
 	// PasswordHash is a PHC string ($argon2id$...) or a bcrypt hash ($2a$...).
 	PasswordHash string `json:"-"`
 	// PasswordChangedAt voids reset tokens issued before it.
@@ -38,6 +41,9 @@ type CreateUserInput struct {
 	// IsActive defaults to true when nil.
 	IsActive    *bool `json:"is_active"`
 	IsSuperuser bool  `json:"is_superuser"`
+	// IsVerified creates the user with its address verified: the
+	// superuser vouches for it, and no verification email is sent.
+	IsVerified bool `json:"is_verified"`
 }
 
 // UpdateMeInput is what a user may change of itself. Absent fields stay.
@@ -54,6 +60,9 @@ type UpdateUserInput struct {
 	Password    Optional[string]  `json:"password" optional:"password,notcommon"`
 	IsActive    Optional[bool]    `json:"is_active"`
 	IsSuperuser Optional[bool]    `json:"is_superuser"`
+	// IsVerified marks the address verified (or not). A new email without
+	// it is unverified.
+	IsVerified Optional[bool] `json:"is_verified"`
 }
 
 // ListOptions pages a list. Limit 0 means Config.DefaultPageLimit;
@@ -70,13 +79,15 @@ type ListOptions struct {
 	Cursor string `json:"cursor"`
 }
 
-// SignUp opens an account for anyone: active, not a superuser.
+// SignUp opens an account for anyone: active, not a superuser, and
+// unverified; with verification on, a verification email goes to it.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*User, error) {
 	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName})
 }
 
-// CreateUser creates an account as a superuser, who may set IsActive and
-// IsSuperuser.
+// CreateUser creates an account as a superuser, who may set IsActive,
+// IsSuperuser and IsVerified. With verification on, an unverified user
+// gets a verification email.
 func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInput) (*User, error) {
 	if err := requireSuperuser(actor); err != nil {
 		return nil, err
@@ -92,9 +103,9 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInpu
 // it is safe to run at every start and cannot promote anyone. Its caller's
 // authority is running the program, so no request may reach it: a client
 // opens an account with SignUp, and a superuser makes another with
-// CreateUser.
+// CreateUser. The operator vouches for the address: it is verified.
 func (s *Service) Bootstrap(ctx context.Context, in SignUpInput) (*User, error) {
-	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true})
+	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true, IsVerified: true})
 }
 
 func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, error) {
@@ -120,6 +131,7 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 		FullName:          in.FullName,
 		IsActive:          in.IsActive == nil || *in.IsActive,
 		IsSuperuser:       in.IsSuperuser,
+		IsVerified:        in.IsVerified,
 		PasswordHash:      hash,
 		PasswordChangedAt: now,
 		CreatedAt:         now,
@@ -127,6 +139,13 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, userError(err)
+	}
+	if s.verifying() && !u.IsVerified && u.IsActive {
+		// The account exists either way; a link that failed to go out is
+		// asked for again with RequestVerification.
+		if err := s.sendVerification(ctx, u); err != nil {
+			s.log.WarnContext(ctx, "keel: making a verification token failed", "user_id", u.ID, "err", err)
+		}
 	}
 	return u, nil
 }
@@ -168,7 +187,11 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 	return users, n, nil
 }
 
-// UpdateMe changes the actor's own name or email.
+// UpdateMe changes the actor's own name or email. With verification off
+// a new email takes effect at once, unverified; with it on, the new
+// address gets a link that makes the change (ConfirmEmailChange), the
+// current one a notice, and the user returned still has its current
+// email. A taken email is ErrEmailTaken either way.
 func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (*User, error) {
 	if err := requireActive(actor); err != nil {
 		return nil, err
@@ -178,6 +201,16 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 	}
 	if err := s.validate(in); err != nil {
 		return nil, err
+	}
+	if s.verifying() && in.Email.Set {
+		// The address changes only once the new one confirms it
+		// (ConfirmEmailChange); the answer shows the current one.
+		if in.Email.Value != actor.Email {
+			if err := s.requestEmailChange(ctx, actor, in.Email.Value); err != nil {
+				return nil, err
+			}
+		}
+		in.Email = Optional[string]{}
 	}
 	// Read and write in one transaction: UpdateUser replaces every field, so
 	// a read outside it would write back a password, flag or session state
@@ -191,8 +224,8 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		if in.FullName.Set {
 			u.FullName = in.FullName.Value
 		}
-		if in.Email.Set {
-			u.Email = in.Email.Value
+		if in.Email.Set && in.Email.Value != u.Email {
+			u.Email, u.IsVerified = in.Email.Value, false
 		}
 		u.UpdatedAt = s.now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
@@ -208,7 +241,9 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 }
 
 // UpdateUser changes any field of a user. Superuser only. A new password
-// or a deactivation ends every session of that user.
+// or a deactivation ends every session of that user. A new email takes
+// effect at once (the superuser vouches for the change) and is unverified
+// unless IsVerified says otherwise.
 func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in UpdateUserInput) (*User, error) {
 	if err := requireSuperuser(actor); err != nil {
 		return nil, err
@@ -235,8 +270,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		}
 		now := s.now()
 		wasActive := u.IsActive
-		if in.Email.Set {
-			u.Email = in.Email.Value
+		if in.Email.Set && in.Email.Value != u.Email {
+			u.Email, u.IsVerified = in.Email.Value, false // a new address is unverified
+		}
+		if in.IsVerified.Set {
+			u.IsVerified = in.IsVerified.Value
 		}
 		if in.FullName.Set {
 			u.FullName = in.FullName.Value

@@ -260,14 +260,19 @@ func TestRollbackPlan(t *testing.T) {
 				for _, m := range plan {
 					names = append(names, m.String())
 				}
-				if want := []string{itemCountsMigration + "_item_counts", "20250601000001_init"}; !slices.Equal(names, want) {
+				want := []string{"20261127140001_totp", "20261127140000_email_verification", itemCountsMigration + "_item_counts", "20250601000001_init"}
+				if !slices.Equal(names, want) {
 					t.Fatalf("plan %q, want %q", names, want)
 				}
-				if want := []string{"table item_counts"}; !slices.Equal(plan[0].Drops, want) {
-					t.Errorf("item_counts drops %q, want %q", plan[0].Drops, want)
-				}
-				if want := []string{"table counters", "table reset_tokens", "table sessions", "table items", "table users"}; !slices.Equal(plan[1].Drops, want) {
-					t.Errorf("init drops %q, want %q", plan[1].Drops, want)
+				for i, want := range [][]string{
+					{"table recovery_codes", "table totp"},
+					{"table one_time_tokens", "column users.is_verified"},
+					{"table item_counts"},
+					{"table counters", "table reset_tokens", "table sessions", "table items", "table users"},
+				} {
+					if !slices.Equal(plan[i].Drops, want) {
+						t.Errorf("%s drops %q, want %q", names[i], plan[i].Drops, want)
+					}
 				}
 				wantApplied(t, s, true) // planning changes nothing
 

@@ -21,6 +21,7 @@ type userRow struct {
 	FullName          *string   `bun:"full_name"`
 	IsActive          bool      `bun:"is_active"`
 	IsSuperuser       bool      `bun:"is_superuser"`
+	IsVerified        bool      `bun:"is_verified"`
 	PasswordHash      string    `bun:"password_hash"`
 	PasswordChangedAt time.Time `bun:"password_changed_at"`
 	CreatedAt         time.Time `bun:"created_at"`
@@ -34,6 +35,7 @@ func toUserRow(u *keel.User) *userRow {
 		FullName:          cloneString(u.FullName),
 		IsActive:          u.IsActive,
 		IsSuperuser:       u.IsSuperuser,
+		IsVerified:        u.IsVerified,
 		PasswordHash:      u.PasswordHash,
 		PasswordChangedAt: u.PasswordChangedAt,
 		CreatedAt:         u.CreatedAt,
@@ -48,6 +50,7 @@ func (r *userRow) user() *keel.User {
 		FullName:          r.FullName,
 		IsActive:          r.IsActive,
 		IsSuperuser:       r.IsSuperuser,
+		IsVerified:        r.IsVerified,
 		PasswordHash:      r.PasswordHash,
 		PasswordChangedAt: r.PasswordChangedAt.UTC(),
 		CreatedAt:         r.CreatedAt.UTC(),

@@ -25,7 +25,7 @@ import (
 
 const (
 	sqlFindSession = `SELECT s.token_hash, s.user_id, s.data, s.expiry,
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
+ u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
  FROM sessions AS s JOIN users AS u ON u.id = s.user_id
  WHERE s.token_hash = ? AND s.expiry > ?`
 	// sqlOwnerItems is a page of one owner's items with their total count

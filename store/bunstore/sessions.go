@@ -22,7 +22,7 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 		u := row.User
 		err := st.QueryRowContext(ctx, tokenHash, h.timeArg(now)).Scan(
 			&row.TokenHash, &row.UserID, &row.Data, &row.Expiry,
-			&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+			&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
 		if err != nil {
 			return nil, nil, storeError("find session", err, msgSessionNotFound, "")
 		}

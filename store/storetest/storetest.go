@@ -281,6 +281,9 @@ func checkUser(t *testing.T, what string, got, want *keel.User) {
 	if got.IsSuperuser != want.IsSuperuser {
 		t.Errorf("%s: IsSuperuser = %v, want %v", what, got.IsSuperuser, want.IsSuperuser)
 	}
+	if got.IsVerified != want.IsVerified {
+		t.Errorf("%s: IsVerified = %v, want %v", what, got.IsVerified, want.IsVerified)
+	}
 	if got.PasswordHash != want.PasswordHash {
 		t.Errorf("%s: PasswordHash = %q, want %q", what, got.PasswordHash, want.PasswordHash)
 	}

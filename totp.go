@@ -1,0 +1,421 @@
+package keel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TOTPConfig configures two-factor authentication with TOTP (RFC 6238:
+// the six-digit codes of authenticator apps).
+type TOTPConfig struct {
+	// Keys seal TOTP secrets in the store with AES-256-GCM, so that a
+	// dump of the database alone does not give them away. Each is 32
+	// bytes. The first seals; every one opens, so a key is replaced by
+	// putting the new one first and keeping the old one while secrets
+	// sealed with it remain (a user who enrols again gets the new key).
+	// Without a key users cannot enrol (ErrTOTPUnavailable): keel never
+	// stores a TOTP secret in the clear. A user already enrolled keeps
+	// needing a second factor even then: recovery codes still work, and a
+	// superuser can remove the factor.
+	Keys [][]byte
+	// Issuer names the service in authenticator apps. Default "keel".
+	Issuer string
+	// ChallengeLifetime is how long the challenge a password login gives
+	// a user with a second factor waits for its code. Default 5 minutes.
+	ChallengeLifetime time.Duration
+}
+
+// DefaultChallengeLifetime is the default TOTPConfig.ChallengeLifetime.
+const DefaultChallengeLifetime = 5 * time.Minute
+
+// maxChallengeAttempts is how many wrong codes a login challenge takes
+// before it is void and the password must be given again.
+const maxChallengeAttempts = 3
+
+// TOTPEnrolment is what a user adds to an authenticator app. The second
+// factor is pending, and guards nothing, until ConfirmTOTP.
+type TOTPEnrolment struct {
+	// Secret is the shared secret in base32, for typing in by hand.
+	Secret string
+	// URI is the otpauth:// URI that authenticator apps read.
+	URI string
+	// QRCode is URI drawn as a QR code: a PNG image.
+	QRCode []byte
+}
+
+// TOTPStatus says where a user's second factor stands.
+type TOTPStatus struct {
+	// Enabled: logins need a code.
+	Enabled bool
+	// Pending: enrolment began and awaits ConfirmTOTP.
+	Pending bool
+	// RecoveryCodesLeft is how many unused recovery codes remain.
+	RecoveryCodesLeft int
+}
+
+// DisableTOTPInput turns a second factor off: the password and a current
+// code, or a recovery code.
+type DisableTOTPInput struct {
+	Password     string `json:"password"`
+	Code         string `json:"code"`
+	RecoveryCode string `json:"recovery_code"`
+}
+
+// TOTPAvailable reports whether users can enrol: whether a TOTP key is
+// configured.
+func (s *Service) TOTPAvailable() bool { return s.totpBox.ready() }
+
+// EnrolTOTP starts, or starts again, the enrolment of the session's user
+// in TOTP: a fresh secret, sealed in the store, and what an authenticator
+// app needs. Until ConfirmTOTP it guards nothing. ErrTOTPEnabled when the
+// user has a confirmed second factor; ErrTOTPUnavailable without a key.
+func (s *Service) EnrolTOTP(ctx context.Context, sess *Session) (*TOTPEnrolment, error) {
+	u, err := sessionUser(sess)
+	if err != nil {
+		return nil, err
+	}
+	if !s.totpBox.ready() {
+		return nil, ErrTOTPUnavailable
+	}
+	secret, key, err := newTOTPKey(s.cfg.TOTP.Issuer, u.Email)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.totpBox.seal(u.ID, secret)
+	if err != nil {
+		return nil, err
+	}
+	qr, err := qrPNG(key)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.User(ctx, u.ID); err != nil { // one TOTP change per user at a time
+			return err
+		}
+		if cur, err := tx.TOTP(ctx, u.ID); err == nil && !cur.ConfirmedAt.IsZero() {
+			return ErrTOTPEnabled
+		} else if err != nil && ErrorCode(err) != NotFound {
+			return err
+		}
+		return tx.PutTOTP(ctx, &TOTP{UserID: u.ID, Secret: sealed, CreatedAt: s.now()})
+	})
+	if err != nil {
+		return nil, userError(err)
+	}
+	return &TOTPEnrolment{Secret: key.Secret(), URI: key.URL(), QRCode: qr}, nil
+}
+
+// ConfirmTOTP ends the enrolment of the session's user with a current
+// code from the authenticator app, and returns RecoveryCodeCount recovery
+// codes, which keel keeps only hashed: they are shown this once. From
+// then on a password login needs a second factor. ErrInvalidCode for a
+// wrong code (counted against the second-factor limit),
+// ErrNoTOTPEnrolment when no enrolment is pending.
+func (s *Service) ConfirmTOTP(ctx context.Context, sess *Session, code string) ([]string, error) {
+	u, err := sessionUser(sess)
+	if err != nil {
+		return nil, err
+	}
+	limit := s.secondFactorLimit(u.ID)
+	if err := s.countAttempt(ctx, limit); err != nil {
+		return nil, err
+	}
+	tp, err := s.store.TOTP(ctx, u.ID)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return nil, ErrNoTOTPEnrolment
+	case err != nil:
+		return nil, classify(err, Unavailable)
+	case !tp.ConfirmedAt.IsZero():
+		return nil, ErrTOTPEnabled
+	}
+	proof, err := s.checkFactor(tp, code, "")
+	if err != nil {
+		return nil, err
+	}
+	codes, hashes, err := newRecoveryCodes(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.User(ctx, u.ID); err != nil {
+			return err
+		}
+		cur, err := tx.TOTP(ctx, u.ID)
+		if err != nil || !cur.ConfirmedAt.IsZero() || !bytes.Equal(cur.Secret, tp.Secret) {
+			return ErrNoTOTPEnrolment // confirmed or enrolled again meanwhile
+		}
+		cur.ConfirmedAt, cur.LastStep = s.now(), proof.step
+		if err := tx.PutTOTP(ctx, cur); err != nil {
+			return err
+		}
+		return tx.ReplaceRecoveryCodes(ctx, u.ID, hashes)
+	})
+	if err != nil {
+		return nil, userError(err)
+	}
+	s.resetCounter(ctx, limit)
+	return codes, nil
+}
+
+// RegenerateRecoveryCodes replaces the session's user's recovery codes
+// with RecoveryCodeCount new ones, given a current TOTP code, and returns
+// them (shown this once). Codes not used yet stop working.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *Session, code string) ([]string, error) {
+	u, err := sessionUser(sess)
+	if err != nil {
+		return nil, err
+	}
+	limit := s.secondFactorLimit(u.ID)
+	if err := s.countAttempt(ctx, limit); err != nil {
+		return nil, err
+	}
+	tp, err := s.confirmedTOTP(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := s.checkFactor(tp, code, "")
+	if err != nil {
+		return nil, err
+	}
+	codes, hashes, err := newRecoveryCodes(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := spendFactor(ctx, tx, u.ID, proof); err != nil {
+			return err
+		}
+		return tx.ReplaceRecoveryCodes(ctx, u.ID, hashes)
+	})
+	if err != nil {
+		return nil, userError(err)
+	}
+	s.resetCounter(ctx, limit)
+	return codes, nil
+}
+
+// DisableTOTP removes the session's user's second factor, given the
+// password and a current code or a recovery code: a session alone, stolen
+// or left open, cannot weaken the account. A wrong password is
+// ErrIncorrectPassword (counted as a failed login), a wrong code
+// ErrInvalidCode (counted against the second-factor limit). A pending
+// enrolment is dropped with the password alone.
+func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTPInput) error {
+	u, err := sessionUser(sess)
+	if err != nil {
+		return err
+	}
+	if in.Password == "" {
+		return invalid(violation("password", Required, 0, nil))
+	}
+	account, _ := s.loginLimits(u.Email, "")
+	limit := s.secondFactorLimit(u.ID)
+	if err := s.countAttempt(ctx, account); err != nil {
+		return err
+	}
+	cur, err := s.store.User(ctx, u.ID)
+	if err != nil {
+		return userError(err)
+	}
+	password := in.Password
+	if runeLen(password) > MaxPasswordLength {
+		password = "" // never hash an oversized input
+	}
+	ok, _, err := s.hasher.Verify(ctx, password, cur.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrIncorrectPassword
+	}
+	s.resetCounter(ctx, account)
+	tp, err := s.store.TOTP(ctx, u.ID)
+	if err != nil {
+		if ErrorCode(err) == NotFound {
+			return ErrTOTPNotEnabled
+		}
+		return classify(err, Unavailable)
+	}
+	var proof factorProof
+	if !tp.ConfirmedAt.IsZero() {
+		if err := s.countAttempt(ctx, limit); err != nil {
+			return err
+		}
+		if proof, err = s.checkFactor(tp, in.Code, in.RecoveryCode); err != nil {
+			return err
+		}
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.User(ctx, u.ID); err != nil {
+			return err
+		}
+		if !tp.ConfirmedAt.IsZero() {
+			if err := spendFactor(ctx, tx, u.ID, proof); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteTOTP(ctx, u.ID); err != nil {
+			return err
+		}
+		return tx.DeleteUserOneTimeTokens(ctx, u.ID, PurposeLoginChallenge)
+	})
+	if err != nil {
+		if ErrorCode(err) == NotFound && !errors.Is(err, ErrUserNotFound) {
+			return ErrTOTPNotEnabled.withCause(err)
+		}
+		return userError(err)
+	}
+	s.resetCounter(ctx, limit)
+	return nil
+}
+
+// TOTPStatus says whether the actor's second factor is enabled or
+// pending, and how many recovery codes it has left.
+func (s *Service) TOTPStatus(ctx context.Context, actor *User) (TOTPStatus, error) {
+	if err := requireActive(actor); err != nil {
+		return TOTPStatus{}, err
+	}
+	tp, err := s.store.TOTP(ctx, actor.ID)
+	if err != nil {
+		if ErrorCode(err) == NotFound {
+			return TOTPStatus{}, nil
+		}
+		return TOTPStatus{}, classify(err, Unavailable)
+	}
+	if tp.ConfirmedAt.IsZero() {
+		return TOTPStatus{Pending: true}, nil
+	}
+	n, err := s.store.CountRecoveryCodes(ctx, actor.ID)
+	if err != nil {
+		return TOTPStatus{}, classify(err, Unavailable)
+	}
+	return TOTPStatus{Enabled: true, RecoveryCodesLeft: n}, nil
+}
+
+// RemoveTOTP removes a user's second factor, and its pending login
+// challenges, for a user who lost both authenticator and recovery codes.
+// Superuser only. ErrTOTPNotEnabled when the user has none.
+func (s *Service) RemoveTOTP(ctx context.Context, actor *User, id uuid.UUID) error {
+	if err := requireSuperuser(actor); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.User(ctx, id); err != nil {
+			return err
+		}
+		if err := tx.DeleteTOTP(ctx, id); err != nil {
+			if ErrorCode(err) == NotFound {
+				return ErrTOTPNotEnabled.withCause(err)
+			}
+			return err
+		}
+		return tx.DeleteUserOneTimeTokens(ctx, id, PurposeLoginChallenge)
+	})
+	if err != nil {
+		if errors.Is(err, ErrTOTPNotEnabled) {
+			return err
+		}
+		return userError(err)
+	}
+	return nil
+}
+
+// confirmedTOTP returns the user's TOTP when it is confirmed;
+// ErrTOTPNotEnabled otherwise.
+func (s *Service) confirmedTOTP(ctx context.Context, userID uuid.UUID) (*TOTP, error) {
+	tp, err := s.store.TOTP(ctx, userID)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return nil, ErrTOTPNotEnabled
+	case err != nil:
+		return nil, classify(err, Unavailable)
+	case tp.ConfirmedAt.IsZero():
+		return nil, ErrTOTPNotEnabled
+	}
+	return tp, nil
+}
+
+// factorProof is a second factor checked against a TOTP but not spent yet.
+type factorProof struct {
+	step         int64  // the time step of a TOTP code
+	recoveryHash string // or the hash of a recovery code
+}
+
+// checkFactor checks a TOTP code (or, when code is "", takes a recovery
+// code) without spending it: a code of a time step at or before the last
+// accepted one is refused, so a code works once. ErrInvalidCode when it is
+// wrong or used.
+func (s *Service) checkFactor(tp *TOTP, code, recoveryCode string) (factorProof, error) {
+	switch {
+	case code != "" && recoveryCode != "":
+		return factorProof{}, invalid(violation("recovery_code", Unsupported, 0, nil))
+	case recoveryCode != "":
+		if len(recoveryCode) > 64 {
+			return factorProof{}, ErrInvalidCode
+		}
+		return factorProof{recoveryHash: hashRecoveryCode(tp.UserID, normRecoveryCode(recoveryCode))}, nil
+	case code == "":
+		return factorProof{}, invalid(violation("code", Required, 0, nil))
+	}
+	if !s.totpBox.ready() {
+		return factorProof{}, ErrTOTPUnavailable
+	}
+	secret, err := s.totpBox.open(tp.UserID, tp.Secret)
+	if err != nil {
+		return factorProof{}, err
+	}
+	step, ok := matchTOTP(secret, code, s.now())
+	if !ok || step <= tp.LastStep {
+		return factorProof{}, ErrInvalidCode
+	}
+	return factorProof{step: step}, nil
+}
+
+// spendFactor uses a checked factor up in tx: the TOTP's last step moves
+// to the code's, or the recovery code goes. Of two concurrent uses of one
+// code, one gets ErrInvalidCode.
+func spendFactor(ctx context.Context, tx Tx, userID uuid.UUID, p factorProof) error {
+	var err error
+	if p.recoveryHash != "" {
+		err = tx.ConsumeRecoveryCode(ctx, userID, p.recoveryHash)
+	} else {
+		err = tx.AdvanceTOTPStep(ctx, userID, p.step)
+	}
+	switch ErrorCode(err) {
+	case NotFound, Conflict:
+		return ErrInvalidCode.withCause(err)
+	}
+	return err
+}
+
+// countAttempt refuses when l is spent and counts one attempt on it. It
+// runs before the check it guards, so that parallel guesses all count; a
+// success resets l.
+func (s *Service) countAttempt(ctx context.Context, l rateLimit) error {
+	if err := s.checkLimits(ctx, l); err != nil {
+		return err
+	}
+	return s.hitLimits(ctx, l)
+}
+
+// secondFactorLimit holds the codes tried for the user's second factor.
+func (s *Service) secondFactorLimit(userID uuid.UUID) rateLimit {
+	return rateLimit{counterKey("second-factor", userID.String()), s.cfg.RateLimits.SecondFactorPerAccount}
+}
+
+// sessionUser is the check of the operations on the caller's own account.
+func sessionUser(sess *Session) (*User, error) {
+	if sess == nil {
+		return nil, ErrNotAuthenticated
+	}
+	if err := requireActive(sess.User); err != nil {
+		return nil, err
+	}
+	return sess.User, nil
+}
