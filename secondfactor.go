@@ -25,9 +25,9 @@ func (c *Challenge) Unwrap() error { return ErrSecondFactorRequired }
 // code or a recovery code, and the client's address for the per-address
 // limit ("" when there is none).
 type SecondFactorInput struct {
-	Challenge    string `json:"challenge"`
-	Code         string `json:"code"`
-	RecoveryCode string `json:"recovery_code"`
+	Challenge    string `json:"challenge" required:"true"`
+	Code         string `json:"code" description:"A six-digit TOTP code; give this or recovery_code."`
+	RecoveryCode string `json:"recovery_code" description:"An unused recovery code; give this or code."`
 	ClientAddr   string `json:"-"`
 }
 

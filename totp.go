@@ -60,9 +60,9 @@ type TOTPStatus struct {
 // DisableTOTPInput turns a second factor off: the password and a current
 // code, or a recovery code.
 type DisableTOTPInput struct {
-	Password     string `json:"password"`
-	Code         string `json:"code"`
-	RecoveryCode string `json:"recovery_code"`
+	Password     string `json:"password" required:"true"`
+	Code         string `json:"code" description:"A six-digit TOTP code; give this or recovery_code."`
+	RecoveryCode string `json:"recovery_code" description:"An unused recovery code; give this or code."`
 }
 
 // TOTPAvailable reports whether users can enrol: whether a TOTP key is

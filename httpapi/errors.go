@@ -95,6 +95,17 @@ var sentinelAnswers = []struct {
 	{keel.ErrUserNotFound, answer{http.StatusNotFound, "User not found"}},
 	{keel.ErrItemNotFound, answer{http.StatusNotFound, "Item not found"}},
 	{keel.ErrTooManyRequests, answer{http.StatusTooManyRequests, "Too many requests"}},
+
+	{keel.ErrEmailNotVerified, answer{http.StatusForbidden, "Email not verified"}},
+	{keel.ErrInvalidEmailToken, answer{http.StatusBadRequest, "Invalid token"}},
+	{keel.ErrVerificationOff, answer{http.StatusNotFound, msgNotFound}},
+	{keel.ErrSecondFactorRequired, answer{http.StatusForbidden, msgSecondFactorRequired}},
+	{keel.ErrInvalidChallenge, answer{http.StatusBadRequest, "Invalid or expired login challenge"}},
+	{keel.ErrInvalidCode, answer{http.StatusBadRequest, "Invalid code"}},
+	{keel.ErrTOTPEnabled, answer{http.StatusConflict, "Two-factor authentication is already enabled"}},
+	{keel.ErrTOTPNotEnabled, answer{http.StatusNotFound, "Two-factor authentication is not enabled"}},
+	{keel.ErrNoTOTPEnrolment, answer{http.StatusBadRequest, "No two-factor enrolment is pending"}},
+	{keel.ErrTOTPUnavailable, answer{http.StatusServiceUnavailable, "Two-factor authentication is not configured"}},
 }
 
 // codeAnswers answers every other keel error by its code alone: its

@@ -27,7 +27,7 @@ var fastArgon2 = keeltest.CheapArgon2
 // env is one API over a fresh memstore.
 type env struct {
 	t     testing.TB
-	store *memstore.Store
+	store keel.Store
 	svc   *keel.Service
 	h     http.Handler
 	mail  *keeltest.Mailbox
@@ -51,7 +51,13 @@ func withKeel(f func(*keel.Config)) envOption {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, store: memstore.New(), mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
+	return newEnvOn(t, memstore.New(), opts...)
+}
+
+// newEnvOn is newEnv over the store.
+func newEnvOn(t testing.TB, store keel.Store, opts ...envOption) *env {
+	t.Helper()
+	e := &env{t: t, store: store, mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	kc := keel.Config{Argon2: fastArgon2, Mailer: e.mail, Logger: log}
 	hc := httpapi.Config{Logger: log}
@@ -210,7 +216,7 @@ func (e *env) checkResponse(r *http.Request, res *http.Response) {
 // document names.
 func canonical(p string) string {
 	switch p {
-	case "/users", "/items", "/reset-password", "/utils/health-check", "/utils/test-email", "/private/users":
+	case "/users", "/items", "/reset-password", "/utils/health-check", "/utils/test-email", "/private/users", "/verify-email", "/confirm-email":
 		return p + "/"
 	}
 	return p
