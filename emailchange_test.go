@@ -68,9 +68,9 @@ func TestEmailChange(t *testing.T) {
 		}
 		e.login(t, "ada@new.example", goodPassword)
 		_, err = e.svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword})
-		wantErr(t, err, keel.ErrIncorrectLogin)
+		wantRefusal(t, err, keel.ErrIncorrectLogin)
 		_, err = e.svc.ConfirmEmailChange(ctx, m.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 	})
 
 	t.Run("a taken address is refused when asked for", func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestEmailChange(t *testing.T) {
 		u := e.signUp(t, "ada@example.com")
 		e.signUp(t, "bob@example.com")
 		_, err := changeEmail(e, u, "bob@example.com")
-		wantErr(t, err, keel.ErrEmailTaken)
+		wantRefusal(t, err, keel.ErrEmailTaken)
 	})
 
 	t.Run("two pending changes to one address never give it to two accounts", func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestEmailChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.ConfirmEmailChange(ctx, bobMail.Token)
-		wantErr(t, err, keel.ErrEmailTaken)
+		wantRefusal(t, err, keel.ErrEmailTaken)
 		if got, _ := e.store.User(ctx, bob.ID); got.Email != "bob@example.com" {
 			t.Fatalf("bob's email = %s", got.Email)
 		}
@@ -112,7 +112,7 @@ func TestEmailChange(t *testing.T) {
 		m := e.emailChange(t)
 		e.signUp(t, "taken@example.com")
 		_, err := e.svc.ConfirmEmailChange(ctx, m.Token)
-		wantErr(t, err, keel.ErrEmailTaken)
+		wantRefusal(t, err, keel.ErrEmailTaken)
 	})
 
 	t.Run("of concurrent confirmations of two changes to one address exactly one wins", func(t *testing.T) {
@@ -153,7 +153,7 @@ func TestEmailChange(t *testing.T) {
 		changeEmail(e, u, "two@example.com")
 		second := e.emailChange(t)
 		_, err := e.svc.ConfirmEmailChange(ctx, first.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 		if got, err := e.svc.ConfirmEmailChange(ctx, second.Token); err != nil || got.Email != "two@example.com" {
 			t.Fatalf("ConfirmEmailChange = %+v, %v", got, err)
 		}
@@ -170,7 +170,7 @@ func TestEmailChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.ConfirmEmailChange(ctx, m.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 	})
 
 	t.Run("an expired link is refused", func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestEmailChange(t *testing.T) {
 		m := e.emailChange(t)
 		e.clock.Advance(keel.DefaultVerificationTokenLifetime)
 		_, err := e.svc.ConfirmEmailChange(ctx, m.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 	})
 
 	t.Run("a verification link is no email-change link, nor the other way round", func(t *testing.T) {
@@ -190,9 +190,9 @@ func TestEmailChange(t *testing.T) {
 		changeEmail(e, u, "new@example.com")
 		change := e.emailChange(t)
 		_, err := e.svc.ConfirmEmailChange(ctx, verify.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 		_, err = e.svc.VerifyEmail(ctx, change.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 		// Neither was used up by the wrong call.
 		if _, err := e.svc.VerifyEmail(ctx, verify.Token); err != nil {
 			t.Fatal(err)

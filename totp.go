@@ -105,7 +105,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, sess *Session) (*TOTPEnrolment,
 		return tx.PutTOTP(ctx, &TOTP{UserID: u.ID, Secret: sealed, CreatedAt: s.now()})
 	})
 	if err != nil {
-		return nil, userError(err)
+		return nil, totpError(err)
 	}
 	return &TOTPEnrolment{Secret: key.Secret(), URI: key.URL(), QRCode: qr}, nil
 }
@@ -157,7 +157,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, sess *Session, code string) (
 		return tx.ReplaceRecoveryCodes(ctx, u.ID, hashes)
 	})
 	if err != nil {
-		return nil, userError(err)
+		return nil, totpError(err)
 	}
 	s.resetCounter(ctx, limit)
 	return codes, nil
@@ -194,7 +194,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *Session, co
 		return tx.ReplaceRecoveryCodes(ctx, u.ID, hashes)
 	})
 	if err != nil {
-		return nil, userError(err)
+		return nil, totpError(err)
 	}
 	s.resetCounter(ctx, limit)
 	return codes, nil
@@ -261,15 +261,15 @@ func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTP
 			}
 		}
 		if err := tx.DeleteTOTP(ctx, u.ID); err != nil {
+			if ErrorCode(err) == NotFound { // removed meanwhile
+				return ErrTOTPNotEnabled.withCause(err)
+			}
 			return err
 		}
 		return tx.DeleteUserOneTimeTokens(ctx, u.ID, PurposeLoginChallenge)
 	})
 	if err != nil {
-		if ErrorCode(err) == NotFound && !errors.Is(err, ErrUserNotFound) {
-			return ErrTOTPNotEnabled.withCause(err)
-		}
-		return userError(err)
+		return totpError(err)
 	}
 	s.resetCounter(ctx, limit)
 	return nil
@@ -318,12 +318,20 @@ func (s *Service) RemoveTOTP(ctx context.Context, actor *User, id uuid.UUID) err
 		return tx.DeleteUserOneTimeTokens(ctx, id, PurposeLoginChallenge)
 	})
 	if err != nil {
-		if errors.Is(err, ErrTOTPNotEnabled) {
-			return err
-		}
-		return userError(err)
+		return totpError(err)
 	}
 	return nil
+}
+
+// totpError keeps the refusals of the TOTP operations as they are, and
+// gives any other error from the store its meaning for a user.
+func totpError(err error) error {
+	for _, refusal := range []*Error{ErrTOTPEnabled, ErrTOTPNotEnabled, ErrNoTOTPEnrolment, ErrInvalidCode} {
+		if errors.Is(err, refusal) {
+			return err
+		}
+	}
+	return userError(err)
 }
 
 // confirmedTOTP returns the user's TOTP when it is confirmed;

@@ -47,7 +47,7 @@ func TestEmailVerification(t *testing.T) {
 		e := newEnv(t)
 		u := e.signUp(t, "ada@example.com")
 		e.login(t, "ada@example.com", goodPassword)
-		wantErr(t, request(e, "ada@example.com"), keel.ErrVerificationOff)
+		wantRefusal(t, request(e, "ada@example.com"), keel.ErrVerificationOff)
 		e.settle(t)
 		if u.IsVerified || len(e.mail.Verifications()) != 0 {
 			t.Fatalf("verified = %v, mails = %v", u.IsVerified, e.mail.Verifications())
@@ -83,7 +83,7 @@ func TestEmailVerification(t *testing.T) {
 			t.Fatal("the session's user is not verified")
 		}
 		_, err = e.svc.VerifyEmail(ctx, m.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 	})
 
 	t.Run("with verification optional an unverified user logs in", func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestEmailVerification(t *testing.T) {
 		e := newEnv(t, verifying(keel.VerificationRequired))
 		e.signUp(t, "ada@example.com")
 		_, err := e.svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword})
-		wantErr(t, err, keel.ErrEmailNotVerified)
+		wantRefusal(t, err, keel.ErrEmailNotVerified)
 		if _, err := e.svc.VerifyEmail(ctx, e.verificationMail(t).Token); err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestEmailVerification(t *testing.T) {
 		e.signUp(t, "ada@example.com")
 		for _, email := range []string{"ada@example.com", "nobody@example.com"} {
 			_, err := e.svc.Login(ctx, keel.LoginInput{Email: email, Password: "a wrong password"})
-			wantErr(t, err, keel.ErrIncorrectLogin)
+			wantRefusal(t, err, keel.ErrIncorrectLogin)
 		}
 	})
 
@@ -124,7 +124,7 @@ func TestEmailVerification(t *testing.T) {
 			t.Fatal("the resent link is the same")
 		}
 		_, err := e.svc.VerifyEmail(ctx, first.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 		if _, err := e.svc.VerifyEmail(ctx, second.Token); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestEmailVerification(t *testing.T) {
 		m := e.verificationMail(t)
 		e.clock.Advance(time.Hour)
 		_, err := e.svc.VerifyEmail(ctx, m.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 	})
 
 	t.Run("a link sent to an address the account no longer has verifies nothing", func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestEmailVerification(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := e.svc.VerifyEmail(ctx, m.Token)
-		wantErr(t, err, keel.ErrInvalidEmailToken)
+		wantRefusal(t, err, keel.ErrInvalidEmailToken)
 	})
 
 	t.Run("made-up, empty and oversized tokens are refused", func(t *testing.T) {
@@ -156,7 +156,7 @@ func TestEmailVerification(t *testing.T) {
 		e.signUp(t, "ada@example.com")
 		for _, tok := range []string{"", "made-up", string(make([]byte, 300))} {
 			_, err := e.svc.VerifyEmail(ctx, tok)
-			wantErr(t, err, keel.ErrInvalidEmailToken)
+			wantRefusal(t, err, keel.ErrInvalidEmailToken)
 		}
 	})
 
@@ -222,7 +222,7 @@ func TestEmailVerification(t *testing.T) {
 		bob := e.signUp(t, "bob@example.com")
 		ada := e.signUp(t, "ada@example.com")
 		_, err := e.svc.UpdateUser(ctx, bob, ada.ID, keel.UpdateUserInput{IsVerified: keel.Some(true)})
-		wantErr(t, err, keel.ErrNotSuperuser)
+		wantRefusal(t, err, keel.ErrNotSuperuser)
 	})
 
 	t.Run("a failing mail server fails no sign-up", func(t *testing.T) {

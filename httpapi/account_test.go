@@ -277,6 +277,12 @@ func TestTwoFactorHTTP(t *testing.T) {
 				}
 				clock.nextStep()
 			})
+			t.Run("enrolling or confirming again is refused", func(t *testing.T) {
+				expect(t, e.do(req{method: "POST", path: "/users/me/totp", bearer: tok}), http.StatusConflict, "Two-factor authentication is already enabled")
+				expect(t, e.do(req{method: "POST", path: "/users/me/totp/confirm", bearer: tok, json: map[string]string{"code": e.code(clock, secret)}}), http.StatusConflict, "Two-factor authentication is already enabled")
+				_, other := e.userToken("carol@example.com", false)
+				expect(t, e.do(req{method: "POST", path: "/users/me/totp/confirm", bearer: other, json: map[string]string{"code": "123456"}}), http.StatusBadRequest, "No two-factor enrolment is pending")
+			})
 			t.Run("a password login answers a challenge, and the challenge and a code the token", func(t *testing.T) {
 				ch := e.challenge(t, "ada@example.com")
 				res := e.do(req{method: "POST", path: "/login/two-factor", json: map[string]string{"challenge": ch, "code": e.code(clock, secret)}})
