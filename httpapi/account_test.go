@@ -215,6 +215,37 @@ func TestEmailVerificationHTTP(t *testing.T) {
 				}
 			})
 
+			t.Run("of concurrent confirmations of changes to one address exactly one wins", func(t *testing.T) {
+				e := newEnvOn(t, st.open(t), withVerification(keel.VerificationOptional))
+				for _, email := range []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"} {
+					_, tok := e.userToken(email, false)
+					e.do(req{method: "PATCH", path: "/users/me", bearer: tok, json: map[string]string{"email": "shared@example.com"}})
+				}
+				e.settle()
+				changes := e.mail.EmailChanges()
+				statuses := make([]int, len(changes))
+				var wg sync.WaitGroup
+				for i, m := range changes {
+					wg.Go(func() {
+						statuses[i] = e.do(req{method: "POST", path: "/confirm-email/", json: map[string]string{"token": m.Token}}).StatusCode
+					})
+				}
+				wg.Wait()
+				won := 0
+				for _, st := range statuses {
+					switch st {
+					case 200:
+						won++
+					case http.StatusConflict:
+					default:
+						t.Errorf("status %d", st)
+					}
+				}
+				if won != 1 || len(changes) != 4 {
+					t.Fatalf("%d of %d confirmations won, want 1: %v", won, len(changes), statuses)
+				}
+			})
+
 			t.Run("a superuser marks a user verified", func(t *testing.T) {
 				e := newEnvOn(t, st.open(t), withVerification(keel.VerificationRequired))
 				_, root := e.userToken("root@example.com", true)
