@@ -83,8 +83,10 @@ func TestInvalidConfigurationStopsEveryCommand(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	vars := map[string]string{"DATABASE_URL": sqliteURL(t)}
 	plan := "Rolling back group 1 undoes, in this order:\n" +
-		"  20251125000001_item_counts  destroys table item_counts\n" +
-		"  20250601000001_init         destroys table counters, table reset_tokens, table sessions, table items, table users\n"
+		"  20261127140001_totp                destroys table recovery_codes, table totp\n" +
+		"  20261127140000_email_verification  destroys table one_time_tokens, column users.is_verified\n" +
+		"  20251125000001_item_counts         destroys table item_counts\n" +
+		"  20250601000001_init                destroys table counters, table reset_tokens, table sessions, table items, table users\n"
 	steps := []struct {
 		name     string
 		args     []string
@@ -99,7 +101,7 @@ func TestMigrateCommand(t *testing.T) {
 		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"applied 2", "0 pending"}, ""},
 		{"down without -yes lists what it would destroy, newest first, and refuses", []string{"migrate", "down"}, "yes\n", 1, []string{plan}, "not rolled back: this destroys data for good; back the database up, then run keel migrate down -yes"},
 		{"the refused rollback left every migration applied", []string{"migrate", "status"}, "", 0, []string{"0 pending"}, ""},
-		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan + "rolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
+		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan + "rolled back 20261127140001_totp\nrolled back 20261127140000_email_verification\nrolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
 		{"down again has nothing to roll back", []string{"migrate", "-yes", "down"}, "", 0, []string{"nothing to roll back"}, ""},
 		{"an argument after the action's flags is a usage error", []string{"migrate", "down", "-yes", "now"}, "", 2, nil, "migrate takes one action"},
 	}
