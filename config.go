@@ -52,6 +52,11 @@ type Config struct {
 	// key is set (TOTP.Keys).
 	TOTP TOTPConfig
 
+	// Hooks react to account events: before hooks inside the operation's
+	// transaction (they may veto it), after hooks once it has committed.
+	// See Hooks for their guarantees.
+	Hooks Hooks
+
 	// Mailer delivers password-reset and test emails, and, when it is a
 	// VerificationMailer too, verification and email-change emails.
 	// Without one, RequestPasswordReset and SendTestEmail report
@@ -172,6 +177,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TOTP.ChallengeLifetime <= 0 {
 		c.TOTP.ChallengeLifetime = DefaultChallengeLifetime
+	}
+	if c.Hooks.Queue <= 0 {
+		c.Hooks.Queue = DefaultEventQueue
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -48,6 +48,16 @@
 // *Challenge instead of a session, and CompleteLogin turns it and a code
 // into one. Codes work once, secrets are stored encrypted, and no reset
 // removes the factor.
+// # Events, hooks and transactions
+//
+// Every operation reports what it did as an Event (EventSignedUp,
+// EventLoginFailed, EventUserUpdated, ...): the actor, the user, the
+// client (see WithClient), and for refusals an internal Reason. A program
+// reacts in Config.Hooks: before hooks run inside the operation's
+// transaction and may veto it (Reject, Refuse); after hooks run once it
+// has committed, off the caller's path. Service.InTx runs a program's own
+// writes and keel calls in one transaction; on bunstore, bunstore.TxDB
+// gives a before hook or InTx the transaction as a bun.IDB.
 //
 // # Errors
 //

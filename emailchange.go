@@ -6,24 +6,25 @@ import (
 	"github.com/google/uuid"
 )
 
-// requestEmailChange starts a change of u's email to newEmail (normalised
-// and valid): with verification on, UpdateMe changes no address itself.
-// The new address gets a link that confirms the change, the current one a
-// notice without a link. Requests count against a per-account limit, as
-// each sends mail to an address of the caller's choosing.
-func (s *Service) requestEmailChange(ctx context.Context, u *User, newEmail string) error {
-	if err := s.hitLimits(ctx, s.emailChangeLimit(u.ID)); err != nil {
-		return err
-	}
+// requestEmailChange starts, in tx, a change of u's email to newEmail
+// (normalised and valid): with verification on, UpdateMe changes no
+// address itself. Once tx commits, the new address gets a link that
+// confirms the change, the current one a notice without a link.
+func (s *Service) requestEmailChange(ctx context.Context, tx Tx, u *User, newEmail string) error {
 	// Refuse a taken address now, as the template does; ConfirmEmailChange
 	// checks again, since it may be taken meanwhile.
-	if _, err := s.store.UserByEmail(ctx, newEmail); err == nil {
+	if _, err := tx.UserByEmail(ctx, newEmail); err == nil {
 		return ErrEmailTaken
 	} else if ErrorCode(err) != NotFound {
-		return classify(err, Unavailable)
+		return err
 	}
-	token, t, err := s.issueToken(ctx, u.ID, PurposeChangeEmail, newEmail, s.cfg.VerificationTokenLifetime)
+	token, t, err := s.issueToken(ctx, tx, u.ID, PurposeChangeEmail, newEmail, s.cfg.VerificationTokenLifetime)
 	if err != nil {
+		return err
+	}
+	e := s.newEvent(ctx, EventEmailChangeRequested, u.ID, u)
+	e.NewEmail = newEmail
+	if err := s.emit(ctx, tx, e); err != nil {
 		return err
 	}
 	name := nameOf(u)
@@ -52,7 +53,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*User, 
 		return nil, ErrInvalidEmailToken
 	}
 	var out *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		t, err := tx.ConsumeOneTimeToken(ctx, PurposeChangeEmail, hash)
 		if err != nil {
 			return err
@@ -72,6 +73,10 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*User, 
 		} else if err != nil && ErrorCode(err) != NotFound {
 			return err
 		}
+		oldEmail, changes := u.Email, []string{"email"}
+		if !u.IsVerified {
+			changes = append(changes, "is_verified")
+		}
 		u.Email, u.IsVerified, u.UpdatedAt = t.Email, true, s.now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
@@ -80,18 +85,25 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string) (*User, 
 		if err := tx.DeleteUserOneTimeTokens(ctx, u.ID, PurposeVerifyEmail); err != nil {
 			return err
 		}
+		e := s.newEvent(ctx, EventEmailChangeConfirmed, u.ID, u)
+		e.Email, e.NewEmail = oldEmail, u.Email
+		if err := s.emit(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := s.emitUpdated(ctx, tx, u.ID, u, changes); err != nil {
+			return err
+		}
 		out = u
 		return nil
 	})
 	if err != nil {
-		if ErrorCode(err) == Conflict {
-			return nil, ErrEmailTaken.withCause(err)
-		}
 		return nil, emailTokenError(err)
 	}
 	return out, nil
 }
 
+// emailChangeLimit holds the email changes one account asks for: each
+// sends mail to an address of the caller's choosing.
 func (s *Service) emailChangeLimit(userID uuid.UUID) rateLimit {
-	return rateLimit{counterKey("email-change", userID.String()), s.cfg.RateLimits.VerificationPerAccount}
+	return rateLimit{counterKey("email-change", userID.String()), s.cfg.RateLimits.VerificationPerAccount, ReasonVerificationAccount}
 }

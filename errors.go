@@ -53,7 +53,11 @@ type Error struct {
 	Fields []FieldError
 	// RetryAfter tells a rate-limited caller when to try again.
 	RetryAfter time.Duration
-	Err        error
+	// Public marks Message as written for the client, to be shown as it
+	// is: a program's own refusal (see Refuse). keel's own messages are
+	// domain text that adapters word in their protocol's terms.
+	Public bool
+	Err    error
 }
 
 func (e *Error) Error() string {
@@ -121,6 +125,7 @@ const (
 	TooCommon                        // a password on the list of common ones
 	Malformed                        // not in the form the field takes (a cursor keel did not make)
 	Unsupported                      // a field this operation does not take
+	Rejected                         // a rule of the program's refused it (see Reject); Message says which
 )
 
 var violationNames = [...]string{
@@ -133,6 +138,7 @@ var violationNames = [...]string{
 	TooCommon:   "too common",
 	Malformed:   "malformed",
 	Unsupported: "unsupported",
+	Rejected:    "rejected",
 }
 
 func (v Violation) String() string {
@@ -145,6 +151,29 @@ func (v Violation) String() string {
 // Errorf returns an *Error with the code and a client-safe message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Refuse returns an error with a message a program writes for its
+// clients, which adapters show as it is (httpapi: the status of the code,
+// {"detail": message}). It is how a before hook vetoes an operation with
+// its own words:
+//
+//	return keel.Refuse(keel.PermissionDenied, "sign-ups are closed")
+func Refuse(code Code, message string) *Error {
+	return &Error{Code: code, Message: message, Public: true}
+}
+
+// Reject returns an Invalid error for one field of the input with a
+// message a program writes for its clients (a Rejected violation); value
+// is the rejected input, as the client gave it. It is how a before hook
+// refuses an input keel's own rules accept:
+//
+//	return keel.Reject("email", e.Email, "only @example.com addresses may sign up")
+//
+// httpapi answers it as a 422 on that field: "Value error, only
+// @example.com addresses may sign up".
+func Reject(field string, value any, message string) *Error {
+	return &Error{Code: Invalid, Fields: []FieldError{{Field: field, Violation: Rejected, Message: message, Value: value}}}
 }
 
 // Wrap returns an *Error with the code and a client-safe message that keeps

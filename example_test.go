@@ -1,10 +1,17 @@
 package keel_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/memstore"
@@ -74,4 +81,111 @@ func ExampleErrorCode() {
 	// invalid
 	// email is not a valid email address (not an email address, bound 0)
 	// password must be at least 8 characters (too short, bound 8)
+}
+
+// A before hook vetoes sign-ups from other domains, and an after hook
+// greets the users who made it, once their account is committed.
+func ExampleHooks() {
+	ctx := context.Background()
+	welcomed := make(chan string, 1)
+	svc, err := keel.New(memstore.New(), keel.Config{Hooks: keel.Hooks{
+		Before: []keel.BeforeHook{func(ctx context.Context, tx keel.Tx, e keel.Event) error {
+			if e.Kind == keel.EventSignedUp && !strings.HasSuffix(e.Email, "@example.com") {
+				return keel.Reject("email", e.Email, "only @example.com addresses may sign up")
+			}
+			return nil
+		}},
+		After: []keel.AfterHook{func(ctx context.Context, e keel.Event) {
+			if e.Kind == keel.EventSignedUp {
+				welcomed <- e.Email
+			}
+		}},
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = svc.SignUp(ctx, keel.SignUpInput{Email: "eve@example.org", Password: "analytical engine"})
+	var kerr *keel.Error
+	if errors.As(err, &kerr) {
+		fmt.Println(kerr.Fields[0].Field, kerr.Fields[0].Message)
+	}
+	if _, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "analytical engine"}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("welcome,", <-welcomed)
+	svc.Close(ctx)
+	// Output:
+	// email only @example.com addresses may sign up
+	// welcome, ada@example.com
+}
+
+// apiMailer delivers keel's emails through an email service's HTTP API
+// instead of SMTP.
+type apiMailer struct {
+	endpoint string // the service's send endpoint
+	client   *http.Client
+	resetURL string // the frontend's reset page
+}
+
+func (m apiMailer) SendPasswordReset(ctx context.Context, pm keel.PasswordResetMail) error {
+	return m.send(ctx, map[string]string{
+		"to":      pm.To,
+		"subject": "Reset your password",
+		"text":    "Follow " + m.resetURL + "?token=" + url.QueryEscape(pm.Token) + " before " + pm.ExpiresAt.Format(time.RFC1123),
+	})
+}
+
+func (m apiMailer) SendTestEmail(ctx context.Context, to string) error {
+	return m.send(ctx, map[string]string{"to": to, "subject": "Test email", "text": "Mail works."})
+}
+
+func (m apiMailer) send(ctx context.Context, msg map[string]string) error {
+	body, _ := json.Marshal(msg)
+	r, err := http.NewRequestWithContext(ctx, "POST", m.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	res, err := m.client.Do(r)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		return fmt.Errorf("email API: %s", res.Status)
+	}
+	return nil
+}
+
+// Any delivery plugs into keel through Mailer: here an email service's
+// HTTP API (a stand-in server records what it is asked to send).
+func ExampleMailer() {
+	sent := make(chan map[string]string, 1)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg map[string]string
+		json.NewDecoder(r.Body).Decode(&msg)
+		sent <- msg
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer api.Close()
+
+	ctx := context.Background()
+	svc, err := keel.New(memstore.New(), keel.Config{
+		Mailer: apiMailer{endpoint: api.URL + "/send", client: api.Client(), resetURL: "https://app.example.com/reset-password"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "analytical engine"}); err != nil {
+		log.Fatal(err)
+	}
+	if err := svc.RequestPasswordReset(ctx, keel.RecoveryInput{Email: "ada@example.com"}); err != nil {
+		log.Fatal(err)
+	}
+	msg := <-sent // keel sends in the background
+	fmt.Println(msg["to"], msg["subject"], strings.HasPrefix(msg["text"], "Follow https://app.example.com/reset-password?token="))
+	svc.Close(ctx)
+	// Output:
+	// ada@example.com Reset your password true
 }

@@ -40,7 +40,7 @@ func (s *Service) CreateItem(ctx context.Context, actor *User, in CreateItemInpu
 	}
 	now := s.now()
 	it := &Item{ID: newID(), Title: in.Title, Description: in.Description, OwnerID: actor.ID, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateItem(ctx, it); err != nil {
+	if err := s.db(ctx).CreateItem(ctx, it); err != nil {
 		// The owner vanished between authentication and now.
 		return nil, itemError(err, ErrUserNotFound)
 	}
@@ -54,7 +54,7 @@ func (s *Service) Item(ctx context.Context, actor *User, id uuid.UUID) (*Item, e
 	if err := requireActive(actor); err != nil {
 		return nil, err
 	}
-	it, err := s.store.Item(ctx, id)
+	it, err := s.db(ctx).Item(ctx, id)
 	if err != nil {
 		return nil, itemError(err, ErrItemNotFound)
 	}
@@ -101,7 +101,7 @@ func (s *Service) ItemsPage(ctx context.Context, actor *User, opts ListOptions) 
 	if !actor.IsSuperuser {
 		f.OwnerID = actor.ID
 	}
-	items, n, err := s.store.ListItems(ctx, f, p)
+	items, n, err := s.db(ctx).ListItems(ctx, f, p)
 	if err != nil {
 		return ItemPage{}, classify(err, Internal)
 	}
@@ -121,7 +121,7 @@ func (s *Service) UpdateItem(ctx context.Context, actor *User, id uuid.UUID, in 
 		return nil, err
 	}
 	var out *Item
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		it, err := tx.Item(ctx, id)
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (s *Service) DeleteItem(ctx context.Context, actor *User, id uuid.UUID) err
 	if err := requireActive(actor); err != nil {
 		return err
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		it, err := tx.Item(ctx, id)
 		if err != nil {
 			return err
@@ -174,6 +174,9 @@ func canSee(actor *User, it *Item) bool { return actor.IsSuperuser || it.OwnerID
 // itemError gives a store error on an item its meaning: a missing row is
 // notFound (ErrItemNotFound, or ErrUserNotFound for a vanished owner).
 func itemError(err error, notFound *Error) error {
+	if v, ok := vetoed(err); ok {
+		return v
+	}
 	if ErrorCode(err) == NotFound {
 		if errors.Is(err, ErrItemNotFound) {
 			return err

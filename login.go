@@ -1,6 +1,10 @@
 package keel
 
-import "context"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // LoginInput is an email and password, and the client's address for the
 // per-address rate limit ("" when there is none, as in a CLI).
@@ -20,20 +24,24 @@ type LoginInput struct {
 // (ErrTooManyRequests, with RetryAfter). A bcrypt hash, or an argon2id
 // hash with old parameters, is upgraded on success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
+	if err := s.notInTx(ctx, "Login"); err != nil {
+		return nil, err
+	}
+	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
 	account, byAddress := s.loginLimits(email, in.ClientAddr)
-	if err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
-		return nil, err
+	if reason, err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, email, nil)
 	}
 	// Count the attempt on the account before the password is checked:
 	// parallel guesses all pass the check above, and would each be verified
 	// if they were counted only once they had failed.
-	if err := s.hitLimits(ctx, account); err != nil {
-		return nil, err
+	if reason, err := s.hitLimits(ctx, account); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, email, nil)
 	}
 	var u *User
 	if email != "" && len(email) <= 255 {
-		found, err := s.store.UserByEmail(ctx, email)
+		found, err := s.db(ctx).UserByEmail(ctx, email)
 		switch {
 		case err == nil:
 			u = found
@@ -45,27 +53,36 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	password := in.Password
+	password, reason := in.Password, ReasonWrongPassword
 	if n := runeLen(password); n < 1 || n > MaxPasswordLength {
 		// Never hash an oversized input; spend the same time anyway.
-		password, u = "", nil
+		password, reason = "", ReasonPasswordOutOfRange
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || !ok {
-		if err := s.hitLimits(ctx, byAddress...); err != nil && ErrorCode(err) != RateLimited {
+	if u == nil || !ok || password == "" {
+		if _, err := s.hitLimits(ctx, byAddress...); err != nil && ErrorCode(err) != RateLimited {
 			return nil, err
 		}
-		return nil, ErrIncorrectLogin
+		if u == nil {
+			reason = ReasonUnknownEmail
+		}
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Email, e.Reason = email, reason
+		return nil, s.refusal(ctx, e, ErrIncorrectLogin)
 	}
 	s.resetCounter(ctx, account)
 	if !u.IsActive {
-		return nil, ErrInactiveUser
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Reason = ReasonInactiveUser
+		return nil, s.refusal(ctx, e, ErrInactiveUser)
 	}
 	if s.cfg.EmailVerification == VerificationRequired && !u.IsVerified {
-		return nil, ErrEmailNotVerified
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Reason = ReasonEmailNotVerified
+		return nil, s.refusal(ctx, e, ErrEmailNotVerified)
 	}
 	if rehash {
 		s.upgradeHash(ctx, u, in.Password)
@@ -77,7 +94,29 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if ch != nil {
 		return nil, ch
 	}
-	return s.startSession(ctx, u)
+	var sess *Session
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		sess, err = s.startSession(ctx, u)
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventLoginSucceeded, u.ID, u))
+	})
+	if err != nil {
+		return nil, classify(err, Internal)
+	}
+	return sess, nil
+}
+
+// withClientAddr fills in the client's address of ctx from an input's
+// ClientAddr when the adapter gave none.
+func withClientAddr(ctx context.Context, addr string) context.Context {
+	c := ClientFrom(ctx)
+	if c.Addr != "" || addr == "" {
+		return ctx
+	}
+	c.Addr = addr
+	return WithClient(ctx, c)
 }
 
 // upgradeHash re-hashes a password with the current parameters. Failure is
@@ -85,7 +124,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 func (s *Service) upgradeHash(ctx context.Context, u *User, password string) {
 	newHash, err := s.hasher.Hash(ctx, password)
 	if err == nil {
-		err = s.store.InTx(ctx, func(tx Tx) error {
+		err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 			cur, err := tx.User(ctx, u.ID)
 			if err != nil {
 				return err

@@ -8,7 +8,19 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" || len(token) > maxTokenLength {
 		return nil
 	}
-	if err := s.sessions.End(ctx, token); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		stored, found, err := s.sessions.Load(ctx, token)
+		if err != nil || !found {
+			return err
+		}
+		if err := s.sessions.End(stored); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventLoggedOut, stored.Owner, stored.Payload.user)
+		e.UserID, e.Sessions = stored.Owner, 1
+		return s.emit(ctx, tx, e)
+	})
+	if err != nil {
 		return classify(err, Unavailable)
 	}
 	return nil
@@ -19,7 +31,14 @@ func (s *Service) LogoutAll(ctx context.Context, actor *User) error {
 	if actor == nil {
 		return ErrNotAuthenticated
 	}
-	if _, err := s.store.DeleteUserSessions(ctx, actor.ID, ""); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		ended, err := endSessions(ctx, tx, actor.ID, "")
+		if err != nil {
+			return err
+		}
+		return s.emitSessionsEnded(ctx, tx, actor.ID, actor, ended)
+	})
+	if err != nil {
 		return classify(err, Unavailable)
 	}
 	return nil

@@ -24,6 +24,9 @@ type ChangePasswordInput struct {
 // current one, and ends every other session of that user; sess stays
 // valid. Wrong current passwords count against the login limit.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePasswordInput) error {
+	if err := s.notInTx(ctx, "ChangePassword"); err != nil {
+		return err
+	}
 	if sess == nil {
 		return ErrNotAuthenticated
 	}
@@ -34,15 +37,15 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		return err
 	}
 	account, _ := s.loginLimits(sess.User.Email, "")
-	if err := s.checkLimits(ctx, account); err != nil {
-		return err
+	if reason, err := s.checkLimits(ctx, account); err != nil {
+		return s.rateLimitRefusal(ctx, reason, err, sess.User.Email, sess.User)
 	}
 	// Counted before the check, as in Login, so parallel guesses stay
 	// within the limit; a right password clears the count.
-	if err := s.hitLimits(ctx, account); err != nil {
-		return err
+	if reason, err := s.hitLimits(ctx, account); err != nil {
+		return s.rateLimitRefusal(ctx, reason, err, sess.User.Email, sess.User)
 	}
-	u, err := s.store.User(ctx, sess.User.ID)
+	u, err := s.db(ctx).User(ctx, sess.User.ID)
 	if err != nil {
 		return userError(err)
 	}
@@ -51,7 +54,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		return err
 	}
 	if !ok {
-		return ErrIncorrectPassword
+		e := s.newEvent(ctx, EventLoginFailed, u.ID, u)
+		e.Reason = ReasonPasswordCheck
+		return s.refusal(ctx, e, ErrIncorrectPassword)
 	}
 	s.resetCounter(ctx, account)
 	if in.CurrentPassword == in.NewPassword {
@@ -61,7 +66,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if err != nil {
 		return err
 	}
-	if _, err := s.setPassword(ctx, u.ID, hash, sess.tokenHash, nil); err != nil {
+	if _, err := s.setPassword(ctx, EventPasswordChanged, u.ID, hash, sess.tokenHash, nil); err != nil {
 		return userError(err)
 	}
 	return nil
@@ -70,11 +75,13 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 // setPassword, shared by ChangePassword and ResetPassword, stores a new
 // password hash and, in the same transaction, ends every session of the
 // user but the one with keepTokenHash ("" ends them all) and voids every
-// reset token. check, when not nil, vets the user as read inside the
-// transaction first and may refuse. Errors are the store's, unclassified.
-func (s *Service) setPassword(ctx context.Context, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
+// reset token; it emits kind and, when sessions ended,
+// EventSessionsEnded. check, when not nil, vets the user as read inside
+// the transaction first and may refuse. Errors are the store's,
+// unclassified, or a before hook's veto.
+func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
 	var out *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		u, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
@@ -89,10 +96,17 @@ func (s *Service) setPassword(ctx context.Context, userID uuid.UUID, hash, keepT
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := endSessions(ctx, tx, userID, keepTokenHash); err != nil {
+		ended, err := endSessions(ctx, tx, userID, keepTokenHash)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteUserResetTokens(ctx, userID); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, tx, s.newEvent(ctx, kind, u.ID, u)); err != nil {
+			return err
+		}
+		if err := s.emitSessionsEnded(ctx, tx, u.ID, u, ended); err != nil {
 			return err
 		}
 		out = u

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // rateLimit is a Limit and the counter held to it, by the counter's key
@@ -12,6 +14,7 @@ import (
 type rateLimit struct {
 	counter string
 	limit   Limit
+	reason  string // the Reason of the EventRateLimited it causes
 }
 
 // counterKey names a counter. The subject (an email, an address) is
@@ -27,42 +30,54 @@ func counterKey(kind string, subjects ...string) string {
 }
 
 // checkLimits refuses when any counter has reached its limit, without
-// counting this attempt.
-func (s *Service) checkLimits(ctx context.Context, limits ...rateLimit) error {
+// counting this attempt. A refusal comes with the limit's reason.
+func (s *Service) checkLimits(ctx context.Context, limits ...rateLimit) (reason string, err error) {
 	if s.cfg.RateLimits.Disabled {
-		return nil
+		return "", nil
 	}
 	now := s.now()
 	for _, l := range limits {
-		c, err := s.store.Counter(ctx, l.counter, now)
+		c, err := s.db(ctx).Counter(ctx, l.counter, now)
 		if err != nil {
-			return classify(err, Unavailable)
+			return "", classify(err, Unavailable)
 		}
 		if c.Count >= int64(l.limit.Max) {
-			return rateLimited(c.ResetAt.Sub(now))
+			return l.reason, rateLimited(c.ResetAt.Sub(now))
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // hitLimits counts one attempt on every counter and refuses when any is
-// now over its limit.
-func (s *Service) hitLimits(ctx context.Context, limits ...rateLimit) error {
+// now over its limit. A refusal comes with the limit's reason.
+func (s *Service) hitLimits(ctx context.Context, limits ...rateLimit) (reason string, err error) {
 	if s.cfg.RateLimits.Disabled {
-		return nil
+		return "", nil
 	}
 	now := s.now()
 	var refuse error
 	for _, l := range limits {
-		c, err := s.store.IncrementCounter(ctx, l.counter, l.limit.Window, now)
+		c, err := s.db(ctx).IncrementCounter(ctx, l.counter, l.limit.Window, now)
 		if err != nil {
-			return classify(err, Unavailable)
+			return "", classify(err, Unavailable)
 		}
 		if c.Count > int64(l.limit.Max) && refuse == nil {
-			refuse = rateLimited(c.ResetAt.Sub(now))
+			reason, refuse = l.reason, rateLimited(c.ResetAt.Sub(now))
 		}
 	}
-	return refuse
+	return reason, refuse
+}
+
+// rateLimitRefusal reports an EventRateLimited for err when a limit
+// refused (for the email, and its account when known), and returns err:
+// the refusal, a store failure, or the failure to report.
+func (s *Service) rateLimitRefusal(ctx context.Context, reason string, err error, email string, u *User) error {
+	if ErrorCode(err) != RateLimited {
+		return err
+	}
+	e := s.newEvent(ctx, EventRateLimited, uuid.Nil, u)
+	e.Email, e.Reason = email, reason
+	return s.refusal(ctx, e, err)
 }
 
 // resetCounter starts l's counter afresh, as after a successful login.
@@ -71,7 +86,7 @@ func (s *Service) resetCounter(ctx context.Context, l rateLimit) {
 	if s.cfg.RateLimits.Disabled {
 		return
 	}
-	if err := s.store.DeleteCounter(ctx, l.counter); err != nil {
+	if err := s.db(ctx).DeleteCounter(ctx, l.counter); err != nil {
 		s.log.WarnContext(ctx, "keel: clearing a rate-limit counter failed", "err", err)
 	}
 }
@@ -88,9 +103,9 @@ func rateLimited(retry time.Duration) error {
 // loginLimits hold failed logins: account, to the account with the email,
 // and byAddress, from the client address (none when addr is "").
 func (s *Service) loginLimits(email, addr string) (account rateLimit, byAddress []rateLimit) {
-	account = rateLimit{counterKey("login-account", email), s.cfg.RateLimits.LoginPerAccount}
+	account = rateLimit{counterKey("login-account", email), s.cfg.RateLimits.LoginPerAccount, ReasonLoginAccount}
 	if addr != "" {
-		byAddress = []rateLimit{{counterKey("login-address", addr), s.cfg.RateLimits.LoginPerAddress}}
+		byAddress = []rateLimit{{counterKey("login-address", addr), s.cfg.RateLimits.LoginPerAddress, ReasonLoginAddress}}
 	}
 	return account, byAddress
 }
@@ -98,9 +113,9 @@ func (s *Service) loginLimits(email, addr string) (account rateLimit, byAddress 
 // recoveryLimits hold recovery requests for the email from the client
 // address, and from the address (when addr is not "").
 func (s *Service) recoveryLimits(email, addr string) []rateLimit {
-	limits := []rateLimit{{counterKey("recovery-account", email, addr), s.cfg.RateLimits.RecoveryPerAccount}}
+	limits := []rateLimit{{counterKey("recovery-account", email, addr), s.cfg.RateLimits.RecoveryPerAccount, ReasonRecoveryAccount}}
 	if addr != "" {
-		limits = append(limits, rateLimit{counterKey("recovery-address", addr), s.cfg.RateLimits.RecoveryPerAddress})
+		limits = append(limits, rateLimit{counterKey("recovery-address", addr), s.cfg.RateLimits.RecoveryPerAddress, ReasonRecoveryAddress})
 	}
 	return limits
 }

@@ -1,6 +1,10 @@
 package keel
 
-import "context"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // RecoveryInput asks for a password-reset email.
 type RecoveryInput struct {
@@ -20,25 +24,36 @@ type ResetPasswordInput struct {
 // inactive email too. Requests count against per-address and
 // per-(email, address) limits.
 func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) error {
+	if err := s.notInTx(ctx, "RequestPasswordReset"); err != nil {
+		return err
+	}
 	if s.cfg.Mailer == nil {
 		return Errorf(Unavailable, "no mailer is configured")
 	}
+	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
-	if err := s.hitLimits(ctx, s.recoveryLimits(email, in.ClientAddr)...); err != nil {
-		return err
+	if reason, err := s.hitLimits(ctx, s.recoveryLimits(email, in.ClientAddr)...); err != nil {
+		return s.rateLimitRefusal(ctx, reason, err, email, nil)
+	}
+	// noToken reports a request that makes no token, which the caller
+	// cannot tell from one that does.
+	noToken := func(u *User, reason string) error {
+		e := s.newEvent(ctx, EventPasswordResetRequested, uuid.Nil, u)
+		e.Email, e.Reason = email, reason
+		return s.report(ctx, e)
 	}
 	if email == "" || len(email) > 255 {
-		return nil
+		return noToken(nil, ReasonUnknownEmail)
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err := s.db(ctx).UserByEmail(ctx, email)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
-			return nil
+			return noToken(nil, ReasonUnknownEmail)
 		}
 		return classify(err, Unavailable)
 	}
 	if !u.IsActive {
-		return nil
+		return noToken(u, ReasonInactiveUser)
 	}
 	token, hash, err := newResetToken()
 	if err != nil {
@@ -46,7 +61,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 	}
 	now := s.now()
 	rt := &ResetToken{TokenHash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ResetTokenLifetime)}
-	if err := s.store.CreateResetToken(ctx, rt); err != nil {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := tx.CreateResetToken(ctx, rt); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventPasswordResetRequested, uuid.Nil, u))
+	})
+	if err != nil {
 		return classify(err, Unavailable)
 	}
 	msg := PasswordResetMail{To: u.Email, Token: token, ExpiresAt: rt.ExpiresAt}
@@ -72,7 +93,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 	// lookup, not a password hash (hashing is bounded and shared with
 	// logins), and no hash runs inside a transaction.
 	var rt *ResetToken
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		t, err := tx.ConsumeResetToken(ctx, hashResetToken(in.Token))
 		if err != nil {
 			return err
@@ -96,9 +117,9 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 		return err
 	}
 	// Check again: a password change may have landed while hashing.
-	u, err := s.setPassword(ctx, rt.UserID, hash, "", func(u *User) error { return s.checkResetToken(rt, u) })
+	u, err := s.setPassword(ctx, EventPasswordReset, rt.UserID, hash, "", func(u *User) error { return s.checkResetToken(rt, u) })
 	if err != nil {
-		if c := ErrorCode(err); c == Unavailable || c == Internal {
+		if _, veto := vetoed(err); veto || ErrorCode(err) == Unavailable || ErrorCode(err) == Internal {
 			s.restoreResetToken(ctx, rt)
 		}
 		return resetTokenError(err)
@@ -125,7 +146,7 @@ func (s *Service) checkResetToken(t *ResetToken, u *User) error {
 // failed for want of a resource (hashing busy, store down), so the link in
 // the user's mailbox keeps working. Best effort.
 func (s *Service) restoreResetToken(ctx context.Context, rt *ResetToken) {
-	if err := s.store.CreateResetToken(context.WithoutCancel(ctx), rt); err != nil {
+	if err := s.db(ctx).CreateResetToken(context.WithoutCancel(ctx), rt); err != nil {
 		s.log.WarnContext(ctx, "keel: restoring a reset token after a failed reset failed", "user_id", rt.UserID, "err", err)
 	}
 }
@@ -133,6 +154,9 @@ func (s *Service) restoreResetToken(ctx context.Context, rt *ResetToken) {
 // resetTokenError gives a store error on a reset token its meaning: a
 // missing token (or user) is ErrInvalidResetToken.
 func resetTokenError(err error) error {
+	if v, ok := vetoed(err); ok {
+		return v
+	}
 	if ErrorCode(err) == NotFound {
 		return ErrInvalidResetToken.withCause(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Challenge is the error Login returns, after a correct password, for a
@@ -35,7 +37,7 @@ type SecondFactorInput struct {
 // factor, and nil when it has none. A store that cannot tell is an error,
 // never "none".
 func (s *Service) challenge(ctx context.Context, u *User) (*Challenge, error) {
-	tp, err := s.store.TOTP(ctx, u.ID)
+	tp, err := s.db(ctx).TOTP(ctx, u.ID)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, nil
@@ -45,11 +47,19 @@ func (s *Service) challenge(ctx context.Context, u *User) (*Challenge, error) {
 	if tp.ConfirmedAt.IsZero() {
 		return nil, nil
 	}
-	token, t, err := s.issueToken(ctx, u.ID, PurposeLoginChallenge, "", s.cfg.TOTP.ChallengeLifetime)
+	var ch *Challenge
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		token, t, err := s.issueToken(ctx, tx, u.ID, PurposeLoginChallenge, "", s.cfg.TOTP.ChallengeLifetime)
+		if err != nil {
+			return err
+		}
+		ch = &Challenge{Token: token, ExpiresAt: t.ExpiresAt}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventLoginChallenged, u.ID, u))
+	})
 	if err != nil {
-		return nil, err
+		return nil, classify(err, Unavailable)
 	}
-	return &Challenge{Token: token, ExpiresAt: t.ExpiresAt}, nil
+	return ch, nil
 }
 
 // CompleteLogin turns a login Challenge and a second factor into a
@@ -58,80 +68,118 @@ func (s *Service) challenge(ctx context.Context, u *User) (*Challenge, error) {
 // unknown, expired, used, superseded or void is ErrInvalidChallenge; a
 // wrong or used code is ErrInvalidCode, counted against the account's
 // second-factor limit and the address's login limit, and the challenge's
-// third wrong code voids it.
+// third wrong code voids it. Its counters must count even when a
+// transaction rolls back, so it refuses to run inside Service.InTx.
 func (s *Service) CompleteLogin(ctx context.Context, in SecondFactorInput) (*Session, error) {
+	if err := s.notInTx(ctx, "CompleteLogin"); err != nil {
+		return nil, err
+	}
+	ctx = withClientAddr(ctx, in.ClientAddr)
 	hash := tokenLookup(in.Challenge)
 	if hash == "" {
-		return nil, ErrInvalidChallenge
+		return nil, s.secondFactorFailed(ctx, nil, ReasonInvalidChallenge, ErrInvalidChallenge)
 	}
-	ch, err := s.store.OneTimeToken(ctx, PurposeLoginChallenge, hash)
+	ch, err := s.db(ctx).OneTimeToken(ctx, PurposeLoginChallenge, hash)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
-			return nil, ErrInvalidChallenge.withCause(err)
+			return nil, s.secondFactorFailed(ctx, nil, ReasonInvalidChallenge, ErrInvalidChallenge.withCause(err))
+		}
+		return nil, classify(err, Unavailable)
+	}
+	u, err := s.db(ctx).User(ctx, ch.UserID)
+	if err != nil {
+		if ErrorCode(err) == NotFound {
+			return nil, s.secondFactorFailed(ctx, nil, ReasonInvalidChallenge, ErrInvalidChallenge.withCause(err))
 		}
 		return nil, classify(err, Unavailable)
 	}
 	if !ch.ExpiresAt.After(s.now()) {
-		return nil, ErrInvalidChallenge
+		return nil, s.secondFactorFailed(ctx, u, ReasonInvalidChallenge, ErrInvalidChallenge)
 	}
-	account := s.secondFactorLimit(ch.UserID)
+	account := s.secondFactorLimit(u.ID)
 	_, byAddress := s.loginLimits("", in.ClientAddr)
-	if err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
-		return nil, err
+	if reason, err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, u.Email, u)
 	}
-	if err := s.hitLimits(ctx, account); err != nil {
-		return nil, err
-	}
-	u, err := s.store.User(ctx, ch.UserID)
-	if err != nil {
-		if ErrorCode(err) == NotFound {
-			return nil, ErrInvalidChallenge.withCause(err)
-		}
-		return nil, classify(err, Unavailable)
+	if reason, err := s.hitLimits(ctx, account); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, u.Email, u)
 	}
 	tp, err := s.confirmedTOTP(ctx, u.ID)
 	if err != nil {
-		if errors.Is(err, ErrTOTPNotEnabled) {
-			return nil, ErrInvalidChallenge // removed meanwhile: log in again
+		if errors.Is(err, ErrTOTPNotEnabled) { // removed meanwhile: log in again
+			return nil, s.secondFactorFailed(ctx, u, ReasonSecondFactorRemoved, ErrInvalidChallenge)
 		}
 		return nil, err
 	}
 	proof, err := s.checkFactor(tp, in.Code, in.RecoveryCode)
-	if err == nil {
-		err = s.store.InTx(ctx, func(tx Tx) error {
-			if _, err := tx.ConsumeOneTimeToken(ctx, PurposeLoginChallenge, hash); err != nil {
-				if ErrorCode(err) == NotFound {
-					return ErrInvalidChallenge.withCause(err)
-				}
-				return err
-			}
-			return spendFactor(ctx, tx, u.ID, proof)
-		})
-	}
 	if err != nil {
-		if errors.Is(err, ErrInvalidCode) {
-			s.failedSecondFactor(ctx, hash, byAddress)
-			return nil, err
+		return nil, s.codeRefused(ctx, u, hash, byAddress, err)
+	}
+	if !u.IsActive {
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Reason = ReasonInactiveUser
+		return nil, s.refusal(ctx, e, ErrInactiveUser)
+	}
+	var sess *Session
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if _, err := tx.ConsumeOneTimeToken(ctx, PurposeLoginChallenge, hash); err != nil {
+			if ErrorCode(err) == NotFound { // used meanwhile
+				return ErrInvalidChallenge.withCause(err)
+			}
+			return err
 		}
-		return nil, classify(err, Unavailable)
+		if err := s.spendFactor(ctx, tx, u, proof); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventSecondFactorSucceeded, u.ID, u)
+		e.Reason = proof.reason()
+		if err := s.emit(ctx, tx, e); err != nil {
+			return err
+		}
+		sess, err = s.startSession(ctx, u)
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventLoginSucceeded, u.ID, u))
+	})
+	switch {
+	case errors.Is(err, ErrInvalidCode):
+		return nil, s.codeRefused(ctx, u, hash, byAddress, err)
+	case errors.Is(err, ErrInvalidChallenge):
+		return nil, s.secondFactorFailed(ctx, u, ReasonInvalidChallenge, err)
+	case errors.Is(err, ErrTOTPNotEnabled): // removed meanwhile: log in again
+		return nil, s.secondFactorFailed(ctx, u, ReasonSecondFactorRemoved, ErrInvalidChallenge.withCause(err))
+	case err != nil:
+		return nil, classify(err, Internal)
 	}
 	s.resetCounter(ctx, account)
-	if !u.IsActive {
-		return nil, ErrInactiveUser
-	}
-	return s.startSession(ctx, u)
+	return sess, nil
 }
 
-// failedSecondFactor counts a wrong code against the client's address and
-// the challenge, and voids the challenge at its last attempt.
-func (s *Service) failedSecondFactor(ctx context.Context, challengeHash string, byAddress []rateLimit) {
-	if err := s.hitLimits(ctx, byAddress...); err != nil && ErrorCode(err) != RateLimited {
-		s.log.WarnContext(ctx, "keel: counting a failed second factor failed", "err", err)
+// codeRefused answers a wrong or used code given for a challenge: it
+// counts against the client's address and the challenge, voids the
+// challenge at its last attempt, and is reported. Input errors (no code,
+// two codes) pass as they are.
+func (s *Service) codeRefused(ctx context.Context, u *User, challengeHash string, byAddress []rateLimit, err error) error {
+	if !errors.Is(err, ErrInvalidCode) {
+		return err
 	}
-	attempts := rateLimit{counterKey("challenge", challengeHash), Limit{Max: maxChallengeAttempts - 1, Window: s.cfg.TOTP.ChallengeLifetime}}
-	if err := s.hitLimits(ctx, attempts); ErrorCode(err) == RateLimited {
-		if _, err := s.store.ConsumeOneTimeToken(ctx, PurposeLoginChallenge, challengeHash); err != nil && ErrorCode(err) != NotFound {
+	if _, err := s.hitLimits(ctx, byAddress...); err != nil && ErrorCode(err) != RateLimited {
+		return err
+	}
+	attempts := rateLimit{counterKey("challenge", challengeHash), Limit{Max: maxChallengeAttempts - 1, Window: s.cfg.TOTP.ChallengeLifetime}, ReasonSecondFactorAccount}
+	if _, err := s.hitLimits(ctx, attempts); ErrorCode(err) == RateLimited {
+		if _, err := s.db(ctx).ConsumeOneTimeToken(ctx, PurposeLoginChallenge, challengeHash); err != nil && ErrorCode(err) != NotFound {
 			s.log.WarnContext(ctx, "keel: voiding a login challenge failed", "err", err)
 		}
 	}
+	return s.secondFactorFailed(ctx, u, codeReason(err), err)
+}
+
+// secondFactorFailed reports a refused code or challenge (u is nil when
+// no account is known) and returns err, or the failure to report it.
+func (s *Service) secondFactorFailed(ctx context.Context, u *User, reason string, err error) error {
+	e := s.newEvent(ctx, EventSecondFactorFailed, uuid.Nil, u)
+	e.Reason = reason
+	return s.refusal(ctx, e, err)
 }

@@ -24,6 +24,7 @@ type Service struct {
 	totpBox   *secretBox // seals TOTP secrets; not ready without a key
 
 	mailing sync.WaitGroup // emails being sent in the background
+	after   *afterHooks    // delivers committed events to Config.Hooks.After
 }
 
 // New returns a Service over the store. cfg's zero fields take their
@@ -57,6 +58,7 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.sessions = newSessionManager(s)
+	s.after = newAfterHooks(cfg.Hooks.After, cfg.Hooks.Queue, cfg.Logger)
 	return s, nil
 }
 
@@ -71,16 +73,20 @@ func (s *Service) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close waits until the emails being sent in the background are done, or
-// ctx ends. It does not close the Store, which the caller owns.
+// Close stops delivering events to the after hooks and waits until the
+// events already committed have reached them and the emails being sent in
+// the background are done, or ctx ends. It does not close the Store,
+// which the caller owns. Call it once, when the Service's work is done:
+// events of operations that commit after it are logged and dropped.
 func (s *Service) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.mailing.Wait(); close(done) }()
+	hooksErr := s.after.close(ctx)
 	select {
 	case <-done:
-		return nil
+		return hooksErr
 	case <-ctx.Done():
-		return ctx.Err()
+		return errors.Join(hooksErr, ctx.Err())
 	}
 }
 
@@ -123,6 +129,9 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 // error, a bare driver error) a code: its own where ErrorCode finds one,
 // def otherwise.
 func classify(err error, def Code) error {
+	if v, ok := vetoed(err); ok {
+		return v
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return err

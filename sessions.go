@@ -37,7 +37,7 @@ func newSessionManager(s *Service) *sessionManager {
 }
 
 func (st sessionStore) Find(ctx context.Context, hash string) ([]byte, storedSession, bool, error) {
-	rec, u, err := st.s.store.FindSession(ctx, hash, st.s.now())
+	rec, u, err := st.s.db(ctx).FindSession(ctx, hash, st.s.now())
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, storedSession{}, false, nil
@@ -48,15 +48,15 @@ func (st sessionStore) Find(ctx context.Context, hash string) ([]byte, storedSes
 }
 
 func (st sessionStore) Create(ctx context.Context, hash string, owner uuid.UUID, data []byte, expiry time.Time) error {
-	return st.s.store.CreateSession(ctx, &SessionRecord{TokenHash: hash, UserID: owner, Data: data, Expiry: storeTime(expiry)})
+	return st.s.db(ctx).CreateSession(ctx, &SessionRecord{TokenHash: hash, UserID: owner, Data: data, Expiry: storeTime(expiry)})
 }
 
 func (st sessionStore) Update(ctx context.Context, hash string, data []byte, expiry time.Time) error {
-	return st.s.store.UpdateSession(ctx, hash, data, storeTime(expiry))
+	return st.s.db(ctx).UpdateSession(ctx, hash, data, storeTime(expiry))
 }
 
 func (st sessionStore) Delete(ctx context.Context, hash string) error {
-	return st.s.store.DeleteSession(ctx, hash)
+	return st.s.db(ctx).DeleteSession(ctx, hash)
 }
 
 // storeTime is t in UTC at the microsecond precision every store keeps.
@@ -114,8 +114,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 const maxTokenLength = 256
 
 // endSessions ends every session of the user but the one whose token hash
-// is keepTokenHash ("" keeps none), in the transaction tx.
-func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) error {
-	_, err := tx.DeleteUserSessions(ctx, userID, keepTokenHash)
-	return err
+// is keepTokenHash ("" keeps none), in the transaction tx, and returns how
+// many ended.
+func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) (int64, error) {
+	return tx.DeleteUserSessions(ctx, userID, keepTokenHash)
+}
+
+// emitSessionsEnded emits EventSessionsEnded for the n sessions of u that
+// ended in tx, by the actor; nothing when none did.
+func (s *Service) emitSessionsEnded(ctx context.Context, tx Tx, actorID uuid.UUID, u *User, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	e := s.newEvent(ctx, EventSessionsEnded, actorID, u)
+	e.Sessions = n
+	return s.emit(ctx, tx, e)
 }

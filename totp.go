@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,7 +94,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, sess *Session) (*TOTPEnrolment,
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if _, err := tx.User(ctx, u.ID); err != nil { // one TOTP change per user at a time
 			return err
 		}
@@ -117,15 +118,18 @@ func (s *Service) EnrolTOTP(ctx context.Context, sess *Session) (*TOTPEnrolment,
 // wrong code (counted against the second-factor limit),
 // ErrNoTOTPEnrolment when no enrolment is pending.
 func (s *Service) ConfirmTOTP(ctx context.Context, sess *Session, code string) ([]string, error) {
+	if err := s.notInTx(ctx, "ConfirmTOTP"); err != nil {
+		return nil, err
+	}
 	u, err := sessionUser(sess)
 	if err != nil {
 		return nil, err
 	}
 	limit := s.secondFactorLimit(u.ID)
-	if err := s.countAttempt(ctx, limit); err != nil {
+	if err := s.countAttempt(ctx, limit, u); err != nil {
 		return nil, err
 	}
-	tp, err := s.store.TOTP(ctx, u.ID)
+	tp, err := s.db(ctx).TOTP(ctx, u.ID)
 	switch {
 	case ErrorCode(err) == NotFound:
 		return nil, ErrNoTOTPEnrolment
@@ -136,13 +140,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, sess *Session, code string) (
 	}
 	proof, err := s.checkFactor(tp, code, "")
 	if err != nil {
-		return nil, err
+		return nil, s.factorRefused(ctx, u, err)
 	}
 	codes, hashes, err := newRecoveryCodes(u.ID)
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if _, err := tx.User(ctx, u.ID); err != nil {
 			return err
 		}
@@ -154,7 +158,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, sess *Session, code string) (
 		if err := tx.PutTOTP(ctx, cur); err != nil {
 			return err
 		}
-		return tx.ReplaceRecoveryCodes(ctx, u.ID, hashes)
+		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventTOTPEnrolled, u.ID, u))
 	})
 	if err != nil {
 		return nil, totpError(err)
@@ -167,12 +174,15 @@ func (s *Service) ConfirmTOTP(ctx context.Context, sess *Session, code string) (
 // with RecoveryCodeCount new ones, given a current TOTP code, and returns
 // them (shown this once). Codes not used yet stop working.
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *Session, code string) ([]string, error) {
+	if err := s.notInTx(ctx, "RegenerateRecoveryCodes"); err != nil {
+		return nil, err
+	}
 	u, err := sessionUser(sess)
 	if err != nil {
 		return nil, err
 	}
 	limit := s.secondFactorLimit(u.ID)
-	if err := s.countAttempt(ctx, limit); err != nil {
+	if err := s.countAttempt(ctx, limit, u); err != nil {
 		return nil, err
 	}
 	tp, err := s.confirmedTOTP(ctx, u.ID)
@@ -181,20 +191,23 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *Session, co
 	}
 	proof, err := s.checkFactor(tp, code, "")
 	if err != nil {
-		return nil, err
+		return nil, s.factorRefused(ctx, u, err)
 	}
 	codes, hashes, err := newRecoveryCodes(u.ID)
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		if err := spendFactor(ctx, tx, u.ID, proof); err != nil {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := s.spendFactor(ctx, tx, u, proof); err != nil {
 			return err
 		}
-		return tx.ReplaceRecoveryCodes(ctx, u.ID, hashes)
+		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventRecoveryCodesRegenerated, u.ID, u))
 	})
 	if err != nil {
-		return nil, totpError(err)
+		return nil, s.factorRefused(ctx, u, totpError(err))
 	}
 	s.resetCounter(ctx, limit)
 	return codes, nil
@@ -207,6 +220,9 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *Session, co
 // ErrInvalidCode (counted against the second-factor limit). A pending
 // enrolment is dropped with the password alone.
 func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTPInput) error {
+	if err := s.notInTx(ctx, "DisableTOTP"); err != nil {
+		return err
+	}
 	u, err := sessionUser(sess)
 	if err != nil {
 		return err
@@ -215,11 +231,10 @@ func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTP
 		return invalid(violation("password", Required, 0, nil))
 	}
 	account, _ := s.loginLimits(u.Email, "")
-	limit := s.secondFactorLimit(u.ID)
-	if err := s.countAttempt(ctx, account); err != nil {
+	if err := s.countAttempt(ctx, account, u); err != nil {
 		return err
 	}
-	cur, err := s.store.User(ctx, u.ID)
+	cur, err := s.db(ctx).User(ctx, u.ID)
 	if err != nil {
 		return userError(err)
 	}
@@ -232,31 +247,35 @@ func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTP
 		return err
 	}
 	if !ok {
-		return ErrIncorrectPassword
+		e := s.newEvent(ctx, EventLoginFailed, u.ID, u)
+		e.Reason = ReasonPasswordCheck
+		return s.refusal(ctx, e, ErrIncorrectPassword)
 	}
 	s.resetCounter(ctx, account)
-	tp, err := s.store.TOTP(ctx, u.ID)
+	tp, err := s.db(ctx).TOTP(ctx, u.ID)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return ErrTOTPNotEnabled
 		}
 		return classify(err, Unavailable)
 	}
+	limit := s.secondFactorLimit(u.ID)
+	confirmed := !tp.ConfirmedAt.IsZero()
 	var proof factorProof
-	if !tp.ConfirmedAt.IsZero() {
-		if err := s.countAttempt(ctx, limit); err != nil {
+	if confirmed {
+		if err := s.countAttempt(ctx, limit, u); err != nil {
 			return err
 		}
 		if proof, err = s.checkFactor(tp, in.Code, in.RecoveryCode); err != nil {
-			return err
+			return s.factorRefused(ctx, u, err)
 		}
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if _, err := tx.User(ctx, u.ID); err != nil {
 			return err
 		}
-		if !tp.ConfirmedAt.IsZero() {
-			if err := spendFactor(ctx, tx, u.ID, proof); err != nil {
+		if confirmed {
+			if err := s.spendFactor(ctx, tx, u, proof); err != nil {
 				return err
 			}
 		}
@@ -266,10 +285,16 @@ func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTP
 			}
 			return err
 		}
-		return tx.DeleteUserOneTimeTokens(ctx, u.ID, PurposeLoginChallenge)
+		if err := tx.DeleteUserOneTimeTokens(ctx, u.ID, PurposeLoginChallenge); err != nil {
+			return err
+		}
+		if !confirmed {
+			return nil // a pending enrolment guarded nothing
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventTOTPDisabled, u.ID, u))
 	})
 	if err != nil {
-		return totpError(err)
+		return s.factorRefused(ctx, u, totpError(err))
 	}
 	s.resetCounter(ctx, limit)
 	return nil
@@ -281,7 +306,7 @@ func (s *Service) TOTPStatus(ctx context.Context, actor *User) (TOTPStatus, erro
 	if err := requireActive(actor); err != nil {
 		return TOTPStatus{}, err
 	}
-	tp, err := s.store.TOTP(ctx, actor.ID)
+	tp, err := s.db(ctx).TOTP(ctx, actor.ID)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return TOTPStatus{}, nil
@@ -291,7 +316,7 @@ func (s *Service) TOTPStatus(ctx context.Context, actor *User) (TOTPStatus, erro
 	if tp.ConfirmedAt.IsZero() {
 		return TOTPStatus{Pending: true}, nil
 	}
-	n, err := s.store.CountRecoveryCodes(ctx, actor.ID)
+	n, err := s.db(ctx).CountRecoveryCodes(ctx, actor.ID)
 	if err != nil {
 		return TOTPStatus{}, classify(err, Unavailable)
 	}
@@ -305,8 +330,9 @@ func (s *Service) RemoveTOTP(ctx context.Context, actor *User, id uuid.UUID) err
 	if err := requireSuperuser(actor); err != nil {
 		return err
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := tx.User(ctx, id); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		u, err := tx.User(ctx, id)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteTOTP(ctx, id); err != nil {
@@ -315,7 +341,10 @@ func (s *Service) RemoveTOTP(ctx context.Context, actor *User, id uuid.UUID) err
 			}
 			return err
 		}
-		return tx.DeleteUserOneTimeTokens(ctx, id, PurposeLoginChallenge)
+		if err := tx.DeleteUserOneTimeTokens(ctx, id, PurposeLoginChallenge); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventTOTPDisabled, actor.ID, u))
 	})
 	if err != nil {
 		return totpError(err)
@@ -323,10 +352,14 @@ func (s *Service) RemoveTOTP(ctx context.Context, actor *User, id uuid.UUID) err
 	return nil
 }
 
-// totpError keeps the refusals of the TOTP operations as they are, and
-// gives any other error from the store its meaning for a user.
+// totpError keeps the refusals of the TOTP operations, and a hook's veto,
+// as they are, and gives any other error from the store its meaning for
+// a user.
 func totpError(err error) error {
-	for _, refusal := range []*Error{ErrTOTPEnabled, ErrTOTPNotEnabled, ErrNoTOTPEnrolment, ErrInvalidCode} {
+	if v, ok := vetoed(err); ok {
+		return v
+	}
+	for _, refusal := range []*Error{ErrTOTPEnabled, ErrTOTPNotEnabled, ErrNoTOTPEnrolment, ErrInvalidCode, ErrInvalidChallenge} {
 		if errors.Is(err, refusal) {
 			return err
 		}
@@ -337,7 +370,7 @@ func totpError(err error) error {
 // confirmedTOTP returns the user's TOTP when it is confirmed;
 // ErrTOTPNotEnabled otherwise.
 func (s *Service) confirmedTOTP(ctx context.Context, userID uuid.UUID) (*TOTP, error) {
-	tp, err := s.store.TOTP(ctx, userID)
+	tp, err := s.db(ctx).TOTP(ctx, userID)
 	switch {
 	case ErrorCode(err) == NotFound:
 		return nil, ErrTOTPNotEnabled
@@ -355,6 +388,32 @@ type factorProof struct {
 	recoveryHash string // or the hash of a recovery code
 }
 
+func (p factorProof) reason() string {
+	if p.recoveryHash != "" {
+		return ReasonRecoveryCode
+	}
+	return ReasonTOTPCode
+}
+
+// Why a code was refused, kept as the cause of ErrInvalidCode for the
+// Reason of EventSecondFactorFailed.
+var (
+	errWrongCode         = errors.New("keel: no time step around now has this code")
+	errUsedCode          = errors.New("keel: the code's time step was used already")
+	errWrongRecoveryCode = errors.New("keel: the user has no such recovery code")
+)
+
+// codeReason is the Reason of a refused code.
+func codeReason(err error) string {
+	switch {
+	case errors.Is(err, errUsedCode):
+		return ReasonUsedCode
+	case errors.Is(err, errWrongRecoveryCode):
+		return ReasonWrongRecoveryCode
+	}
+	return ReasonWrongCode
+}
+
 // checkFactor checks a TOTP code (or, when code is "", takes a recovery
 // code) without spending it: a code of a time step at or before the last
 // accepted one is refused, so a code works once. ErrInvalidCode when it is
@@ -365,7 +424,7 @@ func (s *Service) checkFactor(tp *TOTP, code, recoveryCode string) (factorProof,
 		return factorProof{}, invalid(violation("recovery_code", Unsupported, 0, nil))
 	case recoveryCode != "":
 		if len(recoveryCode) > 64 {
-			return factorProof{}, ErrInvalidCode
+			return factorProof{}, ErrInvalidCode.withCause(errWrongRecoveryCode)
 		}
 		return factorProof{recoveryHash: hashRecoveryCode(tp.UserID, normRecoveryCode(recoveryCode))}, nil
 	case code == "":
@@ -379,42 +438,66 @@ func (s *Service) checkFactor(tp *TOTP, code, recoveryCode string) (factorProof,
 		return factorProof{}, err
 	}
 	step, ok := matchTOTP(secret, code, s.now())
-	if !ok || step <= tp.LastStep {
-		return factorProof{}, ErrInvalidCode
+	switch {
+	case !ok:
+		return factorProof{}, ErrInvalidCode.withCause(errWrongCode)
+	case step <= tp.LastStep:
+		return factorProof{}, ErrInvalidCode.withCause(errUsedCode)
 	}
 	return factorProof{step: step}, nil
 }
 
 // spendFactor uses a checked factor up in tx: the TOTP's last step moves
-// to the code's, or the recovery code goes. Of two concurrent uses of one
-// code, one gets ErrInvalidCode.
-func spendFactor(ctx context.Context, tx Tx, userID uuid.UUID, p factorProof) error {
-	var err error
+// to the code's, or the recovery code goes (and is reported). Of two
+// concurrent uses of one code, one gets ErrInvalidCode.
+func (s *Service) spendFactor(ctx context.Context, tx Tx, u *User, p factorProof) error {
 	if p.recoveryHash != "" {
-		err = tx.ConsumeRecoveryCode(ctx, userID, p.recoveryHash)
-	} else {
-		err = tx.AdvanceTOTPStep(ctx, userID, p.step)
+		if err := tx.ConsumeRecoveryCode(ctx, u.ID, p.recoveryHash); err != nil {
+			if ErrorCode(err) == NotFound {
+				return ErrInvalidCode.withCause(fmt.Errorf("%w: %w", errWrongRecoveryCode, err))
+			}
+			return err
+		}
+		return s.emit(ctx, tx, s.newEvent(ctx, EventRecoveryCodeUsed, u.ID, u))
 	}
-	switch ErrorCode(err) {
-	case NotFound, Conflict:
-		return ErrInvalidCode.withCause(err)
+	if err := tx.AdvanceTOTPStep(ctx, u.ID, p.step); err != nil {
+		switch ErrorCode(err) {
+		case Conflict:
+			return ErrInvalidCode.withCause(fmt.Errorf("%w: %w", errUsedCode, err))
+		case NotFound:
+			return ErrTOTPNotEnabled.withCause(err) // removed meanwhile
+		}
+		return err
 	}
-	return err
+	return nil
+}
+
+// factorRefused reports a refused code of the user's own operations
+// (ConfirmTOTP, RegenerateRecoveryCodes, DisableTOTP) and returns err;
+// other errors pass as they are.
+func (s *Service) factorRefused(ctx context.Context, u *User, err error) error {
+	if !errors.Is(err, ErrInvalidCode) {
+		return err
+	}
+	return s.secondFactorFailed(ctx, u, codeReason(err), err)
 }
 
 // countAttempt refuses when l is spent and counts one attempt on it. It
 // runs before the check it guards, so that parallel guesses all count; a
 // success resets l.
-func (s *Service) countAttempt(ctx context.Context, l rateLimit) error {
-	if err := s.checkLimits(ctx, l); err != nil {
-		return err
+func (s *Service) countAttempt(ctx context.Context, l rateLimit, u *User) error {
+	if reason, err := s.checkLimits(ctx, l); err != nil {
+		return s.rateLimitRefusal(ctx, reason, err, u.Email, u)
 	}
-	return s.hitLimits(ctx, l)
+	if reason, err := s.hitLimits(ctx, l); err != nil {
+		return s.rateLimitRefusal(ctx, reason, err, u.Email, u)
+	}
+	return nil
 }
 
 // secondFactorLimit holds the codes tried for the user's second factor.
 func (s *Service) secondFactorLimit(userID uuid.UUID) rateLimit {
-	return rateLimit{counterKey("second-factor", userID.String()), s.cfg.RateLimits.SecondFactorPerAccount}
+	return rateLimit{counterKey("second-factor", userID.String()), s.cfg.RateLimits.SecondFactorPerAccount, ReasonSecondFactorAccount}
 }
 
 // sessionUser is the check of the operations on the caller's own account.

@@ -82,7 +82,7 @@ type ListOptions struct {
 // SignUp opens an account for anyone: active, not a superuser, and
 // unverified; with verification on, a verification email goes to it.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*User, error) {
-	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName})
+	return s.createUser(ctx, EventSignedUp, nil, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName})
 }
 
 // CreateUser creates an account as a superuser, who may set IsActive,
@@ -92,7 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInpu
 	if err := requireSuperuser(actor); err != nil {
 		return nil, err
 	}
-	return s.createUser(ctx, in)
+	return s.createUser(ctx, EventUserCreated, actor, in)
 }
 
 // Bootstrap creates an active superuser with no acting user: the way in
@@ -105,17 +105,19 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInpu
 // opens an account with SignUp, and a superuser makes another with
 // CreateUser. The operator vouches for the address: it is verified.
 func (s *Service) Bootstrap(ctx context.Context, in SignUpInput) (*User, error) {
-	return s.createUser(ctx, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true, IsVerified: true})
+	return s.createUser(ctx, EventUserCreated, nil, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true, IsVerified: true})
 }
 
-func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, error) {
+// createUser creates the account and emits kind (by actor; by the new user
+// itself for a sign-up, by nobody for Bootstrap) in its transaction.
+func (s *Service) createUser(ctx context.Context, kind EventKind, actor *User, in CreateUserInput) (*User, error) {
 	in.Email = NormalizeEmail(in.Email)
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
 	// Looking first saves a costly hash on an obvious duplicate; the store's
 	// unique index still settles races.
-	if _, err := s.store.UserByEmail(ctx, in.Email); err == nil {
+	if _, err := s.db(ctx).UserByEmail(ctx, in.Email); err == nil {
 		return nil, ErrEmailTaken
 	} else if ErrorCode(err) != NotFound {
 		return nil, classify(err, Internal)
@@ -137,15 +139,27 @@ func (s *Service) createUser(ctx context.Context, in CreateUserInput) (*User, er
 		CreatedAt:         now,
 		UpdatedAt:         now,
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, userError(err)
+	actorID := uuid.Nil
+	switch {
+	case actor != nil:
+		actorID = actor.ID
+	case kind == EventSignedUp:
+		actorID = u.ID
 	}
-	if s.verifying() && !u.IsVerified && u.IsActive {
-		// The account exists either way; a link that failed to go out is
-		// asked for again with RequestVerification.
-		if err := s.sendVerification(ctx, u); err != nil {
-			s.log.WarnContext(ctx, "keel: making a verification token failed", "user_id", u.ID, "err", err)
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
 		}
+		if err := s.emit(ctx, tx, s.newEvent(ctx, kind, actorID, u)); err != nil {
+			return err
+		}
+		if s.verifying() && !u.IsVerified && u.IsActive {
+			return s.sendVerification(ctx, tx, actorID, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, userError(err)
 	}
 	return u, nil
 }
@@ -159,7 +173,7 @@ func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, e
 	if id != actor.ID && !actor.IsSuperuser {
 		return nil, ErrNotSuperuser
 	}
-	u, err := s.store.User(ctx, id)
+	u, err := s.db(ctx).User(ctx, id)
 	if err != nil {
 		return nil, userError(err)
 	}
@@ -180,7 +194,7 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 	if err != nil {
 		return nil, 0, err
 	}
-	users, n, err := s.store.ListUsers(ctx, p)
+	users, n, err := s.db(ctx).ListUsers(ctx, p)
 	if err != nil {
 		return nil, 0, classify(err, Internal)
 	}
@@ -202,12 +216,14 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
+	var pendingEmail string
 	if s.verifying() && in.Email.Set {
 		// The address changes only once the new one confirms it
 		// (ConfirmEmailChange); the answer shows the current one.
 		if in.Email.Value != actor.Email {
-			if err := s.requestEmailChange(ctx, actor, in.Email.Value); err != nil {
-				return nil, err
+			pendingEmail = in.Email.Value
+			if reason, err := s.hitLimits(ctx, s.emailChangeLimit(actor.ID)); err != nil {
+				return nil, s.rateLimitRefusal(ctx, reason, err, actor.Email, actor)
 			}
 		}
 		in.Email = Optional[string]{}
@@ -216,20 +232,32 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 	// a read outside it would write back a password, flag or session state
 	// that a concurrent change (a reset, a deactivation) has just replaced.
 	var out *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		u, err := tx.User(ctx, actor.ID)
 		if err != nil {
 			return err
 		}
-		if in.FullName.Set {
-			u.FullName = in.FullName.Value
+		var changes []string
+		if in.FullName.Set && !sameName(u.FullName, in.FullName.Value) {
+			u.FullName, changes = in.FullName.Value, append(changes, "full_name")
 		}
-		if in.Email.Set && in.Email.Value != u.Email {
-			u.Email, u.IsVerified = in.Email.Value, false
+		if in.Email.Set && u.Email != in.Email.Value {
+			u.Email, changes = in.Email.Value, append(changes, "email")
+			if u.IsVerified { // a new address is unverified
+				u.IsVerified, changes = false, append(changes, "is_verified")
+			}
 		}
 		u.UpdatedAt = s.now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
+		}
+		if err := s.emitUpdated(ctx, tx, actor.ID, u, changes); err != nil {
+			return err
+		}
+		if pendingEmail != "" && pendingEmail != u.Email {
+			if err := s.requestEmailChange(ctx, tx, u, pendingEmail); err != nil {
+				return err
+			}
 		}
 		out = u
 		return nil
@@ -263,40 +291,53 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		hash = h
 	}
 	var out *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		u, err := tx.User(ctx, id)
 		if err != nil {
 			return err
 		}
 		now := s.now()
 		wasActive := u.IsActive
-		if in.Email.Set && in.Email.Value != u.Email {
-			u.Email, u.IsVerified = in.Email.Value, false // a new address is unverified
+		var changes []string
+		wasVerified := u.IsVerified
+		if in.Email.Set && u.Email != in.Email.Value {
+			u.Email, u.IsVerified, changes = in.Email.Value, false, append(changes, "email") // a new address is unverified
 		}
 		if in.IsVerified.Set {
 			u.IsVerified = in.IsVerified.Value
 		}
-		if in.FullName.Set {
-			u.FullName = in.FullName.Value
+		if u.IsVerified != wasVerified {
+			changes = append(changes, "is_verified")
 		}
-		if in.IsActive.Set {
-			u.IsActive = in.IsActive.Value
+		if in.FullName.Set && !sameName(u.FullName, in.FullName.Value) {
+			u.FullName, changes = in.FullName.Value, append(changes, "full_name")
 		}
-		if in.IsSuperuser.Set {
-			u.IsSuperuser = in.IsSuperuser.Value
+		if in.IsActive.Set && u.IsActive != in.IsActive.Value {
+			u.IsActive, changes = in.IsActive.Value, append(changes, "is_active")
+		}
+		if in.IsSuperuser.Set && u.IsSuperuser != in.IsSuperuser.Value {
+			u.IsSuperuser, changes = in.IsSuperuser.Value, append(changes, "is_superuser")
 		}
 		if in.Password.Set {
 			u.PasswordHash = hash
 			u.PasswordChangedAt = now
+			changes = append(changes, "password")
 		}
 		u.UpdatedAt = now
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
+		var ended int64
 		if in.Password.Set || (wasActive && !u.IsActive) {
-			if err := endSessions(ctx, tx, u.ID, ""); err != nil {
+			if ended, err = endSessions(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
+		}
+		if err := s.emitUpdated(ctx, tx, actor.ID, u, changes); err != nil {
+			return err
+		}
+		if err := s.emitSessionsEnded(ctx, tx, actor.ID, u, ended); err != nil {
+			return err
 		}
 		out = u
 		return nil
@@ -320,10 +361,48 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 	} else if !actor.IsSuperuser {
 		return ErrNotSuperuser
 	}
-	if err := s.store.DeleteUser(ctx, id); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		u, err := tx.User(ctx, id)
+		if err != nil {
+			return err
+		}
+		// End the sessions first, to count them; DeleteUser would take
+		// them with it.
+		ended, err := endSessions(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, tx, s.newEvent(ctx, EventUserDeleted, actor.ID, u)); err != nil {
+			return err
+		}
+		return s.emitSessionsEnded(ctx, tx, actor.ID, u, ended)
+	})
+	if err != nil {
 		return userError(err)
 	}
 	return nil
+}
+
+// emitUpdated emits EventUserUpdated for the changes made to u, when there
+// are any.
+func (s *Service) emitUpdated(ctx context.Context, tx Tx, actorID uuid.UUID, u *User, changes []string) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	e := s.newEvent(ctx, EventUserUpdated, actorID, u)
+	e.Changes = changes
+	return s.emit(ctx, tx, e)
+}
+
+// sameName reports whether two optional full names are the same.
+func sameName(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // CheckPage reports whether skip and limit ask for a page a list may
@@ -372,6 +451,9 @@ func (s *Service) page(o ListOptions) (Page, error) {
 // userError gives a store error on a user its meaning: a missing row is
 // ErrUserNotFound, a taken email ErrEmailTaken.
 func userError(err error) error {
+	if v, ok := vetoed(err); ok {
+		return v
+	}
 	switch ErrorCode(err) {
 	case NotFound:
 		return ErrUserNotFound.withCause(err)

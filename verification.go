@@ -65,19 +65,24 @@ func (s *Service) verifying() bool { return s.cfg.EmailVerification != Verificat
 // link supersedes every earlier one. It answers nil whether or not such
 // an account exists, and takes the same time either way: the mail goes
 // out in the background. Requests count against per-(email, address) and
-// per-address limits. With verification off it is ErrVerificationOff.
+// per-address limits, so it refuses to run inside Service.InTx. With
+// verification off it is ErrVerificationOff.
 func (s *Service) RequestVerification(ctx context.Context, in VerificationRequest) error {
+	if err := s.notInTx(ctx, "RequestVerification"); err != nil {
+		return err
+	}
 	if !s.verifying() {
 		return ErrVerificationOff
 	}
+	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
-	if err := s.hitLimits(ctx, s.verificationLimits(email, in.ClientAddr)...); err != nil {
-		return err
+	if reason, err := s.hitLimits(ctx, s.verificationLimits(email, in.ClientAddr)...); err != nil {
+		return s.rateLimitRefusal(ctx, reason, err, email, nil)
 	}
 	if email == "" || len(email) > 255 {
 		return nil
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err := s.db(ctx).UserByEmail(ctx, email)
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil
@@ -87,14 +92,23 @@ func (s *Service) RequestVerification(ctx context.Context, in VerificationReques
 	if !u.IsActive || u.IsVerified {
 		return nil
 	}
-	return s.sendVerification(ctx, u)
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		return s.sendVerification(ctx, tx, uuid.Nil, u)
+	})
+	if err != nil {
+		return classify(err, Unavailable)
+	}
+	return nil
 }
 
-// sendVerification makes a verification token for u's address and mails
-// its link in the background.
-func (s *Service) sendVerification(ctx context.Context, u *User) error {
-	token, t, err := s.issueToken(ctx, u.ID, PurposeVerifyEmail, u.Email, s.cfg.VerificationTokenLifetime)
+// sendVerification makes, in tx, a verification token for u's address,
+// reports it, and mails its link once tx has committed.
+func (s *Service) sendVerification(ctx context.Context, tx Tx, actorID uuid.UUID, u *User) error {
+	token, t, err := s.issueToken(ctx, tx, u.ID, PurposeVerifyEmail, u.Email, s.cfg.VerificationTokenLifetime)
 	if err != nil {
+		return err
+	}
+	if err := s.emit(ctx, tx, s.newEvent(ctx, EventVerificationSent, actorID, u)); err != nil {
 		return err
 	}
 	msg := VerificationMail{To: u.Email, Name: nameOf(u), Token: token, ExpiresAt: t.ExpiresAt}
@@ -114,7 +128,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) 
 		return nil, ErrInvalidEmailToken
 	}
 	var out *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		t, err := tx.ConsumeOneTimeToken(ctx, PurposeVerifyEmail, hash)
 		if err != nil {
 			return err
@@ -134,6 +148,9 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) 
 			if err := tx.UpdateUser(ctx, u); err != nil {
 				return err
 			}
+			if err := s.emit(ctx, tx, s.newEvent(ctx, EventEmailVerified, u.ID, u)); err != nil {
+				return err
+			}
 		}
 		out = u
 		return nil
@@ -144,43 +161,52 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) 
 	return out, nil
 }
 
-// emailTokenError gives a store error of a verification or email-change
-// token its meaning: a missing token or user is ErrInvalidEmailToken.
+// emailTokenError gives an error of a verification or email-change token
+// its meaning: a missing token or user is ErrInvalidEmailToken, a taken
+// address ErrEmailTaken; keel's own refusals and a hook's veto stay.
 func emailTokenError(err error) error {
-	if ErrorCode(err) == NotFound {
+	if v, ok := vetoed(err); ok {
+		return v
+	}
+	switch {
+	case ErrorCode(err) == NotFound:
 		return ErrInvalidEmailToken.withCause(err)
+	case ErrorCode(err) == Conflict:
+		return ErrEmailTaken.withCause(err)
 	}
 	return classify(err, Internal)
 }
 
-// verificationLimits hold verification and email-change mails for the
-// email from the client address, and from the address (when addr is not
-// "").
+// verificationLimits hold verification mails for the email from the
+// client address, and from the address (when addr is not "").
 func (s *Service) verificationLimits(email, addr string) []rateLimit {
-	limits := []rateLimit{{counterKey("verification-account", email, addr), s.cfg.RateLimits.VerificationPerAccount}}
+	limits := []rateLimit{{counterKey("verification-account", email, addr), s.cfg.RateLimits.VerificationPerAccount, ReasonVerificationAccount}}
 	if addr != "" {
-		limits = append(limits, rateLimit{counterKey("verification-address", addr), s.cfg.RateLimits.VerificationPerAddress})
+		limits = append(limits, rateLimit{counterKey("verification-address", addr), s.cfg.RateLimits.VerificationPerAddress, ReasonVerificationAddress})
 	}
 	return limits
 }
 
 // sendMail runs send with the VerificationMailer on a goroutine of its
-// own, which Close waits for, and logs its failure: the caller's answer
-// does not wait for (or reveal) the mail server.
+// own, which Close waits for, once the transaction of ctx has committed,
+// and logs its failure: the caller's answer does not wait for (or reveal)
+// the mail server.
 func (s *Service) sendMail(ctx context.Context, userID uuid.UUID, what string, send func(context.Context, VerificationMailer) error) {
 	m, ok := s.cfg.Mailer.(VerificationMailer)
 	if !ok {
 		return // New refuses verification without one
 	}
-	s.mailing.Add(1)
-	go func() {
-		defer s.mailing.Done()
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := send(mctx, m); err != nil {
-			s.log.ErrorContext(mctx, "keel: sending "+what+" email failed", "user_id", userID, "err", err)
-		}
-	}()
+	s.afterCommit(ctx, func() {
+		s.mailing.Add(1)
+		go func() {
+			defer s.mailing.Done()
+			mctx, cancel := context.WithTimeout(afterContext(ctx), time.Minute)
+			defer cancel()
+			if err := send(mctx, m); err != nil {
+				s.log.ErrorContext(mctx, "keel: sending "+what+" email failed", "user_id", userID, "err", err)
+			}
+		}()
+	})
 }
 
 func nameOf(u *User) string {

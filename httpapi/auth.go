@@ -4,8 +4,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/keel-dev/keel"
 )
@@ -38,80 +36,6 @@ type recoveryPath struct {
 
 const msgRecovery = "If that email is registered, we sent a password recovery link"
 
-// credentials finds the session token of a request and how it came: the
-// Authorization: Bearer header wins over the cookie when both are there.
-// A token in the URL is never looked at.
-func (a *api) credentials(r *http.Request) (token string, byCookie bool) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok), false
-		}
-	}
-	if c, err := r.Cookie(a.cfg.CookieName); err == nil && c.Value != "" {
-		return c.Value, true
-	}
-	return "", false
-}
-
-// authenticate resolves the request's credentials to a session. A
-// cookie-authenticated unsafe request from another origin is refused
-// (403) before the session is looked up.
-func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (*keel.Session, error) {
-	token, byCookie := a.credentials(r)
-	if token == "" {
-		return nil, keel.ErrNotAuthenticated
-	}
-	// Answers that depend on credentials are never cached.
-	w.Header().Set("Cache-Control", "no-store")
-	if byCookie {
-		if err := a.crossOriginProtection.Check(r); err != nil {
-			return nil, &requestError{status: http.StatusForbidden, detail: msgCrossOrigin}
-		}
-	}
-	sess, err := a.svc.Authenticate(r.Context(), token)
-	if err != nil {
-		if byCookie && keel.ErrorCode(err) == keel.Unauthenticated {
-			a.clearCookie(w) // a stale cookie: let the browser drop it
-		}
-		return nil, err
-	}
-	if byCookie && a.svc.Config().IdleTimeout > 0 {
-		a.setCookie(w, sess) // the idle timeout moved the expiry on
-	}
-	return sess, nil
-}
-
-func (a *api) setCookie(w http.ResponseWriter, sess *keel.Session) {
-	maxAge := int(time.Until(sess.Expiry).Seconds())
-	if maxAge < 1 {
-		maxAge = 1
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     a.cfg.CookieName,
-		Value:    sess.Token,
-		Path:     "/",
-		Expires:  sess.Expiry.UTC(),
-		MaxAge:   maxAge,
-		HttpOnly: true,
-		Secure:   !a.cfg.Development,
-		SameSite: http.SameSiteLaxMode,
-	})
-}
-
-func (a *api) clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     a.cfg.CookieName,
-		Value:    "",
-		Path:     "/",
-		Expires:  time.Unix(0, 0).UTC(),
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   !a.cfg.Development,
-		SameSite: http.SameSiteLaxMode,
-	})
-}
-
 // login serves POST /login/access-token.
 func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
 	form, err := a.decodeLoginForm(w, r)
@@ -126,7 +50,7 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 	if err != nil {
 		return err
 	}
-	a.setCookie(w, sess)
+	a.auth.setCookie(w, sess)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }
@@ -184,7 +108,7 @@ func logout(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) 
 	if err := a.svc.Logout(r.Context(), sess.Token); err != nil {
 		return err
 	}
-	a.clearCookie(w)
+	a.auth.clearCookie(w)
 	writeJSON(w, http.StatusOK, message{msgLoggedOut})
 	return nil
 }

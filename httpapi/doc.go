@@ -40,6 +40,19 @@
 // POST /logout ends the session at once, for both transports, and clears
 // the cookie.
 //
+// # A host's own routes
+//
+// NewAuth gives a host program the same authentication for its own
+// handlers, on any mux: RequireUser, RequireSuperuser and OptionalUser are
+// middleware, and SessionFrom and UserFrom read the session in the
+// handler. keel's routes use the same code, so both follow the rules
+// above. Refusals answer keel's JSON errors unless the host gives its own
+// handlers (WithUnauthenticated, WithForbidden: a redirect to a login page).
+//
+//	auth := httpapi.NewAuth(svc, cfg) // the Config given to New
+//	mux.Handle("GET /notes", auth.RequireUser(listNotes))
+//	// in listNotes: user := httpapi.UserFrom(r.Context())
+//
 // keel drives its own scs.SessionManager, with its own store and context
 // keys, straight from the request's token, not through scs's LoadAndSave.
 // A host using scs for its own sessions is therefore unaffected, as long as
@@ -56,7 +69,11 @@
 // so that every log line has the request id, a recovered panic is logged
 // with its 500, and every answer, the JSON 404 and 405 included, carries
 // the security headers and, for a listed origin, the CORS headers. CORS
-// answers preflight requests itself.
+// answers preflight requests itself. Each route then runs, when its method
+// is unsafe, under CompleteWrites: a write whose client goes away still
+// completes (within Config.CompletionTimeout) instead of being rolled
+// back; reads stop early. Every request's context carries its keel.Client
+// (address, User-Agent, request id) for the account events.
 //
 // Login and password recovery are rate limited per client address: the
 // connection's peer or, when the peer is in Config.TrustedProxies, the

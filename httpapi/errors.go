@@ -138,6 +138,7 @@ var violationWords = map[keel.Violation]func(f keel.FieldError) (typ, msg string
 		return "less_than_equal", "Input should be less than or equal to " + strconv.Itoa(f.Bound)
 	},
 	keel.NotEmail: func(keel.FieldError) (string, string) { return "value_error", "value is not a valid email address" },
+	keel.Rejected: func(f keel.FieldError) (string, string) { return "value_error", "Value error, " + f.Message },
 	keel.TooCommon: func(keel.FieldError) (string, string) {
 		return "value_error", "Value error, this password is too common; choose another"
 	},
@@ -182,6 +183,10 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 		return http.StatusUnprocessableEntity, httpValidationError{Detail: out}, 0
 	}
 	a, ok := sentinelAnswer(rt, err)
+	if !ok && ke != nil && ke.Public && ke.Message != "" {
+		// A program's own refusal (keel.Refuse): its words, its code's status.
+		a, ok = answer{codeAnswers[code].status, ke.Message}, true
+	}
 	if !ok {
 		a, ok = codeAnswers[code]
 		if !ok {
@@ -216,6 +221,12 @@ func sentinelAnswer(rt route, err error) (answer, bool) {
 // writeError answers err: the status and body errorResponse picks, the
 // headers that go with them, and a log line with the cause for a 5xx.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	writeError(a.log, w, r, rt, err)
+}
+
+// writeError is api.writeError for handlers outside the route table (a
+// host's routes behind Auth), where rt is the zero route.
+func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, rt route, err error) {
 	status, body, retry := errorResponse(rt, err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
@@ -228,9 +239,13 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, rt route, err e
 		if status == http.StatusServiceUnavailable {
 			level = slog.LevelWarn
 		}
-		a.log.Log(r.Context(), level, "httpapi: request failed",
+		op := rt.operationID()
+		if rt.operation == "" {
+			op = r.Pattern // a host's route
+		}
+		log.Log(r.Context(), level, "httpapi: request failed",
 			"request_id", RequestIDFrom(r.Context()),
-			"operation", rt.operationID(),
+			"operation", op,
 			"status", status,
 			"err", err)
 	}

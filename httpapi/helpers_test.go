@@ -30,6 +30,7 @@ type env struct {
 	store keel.Store
 	svc   *keel.Service
 	h     http.Handler
+	hc    httpapi.Config // the configuration h was made with
 	mail  *keeltest.Mailbox
 	logs  *keeltest.SyncBuffer
 	doc   []byte
@@ -70,6 +71,7 @@ func newEnvOn(t testing.TB, store keel.Store, opts ...envOption) *env {
 	}
 	t.Cleanup(func() { svc.Close(context.Background()) })
 	e.svc = svc
+	e.hc = hc
 	e.h = httpapi.New(svc, hc)
 	e.doc = e.fetchDoc()
 	e.val = docValidator(t, e.doc)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/keel-dev/keel"
 )
@@ -41,7 +42,16 @@ type Config struct {
 	// "keel" and "0.1.0".
 	Title   string
 	Version string
+	// CompletionTimeout bounds the work of a request to one of keel's
+	// routes with an unsafe method (POST, PUT, PATCH, DELETE), which runs
+	// to completion even if the client goes away: a sign-up whose client
+	// disconnects while the password hashes still creates the account
+	// (see CompleteWrites). Default 30 seconds.
+	CompletionTimeout time.Duration
 }
+
+// DefaultCompletionTimeout is the default of Config.CompletionTimeout.
+const DefaultCompletionTimeout = 30 * time.Second
 
 // DefaultMaxBodyBytes is the default request body limit: 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
@@ -59,6 +69,9 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.CompletionTimeout <= 0 {
+		c.CompletionTimeout = DefaultCompletionTimeout
+	}
 	if c.Title == "" {
 		c.Title = "keel"
 	}
@@ -70,14 +83,15 @@ func (c Config) withDefaults() Config {
 
 // api is the state the handlers share. It is immutable after New.
 type api struct {
-	svc                   *keel.Service
-	cfg                   Config
-	log                   *slog.Logger
-	crossOriginProtection *http.CrossOriginProtection // of cookie-authenticated requests
-	routes                []route
-	mux                   *http.ServeMux
-	openapi               []byte // the OpenAPI document, built once
-	verifying             bool   // svc verifies email addresses
+	svc     *keel.Service
+	cfg     Config
+	log     *slog.Logger
+	auth    *Auth // keel's routes authenticate as a host's do
+	routes  []route
+	mux     *http.ServeMux
+	openapi []byte // the OpenAPI document, built once
+	// verifying is whether svc verifies email addresses.
+	verifying bool
 }
 
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
@@ -102,16 +116,8 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 
 func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, crossOriginProtection: http.NewCrossOriginProtection(), mux: http.NewServeMux(),
+	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, auth: NewAuth(svc, cfg), mux: http.NewServeMux(),
 		verifying: svc.Config().EmailVerification != keel.VerificationOff}
-	for _, o := range cfg.CORSOrigins {
-		if o == "*" {
-			continue
-		}
-		if err := a.crossOriginProtection.AddTrustedOrigin(o); err != nil {
-			panic("httpapi: CORS origin " + o + ": " + err.Error())
-		}
-	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		h := a.handle(rt)
@@ -151,15 +157,6 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
-// access says who may call a route.
-type access int
-
-const (
-	public    access = iota // anyone
-	user                    // an authenticated, active user
-	superuser               // an authenticated, active superuser
-)
-
 // route is one operation of the API: how it is served and how the OpenAPI
 // document describes it.
 type route struct {
@@ -194,27 +191,22 @@ func (rt route) paths() []string {
 	return []string{rt.path}
 }
 
-// handle turns a route into an http.Handler: authentication, the route's
+// handle turns a route into an http.Handler: an unsafe method's run to
+// completion, authentication by the Auth that hosts use too, the route's
 // function, and the single error path.
 func (a *api) handle(rt route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(r, rt.method+" "+rt.path)
-		var sess *keel.Session
-		if rt.access != public {
-			s, err := a.authenticate(w, r)
-			if err != nil {
-				a.writeError(w, r, rt, err)
-				return
-			}
-			if rt.access == superuser && !s.User.IsSuperuser {
-				a.writeError(w, r, rt, keel.ErrNotSuperuser)
-				return
-			}
-			sess = s
-		}
-		if err := rt.serve(a, w, r, sess); err != nil {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := rt.serve(a, w, r, SessionFrom(r.Context())); err != nil {
 			a.writeError(w, r, rt, err)
 		}
+	})
+	h = a.auth.guard(rt.access, func(w http.ResponseWriter, r *http.Request, err error) {
+		a.writeError(w, r, rt, err)
+	}, h)
+	h = CompleteWrites(a.cfg.CompletionTimeout)(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r, rt.method+" "+rt.path)
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -228,50 +220,50 @@ func (a *api) routeTable() []route {
 	rts := []route{
 		{method: "POST", path: "/login/access-token", tag: "login", operation: "login_access_token", serve: login,
 			summary: "Log in with an email and password (OAuth2 password flow)", doc: a.loginDoc()},
-		{method: "POST", path: "/login/test-token", tag: "login", operation: "test_token", access: user, serve: testToken,
+		{method: "POST", path: "/login/test-token", tag: "login", operation: "test_token", access: requireUser, serve: testToken,
 			summary: "Test the access token", doc: opDoc{status: 200, response: userPublic{}}},
-		{method: "POST", path: "/logout", tag: "login", operation: "logout", access: user, serve: logout,
+		{method: "POST", path: "/logout", tag: "login", operation: "logout", access: requireUser, serve: logout,
 			summary: "End the session (both bearer token and cookie)", doc: opDoc{status: 200, response: message{}}},
 		{method: "POST", path: "/password-recovery/{email}", tag: "login", operation: "recover_password", fieldLocation: "path", serve: recoverPassword,
 			summary: "Send a password recovery email", doc: opDoc{params: recoveryPath{}, status: 200, response: message{}, errorStatuses: []int{429}}},
 		{method: "POST", path: "/reset-password/", tag: "login", operation: "reset_password", serve: resetPassword,
 			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, response: message{}, errorStatuses: []int{400}}},
 
-		{method: "GET", path: "/users/", tag: "users", operation: "read_users", access: superuser, fieldLocation: "query", serve: readUsers,
+		{method: "GET", path: "/users/", tag: "users", operation: "read_users", access: requireSuperuser, fieldLocation: "query", serve: readUsers,
 			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, response: usersPublic{}}},
-		{method: "POST", path: "/users/", tag: "users", operation: "create_user", access: superuser, serve: createUser, answers: emailExistsFullStop,
+		{method: "POST", path: "/users/", tag: "users", operation: "create_user", access: requireSuperuser, serve: createUser, answers: emailExistsFullStop,
 			summary: "Create a user", doc: opDoc{body: keel.CreateUserInput{}, status: 201, response: userPublic{}}},
-		{method: "GET", path: "/users/me", tag: "users", operation: "read_user_me", access: user, serve: readUserMe,
+		{method: "GET", path: "/users/me", tag: "users", operation: "read_user_me", access: requireUser, serve: readUserMe,
 			summary: "Read the current user", doc: opDoc{status: 200, response: userPublic{}}},
-		{method: "PATCH", path: "/users/me", tag: "users", operation: "update_user_me", access: user, serve: updateUserMe,
+		{method: "PATCH", path: "/users/me", tag: "users", operation: "update_user_me", access: requireUser, serve: updateUserMe,
 			summary: "Update the current user", doc: opDoc{body: keel.UpdateMeInput{}, status: 200, response: userPublic{}, errorStatuses: []int{409}}},
-		{method: "DELETE", path: "/users/me", tag: "users", operation: "delete_user_me", access: user, serve: deleteUserMe,
+		{method: "DELETE", path: "/users/me", tag: "users", operation: "delete_user_me", access: requireUser, serve: deleteUserMe,
 			summary: "Delete the current user", doc: opDoc{status: 200, response: message{}}},
-		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: user, serve: updatePasswordMe,
+		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: requireUser, serve: updatePasswordMe,
 			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, response: message{}, errorStatuses: []int{429}}},
 		{method: "POST", path: "/users/signup", tag: "users", operation: "register_user", serve: signUp,
 			answers: map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists}},
 			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}},
-		{method: "GET", path: "/users/{user_id}", tag: "users", operation: "read_user_by_id", access: user, fieldLocation: "path", serve: readUserByID,
+		{method: "GET", path: "/users/{user_id}", tag: "users", operation: "read_user_by_id", access: requireUser, fieldLocation: "path", serve: readUserByID,
 			summary: "Read a user by id", doc: opDoc{params: userIDPath{}, status: 200, response: userPublic{}, errorStatuses: []int{403, 404}}},
-		{method: "PATCH", path: "/users/{user_id}", tag: "users", operation: "update_user", access: superuser, serve: updateUser,
+		{method: "PATCH", path: "/users/{user_id}", tag: "users", operation: "update_user", access: requireSuperuser, serve: updateUser,
 			answers: map[*keel.Error]answer{keel.ErrUserNotFound: {http.StatusNotFound, "The user with this id does not exist in the system"}},
 			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, response: userPublic{}, errorStatuses: []int{404, 409}}},
-		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: superuser, fieldLocation: "path", serve: deleteUser,
+		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: requireSuperuser, fieldLocation: "path", serve: deleteUser,
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
-		{method: "GET", path: "/items/", tag: "items", operation: "read_items", access: user, fieldLocation: "query", serve: readItems,
+		{method: "GET", path: "/items/", tag: "items", operation: "read_items", access: requireUser, fieldLocation: "query", serve: readItems,
 			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, response: itemsPublic{}}},
-		{method: "POST", path: "/items/", tag: "items", operation: "create_item", access: user, serve: createItem,
+		{method: "POST", path: "/items/", tag: "items", operation: "create_item", access: requireUser, serve: createItem,
 			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, response: itemPublic{}}},
-		{method: "GET", path: "/items/{id}", tag: "items", operation: "read_item", access: user, fieldLocation: "path", serve: readItem,
+		{method: "GET", path: "/items/{id}", tag: "items", operation: "read_item", access: requireUser, fieldLocation: "path", serve: readItem,
 			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},
-		{method: "PUT", path: "/items/{id}", tag: "items", operation: "update_item", access: user, serve: updateItem,
+		{method: "PUT", path: "/items/{id}", tag: "items", operation: "update_item", access: requireUser, serve: updateItem,
 			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},
-		{method: "DELETE", path: "/items/{id}", tag: "items", operation: "delete_item", access: user, fieldLocation: "path", serve: deleteItem,
+		{method: "DELETE", path: "/items/{id}", tag: "items", operation: "delete_item", access: requireUser, fieldLocation: "path", serve: deleteItem,
 			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
-		{method: "POST", path: "/utils/test-email/", tag: "utils", operation: "test_email", access: superuser, fieldLocation: "query", serve: testEmail,
+		{method: "POST", path: "/utils/test-email/", tag: "utils", operation: "test_email", access: requireSuperuser, fieldLocation: "query", serve: testEmail,
 			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, response: message{}}},
 		{method: "GET", path: "/utils/health-check/", tag: "utils", operation: "health_check", serve: healthCheck,
 			summary: "Liveness", doc: opDoc{status: 200, response: true}},

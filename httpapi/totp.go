@@ -49,17 +49,17 @@ func totpRoutes() []route {
 		{method: "POST", path: "/login/two-factor", tag: "login", operation: "login_two_factor", serve: loginTwoFactor,
 			summary: "Complete a login with a second factor: the challenge and a TOTP or recovery code",
 			doc:     opDoc{body: keel.SecondFactorInput{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}}},
-		{method: "GET", path: "/users/me/totp", tag: "users", operation: "read_totp", access: user, serve: readTOTP,
+		{method: "GET", path: "/users/me/totp", tag: "users", operation: "read_totp", access: requireUser, serve: readTOTP,
 			summary: "Whether the current user's second factor is on", doc: opDoc{status: 200, response: totpStatus{}}},
-		{method: "POST", path: "/users/me/totp", tag: "users", operation: "enrol_totp", access: user, serve: enrolTOTP,
+		{method: "POST", path: "/users/me/totp", tag: "users", operation: "enrol_totp", access: requireUser, serve: enrolTOTP,
 			summary: "Start TOTP enrolment: a secret, its otpauth URI and QR code", doc: opDoc{status: 200, response: totpEnrolment{}, errorStatuses: []int{409}}},
-		{method: "POST", path: "/users/me/totp/confirm", tag: "users", operation: "confirm_totp", access: user, serve: confirmTOTP,
+		{method: "POST", path: "/users/me/totp/confirm", tag: "users", operation: "confirm_totp", access: requireUser, serve: confirmTOTP,
 			summary: "Turn TOTP on with a current code; answers the recovery codes, once", doc: opDoc{body: codeBody{}, status: 200, response: recoveryCodes{}, errorStatuses: []int{409, 429}}},
-		{method: "POST", path: "/users/me/totp/recovery-codes", tag: "users", operation: "regenerate_recovery_codes", access: user, serve: regenerateRecoveryCodes,
+		{method: "POST", path: "/users/me/totp/recovery-codes", tag: "users", operation: "regenerate_recovery_codes", access: requireUser, serve: regenerateRecoveryCodes,
 			summary: "Replace the recovery codes, given a current code", doc: opDoc{body: codeBody{}, status: 200, response: recoveryCodes{}, errorStatuses: []int{404, 429}}},
-		{method: "POST", path: "/users/me/totp/disable", tag: "users", operation: "disable_totp", access: user, serve: disableTOTP,
+		{method: "POST", path: "/users/me/totp/disable", tag: "users", operation: "disable_totp", access: requireUser, serve: disableTOTP,
 			summary: "Turn TOTP off, given the password and a code", doc: opDoc{body: keel.DisableTOTPInput{}, status: 200, response: message{}, errorStatuses: []int{404, 429}}},
-		{method: "DELETE", path: "/users/{user_id}/totp", tag: "users", operation: "remove_totp", access: superuser, fieldLocation: "path", serve: removeTOTP,
+		{method: "DELETE", path: "/users/{user_id}/totp", tag: "users", operation: "remove_totp", access: requireSuperuser, fieldLocation: "path", serve: removeTOTP,
 			summary: "Remove a user's second factor", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 	}
 }
@@ -107,7 +107,7 @@ func loginTwoFactor(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Sess
 	if err != nil {
 		return err
 	}
-	a.setCookie(w, sess)
+	a.auth.setCookie(w, sess)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }

@@ -103,7 +103,7 @@ func deleteUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 	if err := a.svc.DeleteUser(r.Context(), sess.User, sess.User.ID); err != nil {
 		return err
 	}
-	a.clearCookie(w)
+	a.auth.clearCookie(w)
 	writeJSON(w, http.StatusOK, message{"User deleted successfully"})
 	return nil
 }

@@ -19,6 +19,8 @@ func apiHandler(c config, svc *keel.Service, log *slog.Logger) http.Handler {
 		TrustedProxies: c.TrustedProxies,
 		Logger:         log,
 		Title:          c.ProjectName,
+
+		CompletionTimeout: c.CompletionTimeout,
 	}
 	// A released build names its version in the OpenAPI document; a
 	// build from a checkout ("(devel)") keeps httpapi's default.

@@ -62,7 +62,22 @@ func newMailer(c config, log *slog.Logger) (keel.Mailer, error) {
 	if !c.EmailsEnabled() {
 		return &smtpmail.Log{Logger: log, FrontendHost: c.FrontendHost, Development: c.Development()}, nil
 	}
-	m, err := smtpmail.New(smtpmail.Config{
+	sc, err := smtpConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := smtpmail.New(sc)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_HOST: %w", err)
+	}
+	return m, nil
+}
+
+// smtpConfig is the SMTP mailer's configuration: the SMTP_* and EMAILS_*
+// settings, and the templates of KEEL_EMAIL_TEMPLATES_DIR over the
+// built-in ones.
+func smtpConfig(c config) (smtpmail.Config, error) {
+	sc := smtpmail.Config{
 		Host:         c.SMTPHost,
 		Port:         c.SMTPPort,
 		StartTLS:     c.SMTPTLS,
@@ -73,11 +88,15 @@ func newMailer(c config, log *slog.Logger) (keel.Mailer, error) {
 		FromName:     c.EmailsFromName,
 		FrontendHost: c.FrontendHost,
 		ProjectName:  c.ProjectName,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("SMTP_HOST: %w", err)
 	}
-	return m, nil
+	if c.EmailTemplatesDir != "" {
+		t, err := parseEmailTemplates(c.EmailTemplatesDir)
+		if err != nil {
+			return sc, fmt.Errorf("KEEL_EMAIL_TEMPLATES_DIR: %w", err)
+		}
+		sc.Templates = t
+	}
+	return sc, nil
 }
 
 // newService builds the keel.Service over the store.

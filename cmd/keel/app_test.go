@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -218,6 +220,28 @@ func TestNewMailer(t *testing.T) {
 		}
 		if _, ok := m.(*smtpmail.Mailer); !ok {
 			t.Errorf("got %T, want *smtpmail.Mailer", m)
+		}
+	})
+	t.Run("KEEL_EMAIL_TEMPLATES_DIR replaces the templates it has and keeps the others", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "reset_password.html"), []byte(`<p>Acme reset: {{.Link}}</p>`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := mustConfig(t, map[string]string{"SMTP_HOST": "127.0.0.1", "EMAILS_FROM_EMAIL": "noreply@example.com", "KEEL_EMAIL_TEMPLATES_DIR": dir})
+		sc, err := smtpConfig(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var html, text strings.Builder
+		data := smtpmail.ResetPasswordData{Link: "https://app.example.com/reset-password?token=t"}
+		if err := sc.Templates.HTML.ExecuteTemplate(&html, smtpmail.ResetPasswordHTML, data); err != nil {
+			t.Fatal(err)
+		}
+		if got := html.String(); got != `<p>Acme reset: https://app.example.com/reset-password?token=t</p>` {
+			t.Errorf("the HTML body is %q, not the directory's template", got)
+		}
+		if err := sc.Templates.Text.ExecuteTemplate(&text, smtpmail.ResetPasswordText, data); err != nil || !strings.Contains(text.String(), data.Link) {
+			t.Errorf("the built-in text body is gone: %q %v", text.String(), err)
 		}
 	})
 }

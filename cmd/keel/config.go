@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/smtpmail"
 )
 
 // config is the binary's configuration, read from environment variables
@@ -44,6 +46,7 @@ type config struct {
 	EmailsFromEmail    string
 	EmailsFromName     string
 	ResetTokenLifetime time.Duration
+	EmailTemplatesDir  string // "" for smtpmail's built-in templates
 
 	EmailVerification         keel.VerificationMode
 	VerificationTokenLifetime time.Duration
@@ -67,11 +70,14 @@ type config struct {
 	Migrate             bool
 	MaxBodyBytes        int64
 	ShutdownTimeout     time.Duration
-	PprofAddr           string // "" when off
-	FrontendDir         string // absolute; "" when off
-	MaxHashes           int    // 0: the cores (see procs)
-	Procs               int    // GOMAXPROCS; 0: the cores + 1 (see procs)
-	HashNice            int    // keel.Config.HashNice: -1 off
+	// CompletionTimeout bounds a write request that runs on after its
+	// client went away (httpapi.Config.CompletionTimeout).
+	CompletionTimeout time.Duration
+	PprofAddr         string // "" when off
+	FrontendDir       string // absolute; "" when off
+	MaxHashes         int    // 0: the cores (see procs)
+	Procs             int    // GOMAXPROCS; 0: the cores + 1 (see procs)
+	HashNice          int    // keel.Config.HashNice: -1 off
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -223,6 +229,16 @@ func settings() []setting {
 				c.TOTPKeys, err = parseKeys(v)
 				return err
 			}},
+		{Name: "KEEL_EMAIL_TEMPLATES_DIR", Default: "",
+			Help: "A directory of email templates laid over the built-in ones (see \"Email templates\"): reset_password, test_email, verify_email, email_change and email_change_notice (each .txt and .html), and subjects.txt; a file replaces the built-in template of its name, and every template must parse at start. Unset: the built-in templates.",
+			parse: func(c *config, v string) error {
+				c.EmailTemplatesDir = strings.TrimSpace(v)
+				if c.EmailTemplatesDir == "" {
+					return nil
+				}
+				_, err := parseEmailTemplates(c.EmailTemplatesDir)
+				return err
+			}},
 		{Name: "FIRST_SUPERUSER", Default: "",
 			Help: "Email of a superuser created at start when no user has it (never changed afterwards). Unset: none is created.",
 			parse: func(c *config, v string) (err error) {
@@ -362,6 +378,16 @@ func settings() []setting {
 				c.PprofAddr, err = parseLoopbackAddr(v)
 				return err
 			}},
+		{Name: "KEEL_COMPLETION_TIMEOUT", Default: "30s",
+			Help: "How long a write request (POST, PUT, PATCH, DELETE) may run on after its client went away: an accepted sign-up, item or password change completes instead of being rolled back.",
+			parse: func(c *config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil || d <= 0 {
+					return fmt.Errorf("%q is not a positive duration such as 30s", v)
+				}
+				c.CompletionTimeout = d
+				return nil
+			}},
 		{Name: "KEEL_SHUTDOWN_TIMEOUT", Default: "25s",
 			Help: "How long serve waits for requests in flight after SIGINT or SIGTERM.",
 			parse: func(c *config, v string) error {
@@ -442,6 +468,19 @@ func loadConfig(lookup lookupFunc) (config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseEmailTemplates lays the templates of dir over smtpmail's built-in
+// ones.
+func parseEmailTemplates(dir string) (*smtpmail.Templates, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	return smtpmail.ParseTemplates(os.DirFS(dir))
 }
 
 // passwordLength applies keel's length rule (in code points); whether a

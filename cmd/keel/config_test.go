@@ -65,6 +65,7 @@ func TestNoConfigurationStartsSafely(t *testing.T) {
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
+	templates := t.TempDir()
 	c, err := loadConfig(env(map[string]string{
 		"DATABASE_URL":                     "postgres://keel:pw@127.0.0.1:5432/keel?sslmode=disable",
 		"SECRET_KEY":                       "s3cr3t",
@@ -95,6 +96,8 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_MIGRATE":                     "0",
 		"KEEL_MAX_BODY_BYTES":              "4096",
 		"KEEL_SHUTDOWN_TIMEOUT":            "5s",
+		"KEEL_COMPLETION_TIMEOUT":          "1m",
+		"KEEL_EMAIL_TEMPLATES_DIR":         templates,
 		"KEEL_PPROF_ADDR":                  "127.0.0.1:6060",
 		"KEEL_MAX_CONCURRENT_HASHES":       "1",
 		"KEEL_GOMAXPROCS":                  "6",
@@ -128,27 +131,29 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		EmailsFromEmail:        "noreply@example.com",
 		EmailsFromName:         "Acme",
 		ResetTokenLifetime:     48 * time.Hour,
+		EmailTemplatesDir:      templates,
 		FirstSuperuser:         "admin@example.com",
 		FirstSuperuserPassword: "a long enough pass",
 		Addr:                   "127.0.0.1:9000",
 		TrustedProxies: []netip.Prefix{
 			netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128"),
 		},
-		RateLimits:      false,
-		LoginAccount:    keel.Limit{Max: 5, Window: time.Minute},
-		LoginAddress:    keel.Limit{Max: 50, Window: 10 * time.Minute},
-		RecoveryAddress: keel.Limit{Max: 20, Window: 2 * time.Hour},
-		RecoveryAccount: keel.Limit{Max: 1, Window: 24 * time.Hour},
-		LogLevel:        slog.LevelWarn,
-		LogFormat:       "json",
-		Migrate:         false,
-		MaxBodyBytes:    4096,
-		ShutdownTimeout: 5 * time.Second,
-		PprofAddr:       "127.0.0.1:6060",
-		MaxHashes:       1,
-		Procs:           6,
-		HashNice:        -1,
-		FrontendDir:     "/srv/frontend/dist",
+		RateLimits:        false,
+		LoginAccount:      keel.Limit{Max: 5, Window: time.Minute},
+		LoginAddress:      keel.Limit{Max: 50, Window: 10 * time.Minute},
+		RecoveryAddress:   keel.Limit{Max: 20, Window: 2 * time.Hour},
+		RecoveryAccount:   keel.Limit{Max: 1, Window: 24 * time.Hour},
+		LogLevel:          slog.LevelWarn,
+		LogFormat:         "json",
+		Migrate:           false,
+		MaxBodyBytes:      4096,
+		ShutdownTimeout:   5 * time.Second,
+		CompletionTimeout: time.Minute,
+		PprofAddr:         "127.0.0.1:6060",
+		MaxHashes:         1,
+		Procs:             6,
+		HashNice:          -1,
+		FrontendDir:       "/srv/frontend/dist",
 
 		EmailVerification:         keel.VerificationRequired,
 		VerificationTokenLifetime: 24 * time.Hour,
@@ -163,6 +168,15 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	if got := c.AllCORSOrigins(); !reflect.DeepEqual(got, []string{"https://a.example.com", "https://b.example.com", "https://dashboard.example.com"}) {
 		t.Errorf("AllCORSOrigins = %v", got)
 	}
+}
+
+// brokenTemplates is a directory whose reset_password.html does not parse.
+func brokenTemplates(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "reset_password.html"), []byte(`{{.Link`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
@@ -201,6 +215,10 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a KEEL_MIGRATE that is no boolean fails", "KEEL_MIGRATE", "later"},
 		{"a body limit that is no number fails", "KEEL_MAX_BODY_BYTES", "1MB"},
 		{"a shutdown timeout that is no duration fails", "KEEL_SHUTDOWN_TIMEOUT", "25"},
+		{"a completion timeout that is no duration fails", "KEEL_COMPLETION_TIMEOUT", "30"},
+		{"a completion timeout of zero fails", "KEEL_COMPLETION_TIMEOUT", "0s"},
+		{"a templates directory that does not exist fails", "KEEL_EMAIL_TEMPLATES_DIR", "/nonexistent/keel-templates"},
+		{"a templates directory with a template that does not parse fails", "KEEL_EMAIL_TEMPLATES_DIR", brokenTemplates(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,22 +46,28 @@ func (o *output) String() string {
 	return o.buf.String()
 }
 
-// start runs the example until the test ends and returns its base URL.
-func start(t *testing.T, args []string, env map[string]string) (base string, out *output) {
+// start runs the example until the test ends, or stop is called, and
+// returns its base URL. stop shuts it down and waits for run to return,
+// so out then holds everything it wrote.
+func start(t *testing.T, args []string, env map[string]string) (base string, out *output, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = newOutput()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, out, args, func(k string) string { return env[k] }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run after shutdown: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run after shutdown: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case base = <-out.addr:
-		return base, out
+		return base, out, stop
 	case err := <-done:
 		t.Fatalf("run ended before listening: %v\n%s", err, out.String())
 	}
@@ -119,7 +125,7 @@ func TestListenAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base, _ := start(t, tt.args, tt.env)
+			base, _, _ := start(t, tt.args, tt.env)
 			if !strings.HasPrefix(base, "http://127.0.0.1:") {
 				t.Fatalf("listening on %s, want a 127.0.0.1 address", base)
 			}
@@ -131,7 +137,7 @@ func TestListenAddress(t *testing.T) {
 }
 
 func TestMountedAPI(t *testing.T) {
-	base, out := start(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	base, out, _ := start(t, []string{"-addr", "127.0.0.1:0"}, nil)
 	const hostHeader = "X-Served-By"
 
 	t.Run("the host's own routes answer", func(t *testing.T) {

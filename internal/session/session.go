@@ -110,17 +110,10 @@ func (m *Manager[P]) Touch(s Session[P]) (time.Time, error) {
 	return expiry, err
 }
 
-// End deletes the session with the token. Ending one that is already gone
-// is not an error.
-func (m *Manager[P]) End(ctx context.Context, token string) error {
-	sctx, err := m.scs.Load(ctx, token)
-	if err != nil {
-		return err
-	}
-	if m.scs.Token(sctx) == "" {
-		return nil
-	}
-	return m.scs.Destroy(sctx)
+// End deletes a loaded session. Ending one that is gone meanwhile is not
+// an error.
+func (m *Manager[P]) End(s Session[P]) error {
+	return m.scs.Destroy(s.ctx)
 }
 
 // probe carries what the adapter learns from the Store back to the

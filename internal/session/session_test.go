@@ -124,7 +124,8 @@ func TestManager(t *testing.T) {
 	t.Run("an unknown, empty or ended token is not found", func(t *testing.T) {
 		m := New[int](newRows(), time.Hour, 0)
 		token, _, _, _ := m.Start(ctx, owner)
-		if err := m.End(ctx, token); err != nil {
+		s, _, _ := m.Load(ctx, token)
+		if err := m.End(s); err != nil {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{"made-up", "", token} {
@@ -134,9 +135,14 @@ func TestManager(t *testing.T) {
 		}
 	})
 
-	t.Run("ending a session that is gone is not an error", func(t *testing.T) {
+	t.Run("ending a session that is gone meanwhile is not an error", func(t *testing.T) {
 		m := New[int](newRows(), time.Hour, 0)
-		if err := m.End(ctx, "made-up"); err != nil {
+		token, _, _, _ := m.Start(ctx, owner)
+		s, _, _ := m.Load(ctx, token)
+		if err := m.End(s); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.End(s); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -163,7 +169,8 @@ func TestManager(t *testing.T) {
 		m := New[int](st, time.Hour, time.Minute)
 		token, hash, _, _ := m.Start(ctx, owner)
 		s, _, _ := m.Load(ctx, token)
-		if err := m.End(ctx, token); err != nil {
+		ended, _, _ := m.Load(ctx, token)
+		if err := m.End(ended); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := m.Touch(s); !errors.Is(err, errGone) {

@@ -27,6 +27,33 @@ func (s *Store) InTx(ctx context.Context, fn func(tx keel.Tx) error) error {
 	return storeError("transaction", err, "", "")
 }
 
+// TxDB returns the bun transaction behind tx, a keel.Tx that a bunstore
+// Store's InTx handed out (a before hook's, or the one of
+// keel.Service.InTx), so that a program writes its own tables in keel's
+// transaction: they commit together or not at all. ok is false for any
+// other keel.Tx (another store's, or a Store itself, which is no
+// transaction). Use the returned bun.IDB only until the transaction ends,
+// and only with the context keel gave the hook or function, as the Tx.
+//
+//	func createProfile(ctx context.Context, tx keel.Tx, e keel.Event) error {
+//		if e.Kind != keel.EventSignedUp {
+//			return nil
+//		}
+//		db, ok := bunstore.TxDB(tx)
+//		if !ok {
+//			return errors.New("profiles need bunstore")
+//		}
+//		_, err := db.NewInsert().Model(&Profile{UserID: e.UserID}).Exec(ctx)
+//		return err
+//	}
+func TxDB(tx keel.Tx) (db bun.IDB, ok bool) {
+	h, ok := tx.(*handle)
+	if !ok || !h.inTx {
+		return nil, false
+	}
+	return h.writer, true
+}
+
 // lockInTx makes a read of one user or item inside InTx lock the row
 // until the transaction ends (SELECT ... FOR UPDATE), on PostgreSQL: keel
 // reads a row, changes it and writes it back in one transaction, and under

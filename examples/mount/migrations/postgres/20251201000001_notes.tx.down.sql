@@ -1,0 +1,5 @@
+DROP TABLE notes;
+
+--bun:split
+
+DROP TABLE profiles;
