@@ -17,6 +17,20 @@ type Config struct {
 	IdleTimeout time.Duration
 	// ResetTokenLifetime is how long a password-reset token works. Default 1 hour.
 	ResetTokenLifetime time.Duration
+	// MaxSessionsPerUser bounds one user's live sessions: a login beyond
+	// it ends the user's least recently used session. Default 100.
+	MaxSessionsPerUser int
+	// MaxAPITokenLifetime is the longest a personal API token may be made
+	// to work, rounded down to whole days. Default (and greatest) 365 days;
+	// at least 1 day.
+	MaxAPITokenLifetime time.Duration
+	// DeviceKey signs the device tokens that exempt a client an account
+	// has logged in from before from that account's lockout (see
+	// RateLimits.LoginPerDevice): at least DeviceKeyLength random bytes,
+	// the same in every process that shares the store. Default: a key
+	// made on first use and kept in the store (SecretStore), which every
+	// process on the store then shares.
+	DeviceKey []byte
 
 	// Argon2 are the parameters new password hashes are made with. Default
 	// (and minimum accepted) m=19456 KiB, t=2, p=1, OWASP's recommendation.
@@ -81,8 +95,19 @@ type Argon2Params struct {
 type RateLimits struct {
 	// Disabled turns every limit off (for tests and benchmarks).
 	Disabled bool
-	// LoginPerAccount limits failed logins for one email. Default 10 per 15 minutes.
+	// LoginPerAccount limits failed logins for one email from untrusted
+	// clients: those without a device token of the account (see
+	// Config.DeviceKey). Past it, untrusted clients are locked out of the
+	// account until the window ends, or a superuser or an operator unlocks
+	// it (Service.Unlock, Service.UnlockEmail). It also bounds wrong
+	// current passwords given to ChangePassword with one session. Default
+	// 10 per 15 minutes.
 	LoginPerAccount Limit
+	// LoginPerDevice limits failed logins to one account from one trusted
+	// client, a client with a device token of the account: it counts
+	// instead of LoginPerAccount, so strangers who lock the account out
+	// never lock out its owner's devices. Default 10 per 15 minutes.
+	LoginPerDevice Limit
 	// LoginPerAddress limits failed logins from one client address.
 	// Default 100 per 15 minutes.
 	LoginPerAddress Limit
@@ -113,9 +138,11 @@ type Limit struct {
 
 // Defaults.
 const (
-	DefaultSessionLifetime    = 8 * 24 * time.Hour
-	DefaultResetTokenLifetime = time.Hour
-	DefaultPageLimit          = 100
+	DefaultSessionLifetime     = 8 * 24 * time.Hour
+	DefaultResetTokenLifetime  = time.Hour
+	DefaultPageLimit           = 100
+	DefaultMaxSessionsPerUser  = 100
+	DefaultMaxAPITokenLifetime = 365 * 24 * time.Hour
 
 	DefaultVerificationTokenLifetime = 48 * time.Hour
 )
@@ -132,6 +159,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResetTokenLifetime <= 0 {
 		c.ResetTokenLifetime = DefaultResetTokenLifetime
+	}
+	if c.MaxSessionsPerUser <= 0 {
+		c.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	switch {
+	case c.MaxAPITokenLifetime <= 0, c.MaxAPITokenLifetime > DefaultMaxAPITokenLifetime:
+		c.MaxAPITokenLifetime = DefaultMaxAPITokenLifetime
+	case c.MaxAPITokenLifetime < 24*time.Hour:
+		c.MaxAPITokenLifetime = 24 * time.Hour
 	}
 	def := defaultArgon2()
 	if c.Argon2.Memory == 0 {
@@ -163,6 +199,7 @@ func (c Config) withDefaults() Config {
 	}
 	rl := &c.RateLimits
 	rl.LoginPerAccount = rl.LoginPerAccount.or(10, 15*time.Minute)
+	rl.LoginPerDevice = rl.LoginPerDevice.or(10, 15*time.Minute)
 	rl.LoginPerAddress = rl.LoginPerAddress.or(100, 15*time.Minute)
 	rl.RecoveryPerAddress = rl.RecoveryPerAddress.or(10, time.Hour)
 	rl.RecoveryPerAccount = rl.RecoveryPerAccount.or(3, time.Hour)

@@ -30,11 +30,26 @@
 // 256-bit tokens stored hashed, a fresh token at every login, an absolute
 // lifetime and an optional idle timeout. A password reset, a deactivation
 // or a deletion ends the user's sessions at once; a password change ends
-// all but the one that made it.
+// all but the one that made it. Each session keeps when it began and was
+// last used and the client it logged in from: a user lists its sessions
+// (Sessions) and ends any of them (EndSession, EndOtherSessions), a
+// superuser anyone's; a user has at most Config.MaxSessionsPerUser, a login
+// past it ending the least recently used.
+//
+// Personal API tokens (CreateAPIToken) stand in for a session in programs:
+// Authenticate takes them, and the Session it returns carries the token's
+// Scope into every operation, so a read-only token changes nothing and no
+// token manages credentials, whoever calls. A new password or a
+// deactivation revokes a user's tokens.
+//
 // Passwords are hashed with argon2id (bcrypt hashes are upgraded on
 // login); an unknown email costs what a wrong password costs; common
 // passwords are refused; failed logins and recovery requests are rate
-// limited per account and per client address. Reset tokens are
+// limited per account and per client address. The account's limit holds
+// only clients it has not seen: every login hands the client a signed
+// device token, and a client that presents one counts its failures
+// against itself, so strangers who lock an account out never lock out its
+// owner (Unlock and UnlockEmail lift a lockout). Reset tokens are
 // single-use, expire, and die with any password change.
 //
 // # Email verification and two-factor authentication

@@ -237,6 +237,17 @@ var (
 	ErrItemNotFound = &Error{Code: NotFound, Message: "item not found"}
 	// ErrTooManyRequests: a rate limit was hit; the returned error carries RetryAfter.
 	ErrTooManyRequests = &Error{Code: RateLimited, Message: "too many attempts"}
+	// ErrSessionRequired: an API token tried what only a session may do
+	// (see Scope).
+	ErrSessionRequired = &Error{Code: PermissionDenied, Message: "an API token cannot do this; it takes a session"}
+	// ErrReadOnlyToken: a read-only API token tried to change something.
+	ErrReadOnlyToken = &Error{Code: PermissionDenied, Message: "API token is read-only"}
+	// ErrSessionNotFound and ErrAPITokenNotFound: missing, or not the
+	// caller's to end.
+	ErrSessionNotFound  = &Error{Code: NotFound, Message: "session not found"}
+	ErrAPITokenNotFound = &Error{Code: NotFound, Message: "API token not found"}
+	// ErrTooManyAPITokens: the user has MaxAPITokensPerUser live tokens.
+	ErrTooManyAPITokens = &Error{Code: Conflict, Message: "user has the most API tokens allowed"}
 
 	// ErrEmailNotVerified: verification is required and the password was
 	// right, but the address is not verified yet.

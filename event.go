@@ -47,8 +47,10 @@ const (
 	// as it was).
 	EventUserDeleted EventKind = "user_deleted"
 	// EventSessionsEnded: sessions of a user ended at once (Sessions says
-	// how many): LogoutAll, or the other sessions ended by a password
-	// change, a reset, a deactivation or a deletion.
+	// how many): LogoutAll, EndSession, EndOtherSessions, a login past
+	// Config.MaxSessionsPerUser (the least recently used), or the other
+	// sessions ended by a password change, a reset, a deactivation or a
+	// deletion.
 	EventSessionsEnded EventKind = "sessions_ended"
 
 	// EventVerificationSent: a verification link for the account's address
@@ -141,6 +143,8 @@ const (
 	ReasonInactiveUser       = "inactive_user"
 	ReasonLoginAccount       = "login_per_account"     // RateLimits.LoginPerAccount
 	ReasonLoginAddress       = "login_per_address"     // RateLimits.LoginPerAddress
+	ReasonLoginDevice        = "login_per_device"      // RateLimits.LoginPerDevice
+	ReasonPasswordSession    = "password_per_session"  // ChangePassword's checks with one session
 	ReasonRecoveryAddress    = "recovery_per_address"  // RateLimits.RecoveryPerAddress
 	ReasonRecoveryAccount    = "recovery_per_account"  // RateLimits.RecoveryPerAccount
 	ReasonPasswordCheck      = "password_check"        // ChangePassword's check of the current password

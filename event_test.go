@@ -188,9 +188,9 @@ func TestEveryOperationReportsItsEvents(t *testing.T) {
 			wantEvent{Kind: keel.EventLoginFailed, Email: "nobody@example.com", Reason: keel.ReasonUnknownEmail},
 			wantEvent{Kind: keel.EventLoginFailed, UserID: off.ID, Reason: keel.ReasonInactiveUser})
 	})
-	t.Run("a login over the limit reports rate_limited with the limit", func(t *testing.T) {
+	t.Run("a login over the limit reports rate_limited with the limit and the account", func(t *testing.T) {
 		f := setup(t)
-		f.e.signUp(t, "ada@example.com")
+		u := f.e.signUp(t, "ada@example.com")
 		for range 2 {
 			f.e.svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: "not the password"})
 		}
@@ -198,7 +198,7 @@ func TestEveryOperationReportsItsEvents(t *testing.T) {
 			_, err := f.e.svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword})
 			wantCode(t, err, keel.RateLimited)
 		})
-		checkEvents(t, f.e, got, wantEvent{Kind: keel.EventRateLimited, Email: "ada@example.com", Reason: keel.ReasonLoginAccount})
+		checkEvents(t, f.e, got, wantEvent{Kind: keel.EventRateLimited, UserID: u.ID, Email: "ada@example.com", Reason: keel.ReasonLoginAccount})
 	})
 	t.Run("logging out reports logged_out, one session", func(t *testing.T) {
 		f := setup(t)
@@ -217,6 +217,40 @@ func TestEveryOperationReportsItsEvents(t *testing.T) {
 		f.e.login(t, "ada@example.com", goodPassword)
 		got := since(f, func() { must(t, f.e.svc.LogoutAll(ctx, u)) })
 		checkEvents(t, f.e, got, wantEvent{Kind: keel.EventSessionsEnded, ActorID: u.ID, UserID: u.ID, Sessions: 2})
+	})
+	t.Run("ending the other sessions reports sessions_ended with the count", func(t *testing.T) {
+		f := setup(t)
+		u := f.e.signUp(t, "ada@example.com")
+		sess := f.e.login(t, "ada@example.com", goodPassword)
+		f.e.login(t, "ada@example.com", goodPassword)
+		f.e.login(t, "ada@example.com", goodPassword)
+		got := since(f, func() {
+			_, err := f.e.svc.EndOtherSessions(ctx, sess)
+			must(t, err)
+		})
+		checkEvents(t, f.e, got, wantEvent{Kind: keel.EventSessionsEnded, ActorID: u.ID, UserID: u.ID, Sessions: 2})
+	})
+	t.Run("a superuser ending a session reports sessions_ended, one, by the superuser", func(t *testing.T) {
+		f := setup(t)
+		u := f.e.signUp(t, "ada@example.com")
+		sess := f.e.login(t, "ada@example.com", goodPassword)
+		got := since(f, func() { must(t, f.e.svc.EndSession(ctx, f.root, u.ID, sess.ID)) })
+		checkEvents(t, f.e, got, wantEvent{Kind: keel.EventSessionsEnded, ActorID: f.root.ID, UserID: u.ID, Sessions: 1})
+	})
+	t.Run("a login past the session cap reports the least recently used ended", func(t *testing.T) {
+		rec := &recorder{}
+		e := newEnv(t, func(c *keel.Config) {
+			c.Hooks.Before = []keel.BeforeHook{rec.before}
+			c.MaxSessionsPerUser = 1
+		})
+		u := e.signUp(t, "ada@example.com")
+		e.login(t, "ada@example.com", goodPassword)
+		n := len(rec.all())
+		_, err := e.svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: goodPassword})
+		must(t, err)
+		checkEvents(t, e, rec.all()[n:],
+			wantEvent{Kind: keel.EventSessionsEnded, ActorID: u.ID, UserID: u.ID, Sessions: 1},
+			wantEvent{Kind: keel.EventLoginSucceeded, ActorID: u.ID, UserID: u.ID})
 	})
 	t.Run("changing the password reports password_changed and the other sessions ended", func(t *testing.T) {
 		f := setup(t)

@@ -83,6 +83,76 @@ func ExampleErrorCode() {
 	// password must be at least 8 characters (too short, bound 8)
 }
 
+// A personal API token for a script: made with a session, shown once, and
+// from then on authenticated like a session token, with its scope carried
+// into every call.
+func ExampleService_CreateAPIToken() {
+	ctx := context.Background()
+	svc, _ := keel.New(memstore.New(), keel.Config{})
+	if _, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "analytical engine"}); err != nil {
+		log.Fatal(err)
+	}
+	sess, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, err := svc.CreateAPIToken(ctx, sess.User, keel.CreateAPITokenInput{Name: "backup script", Scope: keel.ScopeRead, ExpiresInDays: 90})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.Token[:len(keel.APITokenPrefix)], tok.Name, tok.Scope)
+
+	// The script, with only the token:
+	script, err := svc.Authenticate(ctx, tok.Token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, _, err = svc.Items(ctx, script.User, keel.ListOptions{})
+	fmt.Println("reads:", err == nil)
+	_, err = svc.CreateItem(ctx, script.User, keel.CreateItemInput{Title: "from the script"})
+	fmt.Println("writes:", err)
+	// Output:
+	// keel_pat_ backup script read
+	// reads: true
+	// writes: permission denied: API token is read-only
+}
+
+// A user's sessions, the one asked with marked current, and ending the
+// others.
+func ExampleService_Sessions() {
+	ctx := context.Background()
+	svc, _ := keel.New(memstore.New(), keel.Config{})
+	if _, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "analytical engine"}); err != nil {
+		log.Fatal(err)
+	}
+	for _, ua := range []string{"Firefox on a laptop", "Safari on a phone"} {
+		// An adapter says who the client is; httpapi does for every request.
+		client := keel.WithClient(ctx, keel.Client{UserAgent: ua})
+		if _, err := svc.Login(client, keel.LoginInput{Email: "ada@example.com", Password: "analytical engine"}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	client := keel.WithClient(ctx, keel.Client{Addr: "192.0.2.7", UserAgent: "curl/8.5"})
+	sess, err := svc.Login(client, keel.LoginInput{Email: "ada@example.com", Password: "analytical engine"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	list, err := svc.Sessions(ctx, sess, sess.User.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range list {
+		fmt.Println(s.UserAgent, s.Current)
+	}
+	n, err := svc.EndOtherSessions(ctx, sess)
+	fmt.Println("ended", n, err)
+	// Output:
+	// curl/8.5 true
+	// Safari on a phone false
+	// Firefox on a laptop false
+	// ended 2 <nil>
+}
+
 // A before hook vetoes sign-ups from other domains, and an after hook
 // greets the users who made it, once their account is committed.
 func ExampleHooks() {

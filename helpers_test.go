@@ -164,3 +164,59 @@ func (s *hookStore) Counter(ctx context.Context, key string, now time.Time) (kee
 	}
 	return s.Store.Counter(ctx, key, now)
 }
+
+// countingStore is a Store that counts the calls of the methods an
+// authentication may make, to check how many round trips it takes.
+type countingStore struct {
+	keel.Store
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (s *countingStore) count(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string]int{}
+	}
+	s.calls[name]++
+}
+
+func (s *countingStore) get(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[name]
+}
+
+func (s *countingStore) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+func (s *countingStore) FindSession(ctx context.Context, hash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+	s.count("FindSession")
+	return s.Store.FindSession(ctx, hash, now)
+}
+
+func (s *countingStore) TouchSession(ctx context.Context, hash string, at time.Time) error {
+	s.count("TouchSession")
+	return s.Store.TouchSession(ctx, hash, at)
+}
+
+func (s *countingStore) UpdateSession(ctx context.Context, hash string, data []byte, expiry time.Time) error {
+	s.count("UpdateSession")
+	return s.Store.UpdateSession(ctx, hash, data, expiry)
+}
+
+func (s *countingStore) FindAPIToken(ctx context.Context, hash string, now time.Time) (*keel.APIToken, *keel.User, error) {
+	s.count("FindAPIToken")
+	return s.Store.FindAPIToken(ctx, hash, now)
+}
+
+func (s *countingStore) TouchAPIToken(ctx context.Context, id uuid.UUID, at time.Time) error {
+	s.count("TouchAPIToken")
+	return s.Store.TouchAPIToken(ctx, id, at)
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

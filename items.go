@@ -32,7 +32,7 @@ type UpdateItemInput struct {
 
 // CreateItem creates an item owned by the actor.
 func (s *Service) CreateItem(ctx context.Context, actor *User, in CreateItemInput) (*Item, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toWrite); err != nil {
 		return nil, err
 	}
 	if err := s.validate(in); err != nil {
@@ -51,7 +51,7 @@ func (s *Service) CreateItem(ctx context.Context, actor *User, in CreateItemInpu
 // Someone else's item is ErrItemNotFound, exactly like a missing one, so
 // ids do not leak existence.
 func (s *Service) Item(ctx context.Context, actor *User, id uuid.UUID) (*Item, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return nil, err
 	}
 	it, err := s.db(ctx).Item(ctx, id)
@@ -90,7 +90,7 @@ func (s *Service) Items(ctx context.Context, actor *User, opts ListOptions) ([]*
 // ItemsPage is Items with the cursor of the next page: a malformed
 // opts.Cursor is an Invalid error on the field "cursor".
 func (s *Service) ItemsPage(ctx context.Context, actor *User, opts ListOptions) (ItemPage, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return ItemPage{}, err
 	}
 	p, err := s.page(opts)
@@ -114,7 +114,7 @@ func (s *Service) ItemsPage(ctx context.Context, actor *User, opts ListOptions) 
 
 // UpdateItem changes the fields given of an item the actor may see.
 func (s *Service) UpdateItem(ctx context.Context, actor *User, id uuid.UUID, in UpdateItemInput) (*Item, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toWrite); err != nil {
 		return nil, err
 	}
 	if err := s.validate(in); err != nil {
@@ -150,7 +150,7 @@ func (s *Service) UpdateItem(ctx context.Context, actor *User, id uuid.UUID, in 
 
 // DeleteItem deletes an item the actor may see.
 func (s *Service) DeleteItem(ctx context.Context, actor *User, id uuid.UUID) error {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toWrite); err != nil {
 		return err
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {

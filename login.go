@@ -6,39 +6,40 @@ import (
 	"github.com/google/uuid"
 )
 
-// LoginInput is an email and password, and the client's address for the
-// per-address rate limit ("" when there is none, as in a CLI).
+// LoginInput is an email and password, the client's address for the
+// per-address rate limit ("" when there is none, as in a CLI), and the
+// device token an earlier login gave the client (Session.DeviceToken),
+// which exempts it from the account's lockout.
 type LoginInput struct {
-	Email      string
-	Password   string
-	ClientAddr string
+	Email       string
+	Password    string
+	ClientAddr  string
+	DeviceToken string
 }
 
-// Login checks an email and password and starts a new session. An unknown
-// email and a wrong password give the same error (ErrIncorrectLogin) and
-// cost the same time; ErrInactiveUser, and ErrEmailNotVerified when
-// verification is required, come only after a correct password. For a
-// user with a second factor the error is a *Challenge, which
-// CompleteLogin turns into the session with a code.
-// Failed attempts count against per-account and per-address limits
-// (ErrTooManyRequests, with RetryAfter). A bcrypt hash, or an argon2id
-// hash with old parameters, is upgraded on success.
+// Login checks an email and password and starts a new session, which
+// keeps the client of ctx (its address and user agent, see WithClient). An
+// unknown email and a wrong password give the same error
+// (ErrIncorrectLogin) and cost the same time; ErrInactiveUser, and
+// ErrEmailNotVerified when verification is required, come only after a
+// correct password. For a user with a second factor the error is a
+// *Challenge, which CompleteLogin turns into the session with a code.
+// Failed attempts count against per-address
+// limits, and against the account's (RateLimits.LoginPerAccount) or, for a
+// client that presents a device token of the account, against that
+// device's (RateLimits.LoginPerDevice): strangers who lock the account out
+// do not lock out its owner's devices (see devices.go). A locked-out client
+// is refused with ErrTooManyRequests (with RetryAfter) before its password
+// is checked, so the answer never tells whether it was right. A successful
+// login gives the client a new device token in Session.DeviceToken (a
+// challenged one only once CompleteLogin succeeds). A bcrypt hash, or an
+// argon2id hash with old parameters, is upgraded on success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if err := s.notInTx(ctx, "Login"); err != nil {
 		return nil, err
 	}
 	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
-	account, byAddress := s.loginLimits(email, in.ClientAddr)
-	if reason, err := s.checkLimits(ctx, append([]rateLimit{account}, byAddress...)...); err != nil {
-		return nil, s.rateLimitRefusal(ctx, reason, err, email, nil)
-	}
-	// Count the attempt on the account before the password is checked:
-	// parallel guesses all pass the check above, and would each be verified
-	// if they were counted only once they had failed.
-	if reason, err := s.hitLimits(ctx, account); err != nil {
-		return nil, s.rateLimitRefusal(ctx, reason, err, email, nil)
-	}
 	var u *User
 	if email != "" && len(email) <= 255 {
 		found, err := s.db(ctx).UserByEmail(ctx, email)
@@ -48,6 +49,23 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		case ErrorCode(err) != NotFound:
 			return nil, classify(err, Unavailable)
 		}
+	}
+	guesses, byAddress := s.loginLimits(email, in.ClientAddr)
+	nonce, trusted, err := s.trustedDevice(ctx, u, in.DeviceToken)
+	if err != nil {
+		return nil, err
+	}
+	if trusted {
+		guesses = s.deviceLimit(u.ID, nonce)
+	}
+	if reason, err := s.checkLimits(ctx, append([]rateLimit{guesses}, byAddress...)...); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, email, u)
+	}
+	// Count the attempt before the password is checked: parallel guesses
+	// all pass the check above, and would each be verified if they were
+	// counted only once they had failed.
+	if reason, err := s.hitLimits(ctx, guesses); err != nil {
+		return nil, s.rateLimitRefusal(ctx, reason, err, email, u)
 	}
 	hash := s.hasher.dummy
 	if u != nil {
@@ -73,7 +91,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		e.Email, e.Reason = email, reason
 		return nil, s.refusal(ctx, e, ErrIncorrectLogin)
 	}
-	s.resetCounter(ctx, account)
+	// The right password clears the count it was held to; a trusted
+	// device's success leaves the account's lockout of strangers standing.
+	s.resetCounter(ctx, guesses)
 	if !u.IsActive {
 		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
 		e.Reason = ReasonInactiveUser
@@ -96,7 +116,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	}
 	var sess *Session
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
-		sess, err = s.startSession(ctx, u)
+		sess, err = s.startSession(ctx, tx, u)
 		if err != nil {
 			return err
 		}
@@ -105,6 +125,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if err != nil {
 		return nil, classify(err, Internal)
 	}
+	sess.DeviceToken = s.issueDeviceToken(ctx, u)
 	return sess, nil
 }
 

@@ -70,7 +70,7 @@ type EmailChangeNoticeMail struct {
 
 // SendTestEmail sends a test message. Superuser only.
 func (s *Service) SendTestEmail(ctx context.Context, actor *User, to string) error {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toWrite); err != nil {
 		return err
 	}
 	in := struct {

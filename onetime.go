@@ -30,5 +30,5 @@ func tokenLookup(token string) string {
 	if token == "" || len(token) > 256 {
 		return ""
 	}
-	return hashResetToken(token)
+	return hashToken(token)
 }

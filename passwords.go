@@ -21,8 +21,12 @@ type ChangePasswordInput struct {
 }
 
 // ChangePassword sets a new password for the session's user, given the
-// current one, and ends every other session of that user; sess stays
-// valid. Wrong current passwords count against the login limit.
+// current one, ends every other session of that user and revokes its API
+// tokens; sess stays valid. It takes a session, not an API token. Wrong
+// current passwords count against a limit of the session's own (as many as
+// RateLimits.LoginPerAccount allows), not the account's: a lockout of the
+// account by strangers never keeps its logged-in owner from changing the
+// password.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePasswordInput) error {
 	if err := s.notInTx(ctx, "ChangePassword"); err != nil {
 		return err
@@ -30,19 +34,19 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if sess == nil {
 		return ErrNotAuthenticated
 	}
-	if err := requireActive(sess.User); err != nil {
+	if err := requireActive(sess.User, bySession); err != nil {
 		return err
 	}
 	if err := s.validate(in); err != nil {
 		return err
 	}
-	account, _ := s.loginLimits(sess.User.Email, "")
-	if reason, err := s.checkLimits(ctx, account); err != nil {
+	guesses := s.passwordChangeLimit(sess)
+	if reason, err := s.checkLimits(ctx, guesses); err != nil {
 		return s.rateLimitRefusal(ctx, reason, err, sess.User.Email, sess.User)
 	}
 	// Counted before the check, as in Login, so parallel guesses stay
 	// within the limit; a right password clears the count.
-	if reason, err := s.hitLimits(ctx, account); err != nil {
+	if reason, err := s.hitLimits(ctx, guesses); err != nil {
 		return s.rateLimitRefusal(ctx, reason, err, sess.User.Email, sess.User)
 	}
 	u, err := s.db(ctx).User(ctx, sess.User.ID)
@@ -58,7 +62,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 		e.Reason = ReasonPasswordCheck
 		return s.refusal(ctx, e, ErrIncorrectPassword)
 	}
-	s.resetCounter(ctx, account)
+	s.resetCounter(ctx, guesses)
 	if in.CurrentPassword == in.NewPassword {
 		return ErrSamePassword
 	}
@@ -74,10 +78,10 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 
 // setPassword, shared by ChangePassword and ResetPassword, stores a new
 // password hash and, in the same transaction, ends every session of the
-// user but the one with keepTokenHash ("" ends them all) and voids every
-// reset token; it emits kind and, when sessions ended,
-// EventSessionsEnded. check, when not nil, vets the user as read inside
-// the transaction first and may refuse. Errors are the store's,
+// user but the one with keepTokenHash ("" ends them all), revokes every
+// API token and voids every reset token; it emits kind and, when sessions
+// ended, EventSessionsEnded. check, when not nil, vets the user as read
+// inside the transaction first and may refuse. Errors are the store's,
 // unclassified, or a before hook's veto.
 func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
 	var out *User
@@ -96,7 +100,7 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		ended, err := endSessions(ctx, tx, userID, keepTokenHash)
+		ended, err := endCredentials(ctx, tx, userID, keepTokenHash)
 		if err != nil {
 			return err
 		}

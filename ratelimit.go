@@ -110,6 +110,18 @@ func (s *Service) loginLimits(email, addr string) (account rateLimit, byAddress 
 	return account, byAddress
 }
 
+// deviceLimit holds failed logins to the user's account from the trusted
+// device named by nonce (see devices.go).
+func (s *Service) deviceLimit(userID uuid.UUID, nonce string) rateLimit {
+	return rateLimit{counterKey("login-device", userID.String(), nonce), s.cfg.RateLimits.LoginPerDevice, ReasonLoginDevice}
+}
+
+// passwordChangeLimit holds wrong current passwords given to
+// ChangePassword with the session.
+func (s *Service) passwordChangeLimit(sess *Session) rateLimit {
+	return rateLimit{counterKey("password-session", sess.tokenHash), s.cfg.RateLimits.LoginPerAccount, ReasonPasswordSession}
+}
+
 // recoveryLimits hold recovery requests for the email from the client
 // address, and from the address (when addr is not "").
 func (s *Service) recoveryLimits(email, addr string) []rateLimit {

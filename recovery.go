@@ -94,7 +94,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 	// logins), and no hash runs inside a transaction.
 	var rt *ResetToken
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
-		t, err := tx.ConsumeResetToken(ctx, hashResetToken(in.Token))
+		t, err := tx.ConsumeResetToken(ctx, hashToken(in.Token))
 		if err != nil {
 			return err
 		}

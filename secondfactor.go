@@ -63,7 +63,7 @@ func (s *Service) challenge(ctx context.Context, u *User) (*Challenge, error) {
 }
 
 // CompleteLogin turns a login Challenge and a second factor into a
-// session. The challenge, the TOTP code's time step and a recovery code
+// session (with a device token, as Login gives). The challenge, the TOTP code's time step and a recovery code
 // are each spent once, together, in one transaction. A challenge that is
 // unknown, expired, used, superseded or void is ErrInvalidChallenge; a
 // wrong or used code is ErrInvalidCode, counted against the account's
@@ -136,7 +136,7 @@ func (s *Service) CompleteLogin(ctx context.Context, in SecondFactorInput) (*Ses
 		if err := s.emit(ctx, tx, e); err != nil {
 			return err
 		}
-		sess, err = s.startSession(ctx, u)
+		sess, err = s.startSession(ctx, tx, u)
 		if err != nil {
 			return err
 		}
@@ -153,6 +153,9 @@ func (s *Service) CompleteLogin(ctx context.Context, in SecondFactorInput) (*Ses
 		return nil, classify(err, Internal)
 	}
 	s.resetCounter(ctx, account)
+	// Only now has the client proved it is the account's: its device
+	// token, as Login gives one, spares it the account's lockout.
+	sess.DeviceToken = s.issueDeviceToken(ctx, u)
 	return sess, nil
 }
 

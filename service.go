@@ -1,6 +1,7 @@
 package keel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type Service struct {
 
 	mailing sync.WaitGroup // emails being sent in the background
 	after   *afterHooks    // delivers committed events to Config.Hooks.After
+
+	deviceKeyMu sync.Mutex
+	deviceKey   []byte // Config.DeviceKey, or the store's once loaded (see devices.go)
 }
 
 // New returns a Service over the store. cfg's zero fields take their
@@ -34,6 +38,9 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, errors.New("keel: New needs a Store")
 	}
 	cfg = cfg.withDefaults()
+	if cfg.DeviceKey != nil && len(cfg.DeviceKey) < DeviceKeyLength {
+		return nil, fmt.Errorf("keel: Config.DeviceKey has %d bytes, want at least %d", len(cfg.DeviceKey), DeviceKeyLength)
+	}
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashNice)
 	if err != nil {
 		return nil, err
@@ -50,7 +57,7 @@ func New(store Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, totpBox: box}
+	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, totpBox: box, deviceKey: bytes.Clone(cfg.DeviceKey)}
 	s.validator = newValidator()
 	if err := s.validator.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
 		return !h.isCommon(fl.Field().String())
@@ -140,26 +147,4 @@ func classify(err error, def Code) error {
 		def = c
 	}
 	return &Error{Code: def, Err: err}
-}
-
-// requireSuperuser is the check of every superuser-only operation.
-func requireSuperuser(actor *User) error {
-	if err := requireActive(actor); err != nil {
-		return err
-	}
-	if !actor.IsSuperuser {
-		return ErrNotSuperuser
-	}
-	return nil
-}
-
-// requireActive is the check of every operation with an actor.
-func requireActive(actor *User) error {
-	if actor == nil {
-		return ErrNotAuthenticated
-	}
-	if !actor.IsActive {
-		return ErrInactiveUser
-	}
-	return nil
 }

@@ -23,10 +23,12 @@ import (
 //     uniqueness (a unique index), so of concurrent creates with one email
 //     exactly one succeeds and the others get Conflict.
 //   - Times are stored with at least microsecond precision and returned in UTC.
-//   - Lists are newest first (CreatedAt descending, then ID descending),
-//     apply Page.After (ListItems), then Page.Offset and Page.Limit, and
-//     return the total number of matching rows (not the page size, and not
-//     only those after Page.After) as the count.
+//   - Lists are newest first (CreatedAt descending, then ID descending).
+//     Those that take a Page apply Page.After (ListItems), then Page.Offset
+//     and Page.Limit, and return the total number of matching rows (not the
+//     page size, and not only those after Page.After) as the count; the
+//     others (a user's sessions, a user's API tokens) are bounded by keel
+//     and return every row.
 //   - Structs passed in are not retained; structs returned are the caller's.
 //   - Every method is safe for concurrent use.
 type Store interface {
@@ -40,10 +42,10 @@ type Store interface {
 	// until the end of the transaction (or the store runs transactions one
 	// at a time).
 	InTx(ctx context.Context, fn func(tx Tx) error) error
-	// DeleteExpired removes sessions, reset tokens, one-time tokens and
-	// counters that expired at or before now (Expiry, ExpiresAt or ResetAt
-	// <= now, as FindSession and IncrementCounter see it), and returns how
-	// many rows went.
+	// DeleteExpired removes sessions, reset tokens, one-time tokens, API
+	// tokens and counters that expired at or before now (Expiry, ExpiresAt
+	// or ResetAt <= now, as FindSession, FindAPIToken and IncrementCounter
+	// see it), and returns how many rows went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the store answers (Unavailable when it does not).
 	Ping(ctx context.Context) error
@@ -62,7 +64,9 @@ type Tx interface {
 	ItemStore
 	SessionStore
 	ResetTokenStore
+	APITokenStore
 	CounterStore
+	SecretStore
 	OneTimeTokenStore
 	TOTPStore
 }
@@ -82,8 +86,8 @@ type UserStore interface {
 	// CreatedAt. NotFound when there is none, Conflict when the email is taken.
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser deletes the user and, with it, its items, sessions, reset
-	// tokens, one-time tokens, TOTP and recovery codes. NotFound when there
-	// is none.
+	// tokens, API tokens, one-time tokens, TOTP and recovery codes.
+	// NotFound when there is none.
 	DeleteUser(ctx context.Context, id uuid.UUID) error
 }
 
@@ -115,8 +119,8 @@ type SessionStore interface {
 	// token hash together with its user, in one round trip where the store
 	// can. NotFound when there is none or it has expired.
 	FindSession(ctx context.Context, tokenHash string, now time.Time) (*SessionRecord, *User, error)
-	// CreateSession inserts a session. Conflict when the token hash exists,
-	// NotFound when the user does not.
+	// CreateSession inserts a session. Conflict when the token hash or the
+	// ID exists, NotFound when the user does not.
 	CreateSession(ctx context.Context, s *SessionRecord) error
 	// UpdateSession sets Data and Expiry of an existing session. NotFound
 	// when it is gone: it never creates one, so a request that was running
@@ -127,6 +131,23 @@ type SessionStore interface {
 	// DeleteUserSessions deletes every session of the user except the one
 	// with the token hash except ("" keeps none), and returns how many went.
 	DeleteUserSessions(ctx context.Context, userID uuid.UUID, except string) (int64, error)
+	// ListUserSessions returns the user's unexpired sessions (Expiry after
+	// now), newest first. keel bounds how many a user has (TrimUserSessions).
+	ListUserSessions(ctx context.Context, userID uuid.UUID, now time.Time) ([]*SessionRecord, error)
+	// DeleteUserSession deletes the session with the ID if it is the
+	// user's. NotFound when the user has no session with that ID (another
+	// user's session is not found either, and stays).
+	DeleteUserSession(ctx context.Context, userID, id uuid.UUID) error
+	// TouchSession sets LastUsedAt of the session with the token hash to at
+	// when at is later than the stored value: concurrent touches never move
+	// it back. Touching a missing session is not an error and creates none.
+	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
+	// TrimUserSessions deletes the user's unexpired sessions (Expiry after
+	// now) but the keep most recently used ones (LastUsedAt descending,
+	// then CreatedAt descending, then ID descending), and returns how many
+	// went. Expired sessions are left to DeleteExpired. Invalid when keep is
+	// below 1.
+	TrimUserSessions(ctx context.Context, userID uuid.UUID, keep int, now time.Time) (int64, error)
 }
 
 // ResetTokenStore keeps password-reset tokens, hashed.
@@ -141,6 +162,42 @@ type ResetTokenStore interface {
 	ConsumeResetToken(ctx context.Context, tokenHash string) (*ResetToken, error)
 	// DeleteUserResetTokens deletes every reset token of the user.
 	DeleteUserResetTokens(ctx context.Context, userID uuid.UUID) error
+}
+
+// APITokenStore keeps personal API tokens, hashed. Like sessions, a token
+// comes with its user in one round trip.
+type APITokenStore interface {
+	// CreateAPIToken inserts t. Conflict when its token hash or ID exists,
+	// NotFound when its user does not.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// FindAPIToken returns the unexpired (ExpiresAt after now) token with
+	// the hash together with its user, in one round trip where the store
+	// can. NotFound when there is none or it has expired.
+	FindAPIToken(ctx context.Context, tokenHash string, now time.Time) (*APIToken, *User, error)
+	// ListUserAPITokens returns the user's unexpired tokens, newest first.
+	// keel bounds how many a user has.
+	ListUserAPITokens(ctx context.Context, userID uuid.UUID, now time.Time) ([]*APIToken, error)
+	// DeleteUserAPIToken deletes the token with the ID if it is the user's.
+	// NotFound when the user has no token with that ID (another user's
+	// token is not found either, and stays).
+	DeleteUserAPIToken(ctx context.Context, userID, id uuid.UUID) error
+	// DeleteUserAPITokens deletes every token of the user and returns how
+	// many went.
+	DeleteUserAPITokens(ctx context.Context, userID uuid.UUID) (int64, error)
+	// TouchAPIToken sets LastUsedAt of the token with the ID to at when at
+	// is later than the stored value (or none is stored). Touching a
+	// missing token is not an error and creates none.
+	TouchAPIToken(ctx context.Context, id uuid.UUID, at time.Time) error
+}
+
+// SecretStore keeps the server's own secrets (the key that signs device
+// tokens), so that every process on one store shares them.
+type SecretStore interface {
+	// LoadOrStoreSecret returns the secret with the name. When there is
+	// none it stores value under the name first and returns it. Of
+	// concurrent calls with one name and different values, exactly one
+	// value is stored and every call returns that one.
+	LoadOrStoreSecret(ctx context.Context, name string, value []byte) ([]byte, error)
 }
 
 // CounterStore keeps the fixed-window counters of the rate limits. Keeping
@@ -175,10 +232,37 @@ type ItemFilter struct {
 
 // SessionRecord is a stored session.
 type SessionRecord struct {
+	// ID names the session to its user (who lists and ends sessions by
+	// it): random, and neither the token nor its hash. keel makes it.
+	ID        uuid.UUID
 	TokenHash string
 	UserID    uuid.UUID
 	Data      []byte
 	Expiry    time.Time
+	CreatedAt time.Time
+	// LastUsedAt is when the session last authenticated a call, to within
+	// the interval keel writes it at (see TouchSession).
+	LastUsedAt time.Time
+	// ClientAddr and UserAgent are what the login came from, cleaned and
+	// truncated by keel: shown to the user, never trusted for anything.
+	ClientAddr string
+	UserAgent  string
+}
+
+// APIToken is a stored personal API token.
+type APIToken struct {
+	// ID names the token to its user: random, and neither the token nor
+	// its hash.
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	Name      string
+	Scope     Scope
+	TokenHash string
+	CreatedAt time.Time
+	// LastUsedAt is when the token last authenticated a call (see
+	// TouchAPIToken); zero when it never has.
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
 }
 
 // ResetToken is a stored password-reset token.

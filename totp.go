@@ -303,7 +303,7 @@ func (s *Service) DisableTOTP(ctx context.Context, sess *Session, in DisableTOTP
 // TOTPStatus says whether the actor's second factor is enabled or
 // pending, and how many recovery codes it has left.
 func (s *Service) TOTPStatus(ctx context.Context, actor *User) (TOTPStatus, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return TOTPStatus{}, err
 	}
 	tp, err := s.db(ctx).TOTP(ctx, actor.ID)
@@ -327,7 +327,7 @@ func (s *Service) TOTPStatus(ctx context.Context, actor *User) (TOTPStatus, erro
 // challenges, for a user who lost both authenticator and recovery codes.
 // Superuser only. ErrTOTPNotEnabled when the user has none.
 func (s *Service) RemoveTOTP(ctx context.Context, actor *User, id uuid.UUID) error {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, bySession); err != nil {
 		return err
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -500,12 +500,14 @@ func (s *Service) secondFactorLimit(userID uuid.UUID) rateLimit {
 	return rateLimit{counterKey("second-factor", userID.String()), s.cfg.RateLimits.SecondFactorPerAccount, ReasonSecondFactorAccount}
 }
 
-// sessionUser is the check of the operations on the caller's own account.
+// sessionUser is the check of the operations on the caller's own second
+// factor: they manage the account's credentials, so they take a session,
+// never an API token.
 func sessionUser(sess *Session) (*User, error) {
 	if sess == nil {
 		return nil, ErrNotAuthenticated
 	}
-	if err := requireActive(sess.User); err != nil {
+	if err := requireActive(sess.User, bySession); err != nil {
 		return nil, err
 	}
 	return sess.User, nil

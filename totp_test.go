@@ -556,3 +556,52 @@ func wantRefusal(t *testing.T, err error, want *keel.Error) {
 		t.Fatalf("err = %v, want %v", err, want)
 	}
 }
+
+func TestAPITokensCannotManageTheSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, withTOTP, verifying(keel.VerificationOptional))
+	s, secret, codes := e.enrolled(t, "ada@example.com")
+	e.superuser(t, "root@example.com")
+	rootSess := e.login(t, "root@example.com", goodPassword)
+	tokenSession := func(sess *keel.Session, scope keel.Scope) *keel.Session {
+		t.Helper()
+		tok, err := e.svc.CreateAPIToken(ctx, sess.User, keel.CreateAPITokenInput{Name: "ci", Scope: scope, ExpiresInDays: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.Authenticate(ctx, tok.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	full := tokenSession(s, keel.ScopeFull)
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"enrolling again", func() error { _, err := e.svc.EnrolTOTP(ctx, full); return err }},
+		{"confirming", func() error { _, err := e.svc.ConfirmTOTP(ctx, full, e.code(t, secret)); return err }},
+		{"regenerating recovery codes", func() error { _, err := e.svc.RegenerateRecoveryCodes(ctx, full, e.code(t, secret)); return err }},
+		{"disabling, even with the password and a code", func() error {
+			return e.svc.DisableTOTP(ctx, full, keel.DisableTOTPInput{Password: goodPassword, RecoveryCode: codes[0]})
+		}},
+		{"asking to change the email", func() error {
+			_, err := e.svc.UpdateMe(ctx, full.User, keel.UpdateMeInput{Email: keel.Some("attacker@example.com")})
+			return err
+		}},
+		{"a superuser's token removing a user's factor", func() error {
+			return e.svc.RemoveTOTP(ctx, tokenSession(rootSess, keel.ScopeFull).User, s.User.ID)
+		}},
+	} {
+		t.Run("a full API token is refused "+tc.name, func(t *testing.T) {
+			wantRefusal(t, tc.call(), keel.ErrSessionRequired)
+		})
+	}
+	if st, err := e.svc.TOTPStatus(ctx, tokenSession(s, keel.ScopeRead).User); err != nil || !st.Enabled {
+		t.Fatalf("a read-only token reads the status: %+v, %v", st, err)
+	}
+	if st, _ := e.svc.TOTPStatus(ctx, s.User); st.RecoveryCodesLeft != keel.RecoveryCodeCount {
+		t.Fatalf("a refused call spent a recovery code: %+v", st)
+	}
+}

@@ -24,6 +24,11 @@ type User struct {
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+
+	// scope is set by Authenticate on the user of a personal API token,
+	// and limits what the user may do as an actor (see access.go): "" for
+	// a session's user, and for every user read from the store.
+	scope Scope
 }
 
 // SignUpInput is what a person gives to open an account.
@@ -89,7 +94,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*User, error) {
 // IsSuperuser and IsVerified. With verification on, an unverified user
 // gets a verification email.
 func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInput) (*User, error) {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toWrite); err != nil {
 		return nil, err
 	}
 	return s.createUser(ctx, EventUserCreated, actor, in)
@@ -167,7 +172,7 @@ func (s *Service) createUser(ctx context.Context, kind EventKind, actor *User, i
 // User returns a user. Anyone may read itself; only a superuser may read
 // others.
 func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, error) {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, toRead); err != nil {
 		return nil, err
 	}
 	if id != actor.ID && !actor.IsSuperuser {
@@ -182,7 +187,7 @@ func (s *Service) User(ctx context.Context, actor *User, id uuid.UUID) (*User, e
 
 // Users lists users, newest first, with the total count. Superuser only.
 func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*User, int, error) {
-	if err := requireSuperuser(actor); err != nil {
+	if err := requireSuperuser(actor, toRead); err != nil {
 		return nil, 0, err
 	}
 	if opts.Cursor != "" {
@@ -201,13 +206,18 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 	return users, n, nil
 }
 
-// UpdateMe changes the actor's own name or email. With verification off
-// a new email takes effect at once, unverified; with it on, the new
-// address gets a link that makes the change (ConfirmEmailChange), the
-// current one a notice, and the user returned still has its current
-// email. A taken email is ErrEmailTaken either way.
+// UpdateMe changes the actor's own name or email. Changing the email takes
+// a session, not an API token. With verification off a new email takes
+// effect at once, unverified; with it on, the new address gets a link
+// that makes the change (ConfirmEmailChange), the current one a notice,
+// and the user returned still has its current email. A taken email is
+// ErrEmailTaken either way.
 func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (*User, error) {
-	if err := requireActive(actor); err != nil {
+	n := toWrite
+	if in.Email.Set {
+		n = bySession
+	}
+	if err := requireActive(actor, n); err != nil {
 		return nil, err
 	}
 	if in.Email.Set {
@@ -269,11 +279,16 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 }
 
 // UpdateUser changes any field of a user. Superuser only. A new password
-// or a deactivation ends every session of that user. A new email takes
-// effect at once (the superuser vouches for the change) and is unverified
-// unless IsVerified says otherwise.
+// or a deactivation ends every session of that user and revokes its API
+// tokens; they, and a new email, take a session, not an API token. A new
+// email takes effect at once (the superuser vouches for the change) and is
+// unverified unless IsVerified says otherwise.
 func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in UpdateUserInput) (*User, error) {
-	if err := requireSuperuser(actor); err != nil {
+	n := toWrite
+	if in.Email.Set || in.Password.Set || (in.IsActive.Set && !in.IsActive.Value) {
+		n = bySession
+	}
+	if err := requireSuperuser(actor, n); err != nil {
 		return nil, err
 	}
 	if in.Email.Set {
@@ -329,7 +344,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		}
 		var ended int64
 		if in.Password.Set || (wasActive && !u.IsActive) {
-			if ended, err = endSessions(ctx, tx, u.ID, ""); err != nil {
+			if ended, err = endCredentials(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}
@@ -348,10 +363,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 	return out, nil
 }
 
-// DeleteUser deletes a user with its items and sessions. A user may delete
-// itself unless it is a superuser; only a superuser may delete others.
+// DeleteUser deletes a user with its items, sessions and API tokens. A
+// user may delete itself unless it is a superuser; only a superuser may
+// delete others. It takes a session, not an API token.
 func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) error {
-	if err := requireActive(actor); err != nil {
+	if err := requireActive(actor, bySession); err != nil {
 		return err
 	}
 	if id == actor.ID {

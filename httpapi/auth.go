@@ -43,7 +43,8 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password, ClientAddr: a.clientAddr(r)})
+	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password,
+		ClientAddr: a.clientAddr(r), DeviceToken: a.deviceToken(r)})
 	if answerChallenge(w, err) {
 		return nil
 	}
@@ -51,6 +52,7 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 		return err
 	}
 	a.auth.setCookie(w, sess)
+	a.setDeviceCookie(w, sess.DeviceToken)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }

@@ -377,12 +377,12 @@ func TestCookieLifecycle(t *testing.T) {
 			t.Fatalf("renewed cookie %+v", c)
 		}
 	})
-	t.Run("a cookie name can be configured", func(t *testing.T) {
-		e := newEnv(t, withHTTP(func(c *httpapi.Config) { c.CookieName = "host_keel" }))
+	t.Run("the cookie names can be configured", func(t *testing.T) {
+		e := newEnv(t, withHTTP(func(c *httpapi.Config) { c.CookieName, c.DeviceCookieName = "host_keel", "host_device" }))
 		e.account("alice@example.com", false)
 		res := e.do(req{method: "POST", path: "/login/access-token", form: url.Values{"username": {"alice@example.com"}, "password": {password}}})
 		expect(t, res, 200, "")
-		if cs := res.Cookies(); len(cs) != 1 || cs[0].Name != "host_keel" {
+		if cs := res.Cookies(); len(cs) != 2 || cs[0].Name != "host_keel" || cs[1].Name != "host_device" {
 			t.Fatalf("cookies %v", cs)
 		}
 	})

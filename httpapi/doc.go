@@ -38,7 +38,18 @@
 // which trusts the API's own origin and Config.CORSOrigins, or it answers
 // 403. Answers to requests with credentials carry Cache-Control: no-store.
 // POST /logout ends the session at once, for both transports, and clears
-// the cookie.
+// the cookie. A user lists and ends its sessions under /users/me/sessions,
+// a superuser anyone's under /users/{user_id}/sessions.
+//
+// A personal API token (made at POST /users/me/tokens, "keel_pat_...") is
+// accepted as a bearer token only, never as the cookie, on every route its
+// scope allows; keel, not this package, enforces the scope, so a host's
+// own handlers that call the Service get the same rules.
+//
+// Every login also sets the device cookie (Config.DeviceCookieName,
+// default "keel_device"; HttpOnly, SameSite=Strict, 400 days): presented
+// at the next login, it exempts the browser from the lockout strangers'
+// failed guesses put on the account (see keel.LoginInput).
 //
 // # A host's own routes
 //

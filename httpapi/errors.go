@@ -106,6 +106,11 @@ var sentinelAnswers = []struct {
 	{keel.ErrTOTPNotEnabled, answer{http.StatusNotFound, "Two-factor authentication is not enabled"}},
 	{keel.ErrNoTOTPEnrolment, answer{http.StatusBadRequest, "No two-factor enrolment is pending"}},
 	{keel.ErrTOTPUnavailable, answer{http.StatusServiceUnavailable, "Two-factor authentication is not configured"}},
+	{keel.ErrSessionRequired, answer{http.StatusForbidden, "API tokens cannot do this: log in with a password"}},
+	{keel.ErrReadOnlyToken, answer{http.StatusForbidden, "This API token is read-only"}},
+	{keel.ErrSessionNotFound, answer{http.StatusNotFound, "Session not found"}},
+	{keel.ErrAPITokenNotFound, answer{http.StatusNotFound, "API token not found"}},
+	{keel.ErrTooManyAPITokens, answer{http.StatusConflict, "Too many API tokens: revoke one first"}},
 }
 
 // codeAnswers answers every other keel error by its code alone: its

@@ -24,7 +24,8 @@ import (
 // fastArgon2 makes hashing cheap in tests; production uses keel's defaults.
 var fastArgon2 = keeltest.CheapArgon2
 
-// env is one API over a fresh memstore.
+// env is one API over a fresh store (a memstore unless newEnvOn is given
+// another).
 type env struct {
 	t     testing.TB
 	store keel.Store
@@ -55,10 +56,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	return newEnvOn(t, memstore.New(), opts...)
 }
 
-// newEnvOn is newEnv over the store.
-func newEnvOn(t testing.TB, store keel.Store, opts ...envOption) *env {
+// newEnvOn is newEnv over the store st.
+func newEnvOn(t testing.TB, st keel.Store, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, store: store, mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
+	e := &env{t: t, store: st, mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	kc := keel.Config{Argon2: fastArgon2, Mailer: e.mail, Logger: log}
 	hc := httpapi.Config{Logger: log}
@@ -114,6 +115,7 @@ type req struct {
 	form         url.Values
 	bearer       string
 	cookie       string
+	device       string // the device cookie
 	header       map[string]string
 }
 
@@ -166,6 +168,9 @@ func (e *env) build(q req) *http.Request {
 	}
 	if q.cookie != "" {
 		r.AddCookie(&http.Cookie{Name: cookieName, Value: q.cookie})
+	}
+	if q.device != "" {
+		r.AddCookie(&http.Cookie{Name: httpapi.DefaultDeviceCookieName, Value: q.device})
 	}
 	for k, v := range q.header {
 		r.Header.Set(k, v)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
@@ -77,6 +78,12 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[keel.UpdateUserInput]():     "UserUpdate",
 	reflect.TypeFor[keel.ChangePasswordInput](): "UpdatePassword",
 	reflect.TypeFor[keel.ResetPasswordInput]():  "NewPassword",
+	reflect.TypeFor[keel.CreateAPITokenInput](): "APITokenCreate",
+	reflect.TypeFor[sessionPublic]():            "SessionPublic",
+	reflect.TypeFor[sessionsPublic]():           "SessionsPublic",
+	reflect.TypeFor[apiTokenPublic]():           "APITokenPublic",
+	reflect.TypeFor[apiTokensPublic]():          "APITokensPublic",
+	reflect.TypeFor[apiTokenCreated]():          "APITokenCreated",
 	reflect.TypeFor[keel.CreateItemInput]():     "ItemCreate",
 	reflect.TypeFor[keel.UpdateItemInput]():     "ItemUpdate",
 	reflect.TypeFor[loginForm]():                "Body_login-login_access_token",
@@ -135,14 +142,18 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			for rule := range strings.SplitSeq(tag, ",") {
 				k, v, _ := strings.Cut(rule, "=")
 				n, _ := strconv.ParseInt(v, 10, 64)
-				switch k {
-				case "min":
+				switch {
+				case k == "min" && ft.Kind() == reflect.Int:
+					s.WithMinimum(float64(n))
+				case k == "max" && ft.Kind() == reflect.Int:
+					s.WithMaximum(float64(n))
+				case k == "min":
 					s.WithMinLength(n)
-				case "max":
+				case k == "max":
 					s.WithMaxLength(n)
-				case "email":
+				case k == "email":
 					s.WithFormat("email")
-				case "password": // keel's alias for its password length rule
+				case k == "password": // keel's alias for its password length rule
 					s.WithMinLength(keel.MinPasswordLength)
 					s.WithMaxLength(keel.MaxPasswordLength)
 				}
@@ -162,6 +173,9 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			if p.Field.Name == "Limit" && ft.Kind() == reflect.Int && p.ParentSchema != nil && p.Field.Tag.Get("query") == "limit" {
 				s.WithMaximum(float64(cfg.MaxPageLimit))
 				s.WithDefault(cfg.DefaultPageLimit)
+			}
+			if p.Field.Name == "ExpiresInDays" && ft.Kind() == reflect.Int {
+				s.WithMaximum(float64(cfg.MaxAPITokenLifetime / (24 * time.Hour)))
 			}
 			return nil
 		}),

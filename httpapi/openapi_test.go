@@ -22,6 +22,11 @@ var operationIDs = []string{
 	"users-update_password_me", "users-register_user", "users-read_user_by_id", "users-update_user", "users-delete_user",
 	"items-read_items", "items-create_item", "items-read_item", "items-update_item", "items-delete_item",
 	"utils-test_email", "utils-health_check", "utils-ready", "private-create_user",
+	// keel's account security: sessions, personal API tokens, unlocking.
+	"sessions-read_my_sessions", "sessions-end_other_sessions", "sessions-end_my_session",
+	"sessions-read_user_sessions", "sessions-end_user_session",
+	"tokens-create_my_api_token", "tokens-read_my_api_tokens", "tokens-revoke_my_api_token",
+	"tokens-read_user_api_tokens", "tokens-revoke_user_api_token", "users-unlock_user",
 }
 
 // templateSchemaNames are the component schema names of the template's
@@ -115,7 +120,8 @@ func TestOpenAPIDocument(t *testing.T) {
 	t.Run("every served route is in the document", func(t *testing.T) {
 		for path, ops := range doc.Paths {
 			for method := range ops {
-				r := httptest.NewRequest(strings.ToUpper(method), strings.NewReplacer("{user_id}", "0190a0a0-0000-7000-8000-000000000000", "{id}", "0190a0a0-0000-7000-8000-000000000000", "{email}", "a@example.com").Replace(path), nil)
+				r := httptest.NewRequest(strings.ToUpper(method), strings.NewReplacer("{user_id}", "0190a0a0-0000-7000-8000-000000000000", "{id}", "0190a0a0-0000-7000-8000-000000000000",
+					"{session_id}", "0190a0a0-0000-7000-8000-000000000000", "{token_id}", "0190a0a0-0000-7000-8000-000000000000", "{email}", "a@example.com").Replace(path), nil)
 				rec := httptest.NewRecorder()
 				e.h.ServeHTTP(rec, r)
 				if rec.Code == 404 && strings.Contains(rec.Body.String(), `"Not Found"`) || rec.Code == 405 {
@@ -160,11 +166,11 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 		}
 	})
-	t.Run("every operation has the template's tag", func(t *testing.T) {
+	t.Run("every operation has the template's tag, or one of keel's own", func(t *testing.T) {
 		for path, ops := range doc.Paths {
 			for method, op := range ops {
 				tag, _, _ := strings.Cut(op.OperationID, "-")
-				if !slices.Equal(op.Tags, []string{tag}) || !slices.Contains([]string{"login", "users", "items", "utils", "private"}, tag) {
+				if !slices.Equal(op.Tags, []string{tag}) || !slices.Contains([]string{"login", "users", "items", "utils", "private", "sessions", "tokens"}, tag) {
 					t.Errorf("%s %s: tags %v", method, path, op.Tags)
 				}
 			}

@@ -18,7 +18,9 @@ import (
 //
 //   - The token comes from "Authorization: Bearer <token>" or the session
 //     cookie (Config.CookieName); the bearer token decides when both are
-//     there. A token in the URL is never looked at.
+//     there. A token in the URL is never looked at. A personal API token
+//     (keel_pat_...) is taken as a bearer token only, and keel enforces
+//     its scope on every call the handler makes with the session's user.
 //   - An unsafe request (POST, PUT, PATCH, DELETE) authenticated by the
 //     cookie must pass Go's http.CrossOriginProtection, which trusts the
 //     request's own origin and Config.CORSOrigins; otherwise 403.
@@ -231,6 +233,15 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request, optional boo
 				return nil, nil
 			}
 			return nil, ErrCrossOrigin
+		}
+		if strings.HasPrefix(token, keel.APITokenPrefix) {
+			// A personal API token is a bearer token only: keel never sets
+			// one as the cookie, so one that comes as the cookie was planted.
+			a.clearCookie(w)
+			if optional {
+				return nil, nil
+			}
+			return nil, keel.ErrInvalidCredentials
 		}
 	}
 	sess, err := a.svc.Authenticate(r.Context(), token)

@@ -20,6 +20,10 @@ type Config struct {
 	Development bool
 	// CookieName is the name of the session cookie. Default "keel_session".
 	CookieName string
+	// DeviceCookieName is the name of the cookie that keeps the device
+	// token of the browser's last login, which exempts the browser from
+	// the account's lockout (see keel.LoginInput). Default "keel_device".
+	DeviceCookieName string
 	// MaxBodyBytes bounds a request body; a larger one answers 413.
 	// Default 1 MiB.
 	MaxBodyBytes int64
@@ -59,9 +63,15 @@ const DefaultMaxBodyBytes = 1 << 20
 // DefaultCookieName is the default name of the session cookie.
 const DefaultCookieName = "keel_session"
 
+// DefaultDeviceCookieName is the default name of the device cookie.
+const DefaultDeviceCookieName = "keel_device"
+
 func (c Config) withDefaults() Config {
 	if c.CookieName == "" {
 		c.CookieName = DefaultCookieName
+	}
+	if c.DeviceCookieName == "" {
+		c.DeviceCookieName = DefaultDeviceCookieName
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
@@ -251,6 +261,30 @@ func (a *api) routeTable() []route {
 			summary: "Update a user", doc: opDoc{params: userIDPath{}, body: keel.UpdateUserInput{}, status: 200, response: userPublic{}, errorStatuses: []int{404, 409}}},
 		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: requireSuperuser, fieldLocation: "path", serve: deleteUser,
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+
+		{method: "GET", path: "/users/me/sessions", tag: "sessions", operation: "read_my_sessions", access: requireUser, serve: readMySessions,
+			summary: "List the current user's live sessions, newest first (keel)", doc: opDoc{status: 200, response: sessionsPublic{}}},
+		{method: "DELETE", path: "/users/me/sessions", tag: "sessions", operation: "end_other_sessions", access: requireUser, serve: endOtherSessions,
+			summary: "End every session of the current user but this one (keel)", doc: opDoc{status: 200, response: message{}}},
+		{method: "DELETE", path: "/users/me/sessions/{session_id}", tag: "sessions", operation: "end_my_session", access: requireUser, fieldLocation: "path", serve: endMySession,
+			summary: "End one of the current user's sessions (keel)", doc: opDoc{params: mySessionPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+		{method: "GET", path: "/users/{user_id}/sessions", tag: "sessions", operation: "read_user_sessions", access: requireSuperuser, fieldLocation: "path", serve: readUserSessions,
+			summary: "List a user's live sessions, newest first (keel)", doc: opDoc{params: userIDPath{}, status: 200, response: sessionsPublic{}, errorStatuses: []int{404}}},
+		{method: "DELETE", path: "/users/{user_id}/sessions/{session_id}", tag: "sessions", operation: "end_user_session", access: requireSuperuser, fieldLocation: "path", serve: endUserSession,
+			summary: "End one of a user's sessions (keel)", doc: opDoc{params: sessionPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+
+		{method: "POST", path: "/users/me/tokens", tag: "tokens", operation: "create_my_api_token", access: requireUser, serve: createMyAPIToken,
+			summary: "Make a personal API token; the answer shows it this once (keel)", doc: opDoc{body: keel.CreateAPITokenInput{}, status: 201, response: apiTokenCreated{}, errorStatuses: []int{409}}},
+		{method: "GET", path: "/users/me/tokens", tag: "tokens", operation: "read_my_api_tokens", access: requireUser, serve: readMyAPITokens,
+			summary: "List the current user's personal API tokens, newest first (keel)", doc: opDoc{status: 200, response: apiTokensPublic{}}},
+		{method: "DELETE", path: "/users/me/tokens/{token_id}", tag: "tokens", operation: "revoke_my_api_token", access: requireUser, fieldLocation: "path", serve: revokeMyAPIToken,
+			summary: "Revoke one of the current user's personal API tokens (keel)", doc: opDoc{params: myAPITokenPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+		{method: "GET", path: "/users/{user_id}/tokens", tag: "tokens", operation: "read_user_api_tokens", access: requireSuperuser, fieldLocation: "path", serve: readUserAPITokens,
+			summary: "List a user's personal API tokens, newest first (keel)", doc: opDoc{params: userIDPath{}, status: 200, response: apiTokensPublic{}, errorStatuses: []int{404}}},
+		{method: "DELETE", path: "/users/{user_id}/tokens/{token_id}", tag: "tokens", operation: "revoke_user_api_token", access: requireSuperuser, fieldLocation: "path", serve: revokeUserAPIToken,
+			summary: "Revoke one of a user's personal API tokens (keel)", doc: opDoc{params: apiTokenPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
+		{method: "POST", path: "/users/{user_id}/unlock", tag: "users", operation: "unlock_user", access: requireSuperuser, fieldLocation: "path", serve: unlockUser,
+			summary: "Lift the lockout that failed logins put on a user's account (keel)", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
 		{method: "GET", path: "/items/", tag: "items", operation: "read_items", access: requireUser, fieldLocation: "query", serve: readItems,
 			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, response: itemsPublic{}}},

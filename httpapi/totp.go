@@ -108,6 +108,7 @@ func loginTwoFactor(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Sess
 		return err
 	}
 	a.auth.setCookie(w, sess)
+	a.setDeviceCookie(w, sess.DeviceToken)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
 	return nil
 }

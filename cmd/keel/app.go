@@ -106,11 +106,15 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		return nil, err
 	}
 	return keel.New(s, keel.Config{
-		SessionLifetime:    c.SessionLifetime,
-		ResetTokenLifetime: c.ResetTokenLifetime,
+		SessionLifetime:     c.SessionLifetime,
+		ResetTokenLifetime:  c.ResetTokenLifetime,
+		MaxSessionsPerUser:  c.MaxSessionsPerUser,
+		MaxAPITokenLifetime: time.Duration(c.APITokenMaxDays) * 24 * time.Hour,
+		DeviceKey:           deviceKey(c.DeviceKey),
 		RateLimits: keel.RateLimits{
 			Disabled:           !c.RateLimits,
 			LoginPerAccount:    c.LoginAccount,
+			LoginPerDevice:     c.LoginDevice,
 			LoginPerAddress:    c.LoginAddress,
 			RecoveryPerAddress: c.RecoveryAddress,
 			RecoveryPerAccount: c.RecoveryAccount,
@@ -127,6 +131,15 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		Mailer:                    mailer,
 		Logger:                    log,
 	})
+}
+
+// deviceKey is KEEL_DEVICE_KEY as keel takes it: nil when unset, so that
+// keel keeps a key in the database.
+func deviceKey(v string) []byte {
+	if v == "" {
+		return nil
+	}
+	return []byte(v)
 }
 
 // checkPassword reports whether a password passes keel's rules (length,

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/bunstore"
@@ -85,6 +86,9 @@ func TestMigrateCommand(t *testing.T) {
 	plan := "Rolling back group 1 undoes, in this order:\n" +
 		"  20261127140001_totp                destroys table recovery_codes, table totp\n" +
 		"  20261127140000_email_verification  destroys table one_time_tokens, column users.is_verified\n" +
+		"  20261127100002_secrets             destroys table secrets\n" +
+		"  20261127100001_api_tokens          destroys table api_tokens\n" +
+		"  20261127100000_session_metadata    destroys column sessions.id, column sessions.created_at, column sessions.last_used_at, column sessions.client_addr, column sessions.user_agent\n" +
 		"  20251125000001_item_counts         destroys table item_counts\n" +
 		"  20250601000001_init                destroys table counters, table reset_tokens, table sessions, table items, table users\n"
 	steps := []struct {
@@ -98,10 +102,11 @@ func TestMigrateCommand(t *testing.T) {
 		{"status on a new database lists pending migrations", []string{"migrate", "status"}, "", 0, []string{"pending", "0 of"}, ""},
 		{"up applies them", []string{"migrate", "up"}, "", 0, []string{"applied "}, ""},
 		{"up again has nothing to do", []string{"migrate"}, "", 0, []string{"up to date"}, ""},
-		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"applied 2", "0 pending"}, ""},
+		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"7 of 7 applied", "0 pending"}, ""},
 		{"down without -yes lists what it would destroy, newest first, and refuses", []string{"migrate", "down"}, "yes\n", 1, []string{plan}, "not rolled back: this destroys data for good; back the database up, then run keel migrate down -yes"},
 		{"the refused rollback left every migration applied", []string{"migrate", "status"}, "", 0, []string{"0 pending"}, ""},
-		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan + "rolled back 20261127140001_totp\nrolled back 20261127140000_email_verification\nrolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
+		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan + "rolled back 20261127140001_totp\nrolled back 20261127140000_email_verification\nrolled back 20261127100002_secrets\nrolled back 20261127100001_api_tokens\nrolled back 20261127100000_session_metadata\n" +
+			"rolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
 		{"down again has nothing to roll back", []string{"migrate", "-yes", "down"}, "", 0, []string{"nothing to roll back"}, ""},
 		{"an argument after the action's flags is a usage error", []string{"migrate", "down", "-yes", "now"}, "", 2, nil, "migrate takes one action"},
 	}
@@ -307,5 +312,60 @@ func TestConfirm(t *testing.T) {
 				t.Errorf("prompted %q", prompt.String())
 			}
 		})
+	}
+}
+
+func TestUnlockCommand(t *testing.T) {
+	ctx := context.Background()
+	url := sqliteURL(t)
+	vars := map[string]string{"DATABASE_URL": url, "KEEL_RATE_LIMIT_LOGIN_ACCOUNT": "3/1h"}
+	if r := runKeel(t, vars, "a long enough pass\n", "createsuperuser", "-email", "ada@example.com"); r.code != 0 {
+		t.Fatalf("createsuperuser: %s", r.err)
+	}
+	s, err := bunstore.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	svc, err := keel.New(s, keel.Config{RateLimits: keel.RateLimits{LoginPerAccount: keel.Limit{Max: 3, Window: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(password string) error {
+		_, err := svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: password})
+		return err
+	}
+	for range 3 {
+		if err := login("wrong password!"); !errors.Is(err, keel.ErrIncorrectLogin) {
+			t.Fatalf("a wrong password: %v", err)
+		}
+	}
+	if err := login("a long enough pass"); !errors.Is(err, keel.ErrTooManyRequests) {
+		t.Fatalf("the account is not locked out: %v", err)
+	}
+
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"-email is required", vars, []string{"unlock"}, 2, "", "-email is required"},
+		{"arguments are a usage error", vars, []string{"unlock", "-email", "ada@example.com", "now"}, 2, "", "no arguments"},
+		{"memory: is refused", map[string]string{"DATABASE_URL": "memory:"}, []string{"unlock", "-email", "ada@example.com"}, 1, "", "memory:"},
+		{"an email however written unlocks the account", vars, []string{"unlock", "-email", " ADA@example.com "}, 0, "Unlocked ada@example.com", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runKeel(t, tt.vars, "", tt.args...)
+			if r.code != tt.wantCode || !strings.Contains(r.out, tt.wantOut) || !strings.Contains(r.err, tt.wantErr) {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.wantCode, r.out, r.err)
+			}
+		})
+	}
+	if err := login("a long enough pass"); err != nil {
+		t.Fatalf("login after keel unlock: %v", err)
 	}
 }

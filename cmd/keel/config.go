@@ -59,6 +59,7 @@ type config struct {
 	TrustedProxies      []netip.Prefix
 	RateLimits          bool
 	LoginAccount        keel.Limit
+	LoginDevice         keel.Limit
 	LoginAddress        keel.Limit
 	RecoveryAddress     keel.Limit
 	RecoveryAccount     keel.Limit
@@ -78,6 +79,10 @@ type config struct {
 	MaxHashes         int    // 0: the cores (see procs)
 	Procs             int    // GOMAXPROCS; 0: the cores + 1 (see procs)
 	HashNice          int    // keel.Config.HashNice: -1 off
+
+	MaxSessionsPerUser int
+	APITokenMaxDays    int
+	DeviceKey          string // "": kept in the database
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -278,8 +283,11 @@ func settings() []setting {
 				return err
 			}},
 		{Name: "KEEL_RATE_LIMIT_LOGIN_ACCOUNT", Default: "10/15m",
-			Help:  "Failed logins allowed per account, as count/window.",
+			Help:  "Failed logins allowed per account from clients that have not logged in to it before (no device cookie of it), as count/window. Past it such clients are locked out of the account until the window ends or keel unlock; its owner's browsers are not.",
 			parse: func(c *config, v string) (err error) { c.LoginAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_LOGIN_DEVICE", Default: "10/15m",
+			Help:  "Failed logins allowed per account from one client that has logged in to it before (it presents the account's device cookie), as count/window; such a client is held to this instead of KEEL_RATE_LIMIT_LOGIN_ACCOUNT.",
+			parse: func(c *config, v string) (err error) { c.LoginDevice, err = parseLimit(v); return err }},
 		{Name: "KEEL_RATE_LIMIT_LOGIN_ADDRESS", Default: "100/15m",
 			Help:  "Failed logins allowed per client address, as count/window.",
 			parse: func(c *config, v string) (err error) { c.LoginAddress, err = parseLimit(v); return err }},
@@ -298,6 +306,31 @@ func settings() []setting {
 		{Name: "KEEL_RATE_LIMIT_SECOND_FACTOR", Default: "5/15m",
 			Help:  "Two-factor codes tried per account, as count/window.",
 			parse: func(c *config, v string) (err error) { c.SecondFactor, err = parseLimit(v); return err }},
+		{Name: "KEEL_MAX_SESSIONS_PER_USER", Default: strconv.Itoa(keel.DefaultMaxSessionsPerUser),
+			Help: "Live sessions one user may have; a login past it ends the user's least recently used session.",
+			parse: func(c *config, v string) (err error) {
+				c.MaxSessionsPerUser, err = positiveInt(v)
+				return err
+			}},
+		{Name: "KEEL_API_TOKEN_MAX_DAYS", Default: strconv.Itoa(int(keel.DefaultMaxAPITokenLifetime / (24 * time.Hour))),
+			Help: fmt.Sprintf("The longest a personal API token may be made to work, in days (1 to %d).", int(keel.DefaultMaxAPITokenLifetime/(24*time.Hour))),
+			parse: func(c *config, v string) error {
+				n, err := positiveInt(v)
+				if err == nil && time.Duration(n)*24*time.Hour > keel.DefaultMaxAPITokenLifetime {
+					err = fmt.Errorf("%d is more than %d days", n, int(keel.DefaultMaxAPITokenLifetime/(24*time.Hour)))
+				}
+				c.APITokenMaxDays = n
+				return err
+			}},
+		{Name: "KEEL_DEVICE_KEY", Default: "", Secret: true,
+			Help: fmt.Sprintf("Key that signs the device cookies which spare a user's own browsers an account's lockout: at least %d characters (e.g. openssl rand -base64 32), the same in every process. Unset: a random key made on first start and kept in the database, which every process on it then shares.", keel.DeviceKeyLength),
+			parse: func(c *config, v string) error {
+				if v != "" && len(v) < keel.DeviceKeyLength {
+					return fmt.Errorf("it has %d characters, want at least %d", len(v), keel.DeviceKeyLength)
+				}
+				c.DeviceKey = v
+				return nil
+			}},
 		{Name: "KEEL_LOG_LEVEL", Default: "info",
 			Help: "Least level logged: debug, info, warn or error.",
 			parse: func(c *config, v string) error {

@@ -4,6 +4,7 @@
 //	keel [serve] [-addr host:port]    run the HTTP server (the default)
 //	keel migrate [up|down|status]     apply, roll back or list migrations
 //	keel createsuperuser -email ...   create a superuser (password from stdin)
+//	keel unlock -email ...            lift the lockout failed logins put on an account
 //	keel healthcheck [-addr ...]      ask the running server whether it is up
 //	keel env [-markdown]              describe the environment variables
 //	keel version (or -version)        print the version
@@ -47,6 +48,7 @@ func commands() []command {
 		{"serve", "run the HTTP server (the default command)", serveCmd},
 		{"migrate", "apply (up, the default), roll back (down) or list (status) database migrations", migrateCmd},
 		{"createsuperuser", "create a superuser; the password is read from the terminal or one line of stdin", createSuperuserCmd},
+		{"unlock", "lift the lockout that failed logins from unknown clients put on an account", unlockCmd},
 		{"healthcheck", "ask the running server whether it is up (exit code 0 or 1), for a container's HEALTHCHECK", healthcheckCmd},
 		{"env", "describe every environment variable (-markdown for the README's table)", envCmd},
 		{"version", "print the version", versionCmd},

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -78,6 +79,24 @@ var undoItemCounts = map[string][]string{
 }
 
 const itemCountsMigration = "20251125000001"
+
+// undoSessionMetadata takes the sessions table back to the shape before the
+// session metadata migration, per dialect.
+var undoSessionMetadata = map[string][]string{
+	"SQLite file": {
+		"CREATE TABLE sessions_old (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE, data BLOB NOT NULL, expiry TIMESTAMP NOT NULL)",
+		"DROP TABLE sessions",
+		"ALTER TABLE sessions_old RENAME TO sessions",
+		"CREATE INDEX sessions_user_id_idx ON sessions (user_id)",
+		"CREATE INDEX sessions_expiry_idx ON sessions (expiry)",
+	},
+	"PostgreSQL": {
+		"DROP INDEX sessions_id_key",
+		"ALTER TABLE sessions DROP COLUMN id, DROP COLUMN created_at, DROP COLUMN last_used_at, DROP COLUMN client_addr, DROP COLUMN user_agent",
+	},
+}
+
+const sessionMetadataMigration = "20261127100000"
 
 func TestMigrations(t *testing.T) {
 	for _, d := range dialects {
@@ -158,6 +177,87 @@ func TestMigrations(t *testing.T) {
 					wantItemCount(t, s, owner, n)
 				}
 				wantWorks(t, s)
+			})
+
+			t.Run("the session metadata migration keeps the sessions that were there before it", func(t *testing.T) {
+				s := openUnmigrated(t, d.url(t))
+				if _, err := s.Migrate(t.Context()); err != nil {
+					t.Fatalf("Migrate: %v", err)
+				}
+				// Back to the schema before session metadata, with sessions in it.
+				for _, q := range undoSessionMetadata[d.name] {
+					if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				if _, err := s.DB().ExecContext(t.Context(), "DELETE FROM keel_migrations WHERE name = ?", sessionMetadataMigration); err != nil {
+					t.Fatal(err)
+				}
+				u := storetest.NewUser()
+				if err := s.CreateUser(t.Context(), u); err != nil {
+					t.Fatal(err)
+				}
+				now := storetest.Now()
+				var old []*keel.SessionRecord
+				for range 3 {
+					sess := storetest.NewSession(u.ID, now.Add(time.Hour))
+					_, err := s.DB().ExecContext(t.Context(), "INSERT INTO sessions (token_hash, user_id, data, expiry) VALUES (?, ?, ?, ?)",
+						sess.TokenHash, sess.UserID, sess.Data, sess.Expiry)
+					if err != nil {
+						t.Fatalf("inserting a session of the old schema: %v", err)
+					}
+					old = append(old, sess)
+				}
+				applied, err := s.Migrate(t.Context())
+				if err != nil {
+					t.Fatalf("Migrate: %v", err)
+				}
+				if len(applied) != 1 || applied[0].Name != sessionMetadataMigration {
+					t.Fatalf("Migrate applied %v, want only %s", applied, sessionMetadataMigration)
+				}
+				listed, err := s.ListUserSessions(t.Context(), u.ID, now)
+				if err != nil {
+					t.Fatalf("ListUserSessions: %v", err)
+				}
+				if len(listed) != len(old) {
+					t.Fatalf("ListUserSessions = %d sessions, want %d", len(listed), len(old))
+				}
+				ids := map[uuid.UUID]bool{}
+				for _, sess := range old {
+					got, _, err := s.FindSession(t.Context(), sess.TokenHash, now)
+					if err != nil {
+						t.Fatalf("FindSession of a session from before the migration: %v", err)
+					}
+					if got.ID == uuid.Nil || ids[got.ID] {
+						t.Errorf("the migrated session's ID %s is nil or not unique", got.ID)
+					}
+					ids[got.ID] = true
+					if !got.Expiry.Equal(sess.Expiry) || string(got.Data) != string(sess.Data) {
+						t.Errorf("the migrated session = %v, %q; want %v, %q", got.Expiry, got.Data, sess.Expiry, sess.Data)
+					}
+					if got.CreatedAt.IsZero() || !got.LastUsedAt.Equal(got.CreatedAt) || got.CreatedAt.Location() != time.UTC {
+						t.Errorf("the migrated session's times = %v, %v; want the migration's time, in UTC", got.CreatedAt, got.LastUsedAt)
+					}
+					if err := s.DeleteUserSession(t.Context(), u.ID, got.ID); err != nil {
+						t.Errorf("DeleteUserSession by the migrated ID: %v", err)
+					}
+				}
+				// The rebuilt table still cascades and still refuses duplicates.
+				sess := storetest.NewSession(u.ID, now.Add(time.Hour))
+				if err := s.CreateSession(t.Context(), sess); err != nil {
+					t.Fatal(err)
+				}
+				dup := storetest.NewSession(u.ID, now.Add(time.Hour))
+				dup.ID = sess.ID
+				if err := s.CreateSession(t.Context(), dup); keel.ErrorCode(err) != keel.Conflict {
+					t.Errorf("CreateSession with a taken ID: err = %v, want Conflict", err)
+				}
+				if err := s.DeleteUser(t.Context(), u.ID); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := s.FindSession(t.Context(), sess.TokenHash, now); keel.ErrorCode(err) != keel.NotFound {
+					t.Errorf("FindSession after DeleteUser: err = %v, want NotFound", err)
+				}
 			})
 
 			t.Run("migrating twice is a no-op", func(t *testing.T) {
@@ -260,18 +360,28 @@ func TestRollbackPlan(t *testing.T) {
 				for _, m := range plan {
 					names = append(names, m.String())
 				}
-				want := []string{"20261127140001_totp", "20261127140000_email_verification", itemCountsMigration + "_item_counts", "20250601000001_init"}
-				if !slices.Equal(names, want) {
-					t.Fatalf("plan %q, want %q", names, want)
+				want := []struct {
+					name  string
+					drops []string
+				}{
+					{"20261127140001_totp", []string{"table recovery_codes", "table totp"}},
+					{"20261127140000_email_verification", []string{"table one_time_tokens", "column users.is_verified"}},
+					{"20261127100002_secrets", []string{"table secrets"}},
+					{"20261127100001_api_tokens", []string{"table api_tokens"}},
+					{sessionMetadataMigration + "_session_metadata", []string{"column sessions.id", "column sessions.created_at",
+						"column sessions.last_used_at", "column sessions.client_addr", "column sessions.user_agent"}},
+					{itemCountsMigration + "_item_counts", []string{"table item_counts"}},
+					{"20250601000001_init", []string{"table counters", "table reset_tokens", "table sessions", "table items", "table users"}},
 				}
-				for i, want := range [][]string{
-					{"table recovery_codes", "table totp"},
-					{"table one_time_tokens", "column users.is_verified"},
-					{"table item_counts"},
-					{"table counters", "table reset_tokens", "table sessions", "table items", "table users"},
-				} {
-					if !slices.Equal(plan[i].Drops, want) {
-						t.Errorf("%s drops %q, want %q", names[i], plan[i].Drops, want)
+				if len(names) != len(want) {
+					t.Fatalf("plan %q, want %d migrations", names, len(want))
+				}
+				for i, w := range want {
+					if names[i] != w.name {
+						t.Errorf("plan[%d] = %s, want %s", i, names[i], w.name)
+					}
+					if !slices.Equal(plan[i].Drops, w.drops) {
+						t.Errorf("%s drops %q, want %q", w.name, plan[i].Drops, w.drops)
 					}
 				}
 				wantApplied(t, s, true) // planning changes nothing

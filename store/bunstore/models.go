@@ -94,10 +94,15 @@ func (r *itemRow) item() *keel.Item {
 type sessionRow struct {
 	bun.BaseModel `bun:"table:sessions,alias:s"`
 
-	TokenHash string    `bun:"token_hash,pk"`
-	UserID    uuid.UUID `bun:"user_id"`
-	Data      []byte    `bun:"data"`
-	Expiry    time.Time `bun:"expiry"`
+	TokenHash  string    `bun:"token_hash,pk"`
+	ID         uuid.UUID `bun:"id"`
+	UserID     uuid.UUID `bun:"user_id"`
+	Data       []byte    `bun:"data"`
+	Expiry     time.Time `bun:"expiry"`
+	CreatedAt  time.Time `bun:"created_at"`
+	LastUsedAt time.Time `bun:"last_used_at"`
+	ClientAddr string    `bun:"client_addr"`
+	UserAgent  string    `bun:"user_agent"`
 
 	// User is filled by FindSession's join.
 	User *userRow `bun:"rel:belongs-to,join:user_id=id"`
@@ -109,10 +114,33 @@ func (r *sessionRow) record() *keel.SessionRecord {
 		data = []byte{}
 	}
 	return &keel.SessionRecord{
-		TokenHash: r.TokenHash,
-		UserID:    r.UserID,
-		Data:      data,
-		Expiry:    r.Expiry.UTC(),
+		ID:         r.ID,
+		TokenHash:  r.TokenHash,
+		UserID:     r.UserID,
+		Data:       data,
+		Expiry:     r.Expiry.UTC(),
+		CreatedAt:  r.CreatedAt.UTC(),
+		LastUsedAt: r.LastUsedAt.UTC(),
+		ClientAddr: r.ClientAddr,
+		UserAgent:  r.UserAgent,
+	}
+}
+
+func toSessionRow(rec *keel.SessionRecord) *sessionRow {
+	data := rec.Data
+	if data == nil {
+		data = []byte{}
+	}
+	return &sessionRow{
+		TokenHash:  rec.TokenHash,
+		ID:         rec.ID,
+		UserID:     rec.UserID,
+		Data:       data,
+		Expiry:     rec.Expiry,
+		CreatedAt:  rec.CreatedAt,
+		LastUsedAt: rec.LastUsedAt,
+		ClientAddr: rec.ClientAddr,
+		UserAgent:  rec.UserAgent,
 	}
 }
 
@@ -198,11 +226,64 @@ func (r *totpRow) totp() *keel.TOTP {
 	return t
 }
 
+type apiTokenRow struct {
+	bun.BaseModel `bun:"table:api_tokens,alias:t"`
+
+	ID        uuid.UUID `bun:"id,pk"`
+	UserID    uuid.UUID `bun:"user_id"`
+	Name      string    `bun:"name"`
+	Scope     string    `bun:"scope"`
+	TokenHash string    `bun:"token_hash"`
+	CreatedAt time.Time `bun:"created_at"`
+	// LastUsedAt is NULL until the token is first used.
+	LastUsedAt time.Time `bun:"last_used_at,nullzero"`
+	ExpiresAt  time.Time `bun:"expires_at"`
+
+	// User is filled by FindAPIToken's join.
+	User *userRow `bun:"rel:belongs-to,join:user_id=id"`
+}
+
+func toAPITokenRow(t *keel.APIToken) *apiTokenRow {
+	return &apiTokenRow{
+		ID:         t.ID,
+		UserID:     t.UserID,
+		Name:       t.Name,
+		Scope:      string(t.Scope),
+		TokenHash:  t.TokenHash,
+		CreatedAt:  t.CreatedAt,
+		LastUsedAt: t.LastUsedAt,
+		ExpiresAt:  t.ExpiresAt,
+	}
+}
+
+func (r *apiTokenRow) token() *keel.APIToken {
+	t := &keel.APIToken{
+		ID:        r.ID,
+		UserID:    r.UserID,
+		Name:      r.Name,
+		Scope:     keel.Scope(r.Scope),
+		TokenHash: r.TokenHash,
+		CreatedAt: r.CreatedAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(),
+	}
+	if !r.LastUsedAt.IsZero() {
+		t.LastUsedAt = r.LastUsedAt.UTC()
+	}
+	return t
+}
+
 type recoveryCodeRow struct {
 	bun.BaseModel `bun:"table:recovery_codes,alias:rc"`
 
 	UserID   uuid.UUID `bun:"user_id,pk"`
 	CodeHash string    `bun:"code_hash,pk"`
+}
+
+type secretRow struct {
+	bun.BaseModel `bun:"table:secrets,alias:sec"`
+
+	Name  string `bun:"name,pk"`
+	Value []byte `bun:"value"`
 }
 
 type counterRow struct {

@@ -11,8 +11,8 @@ import (
 	"github.com/uptrace/bun/dialect"
 )
 
-// The queries every authenticated request runs (FindSession) and the
-// commonest reads (Item, a page of one owner's items) and write
+// The queries every authenticated request runs (FindSession, FindAPIToken)
+// and the commonest reads (Item, a page of one owner's items) and write
 // (CreateItem) go through prepared statements, on the pool that runs them:
 // bun writes its arguments into the SQL text, so each call otherwise makes
 // the database parse and plan the query again (PostgreSQL) or compile it
@@ -24,10 +24,14 @@ import (
 // handle.readStmts). Both paths pass the conformance suite (TestStore).
 
 const (
-	sqlFindSession = `SELECT s.token_hash, s.user_id, s.data, s.expiry,
+	sqlFindSession = `SELECT s.token_hash, s.id, s.user_id, s.data, s.expiry, s.created_at, s.last_used_at, s.client_addr, s.user_agent,
  u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
  FROM sessions AS s JOIN users AS u ON u.id = s.user_id
  WHERE s.token_hash = ? AND s.expiry > ?`
+	sqlFindAPIToken = `SELECT t.id, t.user_id, t.name, t.scope, t.token_hash, t.created_at, t.last_used_at, t.expires_at,
+ u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
+ FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id
+ WHERE t.token_hash = ? AND t.expires_at > ?`
 	// sqlOwnerItems is a page of one owner's items with their total count
 	// in the same round trip: the count is a scalar subquery, run once, that
 	// sums the owner's rows of item_counts (see itemCount).

@@ -36,7 +36,7 @@ func TestHotQueriesArePrepared(t *testing.T) {
 					p       *stmtCache
 					queries []string
 				}{
-					{"read", s.readStmts, []string{sqlFindSession, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter}},
+					{"read", s.readStmts, []string{sqlFindSession, sqlFindAPIToken, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter}},
 					{"write", s.writeStmts, []string{sqlCreateItem}},
 				} {
 					got := pool.p.queries()
@@ -104,6 +104,10 @@ func runHotQueries(t *testing.T, s *Store) {
 	sess := storetest.NewSession(u.ID, now.Add(time.Hour))
 	must(t, s.CreateSession(ctx, sess))
 	_, _, err := s.FindSession(ctx, sess.TokenHash, now)
+	must(t, err)
+	tok := storetest.NewAPIToken(u.ID, now, now.Add(time.Hour))
+	must(t, s.CreateAPIToken(ctx, tok))
+	_, _, err = s.FindAPIToken(ctx, tok.TokenHash, now)
 	must(t, err)
 	_, err = s.Item(ctx, it.ID)
 	must(t, err)

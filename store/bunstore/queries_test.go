@@ -40,8 +40,9 @@ func (l *queryLog) count() int {
 }
 
 // TestRoundTrips checks how many queries the calls that matter most run:
-// one for a session with its user, one for a page plus at most one for the
-// count, one for an increment and one for consuming a token.
+// one for a session or an API token with its user, one for each write of
+// session metadata, one for a page plus at most one for the count, one for
+// an increment and one for consuming a token.
 func TestRoundTrips(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
@@ -67,6 +68,10 @@ func TestRoundTrips(t *testing.T) {
 			if err := s.CreateResetToken(ctx, tok); err != nil {
 				t.Fatal(err)
 			}
+			apiTok := storetest.NewAPIToken(u.ID, now, now.Add(time.Hour))
+			if err := s.CreateAPIToken(ctx, apiTok); err != nil {
+				t.Fatal(err)
+			}
 
 			for _, tc := range []struct {
 				name string
@@ -77,6 +82,17 @@ func TestRoundTrips(t *testing.T) {
 					_, _, err := s.FindSession(ctx, sess.TokenHash, now)
 					return err
 				}},
+				{"FindAPIToken joins the token to its user", 1, func() error {
+					_, _, err := s.FindAPIToken(ctx, apiTok.TokenHash, now)
+					return err
+				}},
+				{"TouchSession is one UPDATE", 1, func() error { return s.TouchSession(ctx, sess.TokenHash, now.Add(time.Minute)) }},
+				{"TouchAPIToken is one UPDATE", 1, func() error { return s.TouchAPIToken(ctx, apiTok.ID, now.Add(time.Minute)) }},
+				{"TrimUserSessions is one DELETE", 1, func() error {
+					_, err := s.TrimUserSessions(ctx, u.ID, 100, now)
+					return err
+				}},
+				{"ListUserSessions", 1, func() error { _, err := s.ListUserSessions(ctx, u.ID, now); return err }},
 				{"ListItems of a full page runs the page and the count", 2, func() error {
 					items, total, err := s.ListItems(ctx, keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 2})
 					if err == nil && (len(items) != 2 || total != 5) {

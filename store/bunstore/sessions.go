@@ -21,7 +21,7 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 		row := sessionRow{User: &userRow{}}
 		u := row.User
 		err := st.QueryRowContext(ctx, tokenHash, h.timeArg(now)).Scan(
-			&row.TokenHash, &row.UserID, &row.Data, &row.Expiry,
+			&row.TokenHash, &row.ID, &row.UserID, &row.Data, &row.Expiry, &row.CreatedAt, &row.LastUsedAt, &row.ClientAddr, &row.UserAgent,
 			&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
 		if err != nil {
 			return nil, nil, storeError("find session", err, msgSessionNotFound, "")
@@ -45,19 +45,10 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 	return row.record(), row.User.user(), nil
 }
 
-// CreateSession inserts a session. Conflict when the token hash exists,
-// NotFound when the user does not.
+// CreateSession inserts a session. Conflict when the token hash or the ID
+// exists, NotFound when the user does not.
 func (h *handle) CreateSession(ctx context.Context, rec *keel.SessionRecord) error {
-	data := rec.Data
-	if data == nil {
-		data = []byte{}
-	}
-	_, err := h.writer.NewInsert().Model(&sessionRow{
-		TokenHash: rec.TokenHash,
-		UserID:    rec.UserID,
-		Data:      data,
-		Expiry:    rec.Expiry,
-	}).Exec(ctx)
+	_, err := h.writer.NewInsert().Model(toSessionRow(rec)).Exec(ctx)
 	return storeError("create session", err, msgUserNotFound, msgSessionExists)
 }
 
@@ -98,6 +89,75 @@ func (h *handle) DeleteUserSessions(ctx context.Context, userID uuid.UUID, excep
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, storeError("delete user sessions", err, "", "")
+	}
+	return n, nil
+}
+
+// ListUserSessions returns the user's unexpired sessions, newest first,
+// through the index on user_id.
+func (h *handle) ListUserSessions(ctx context.Context, userID uuid.UUID, now time.Time) ([]*keel.SessionRecord, error) {
+	var rows []sessionRow
+	err := h.reader.NewSelect().Model(&rows).
+		Where("user_id = ?", userID).
+		Where("expiry > ?", now).
+		OrderExpr("created_at DESC, id DESC").
+		Scan(ctx)
+	if err != nil {
+		return nil, storeError("list user sessions", err, "", "")
+	}
+	out := make([]*keel.SessionRecord, len(rows))
+	for i := range rows {
+		out[i] = rows[i].record()
+	}
+	return out, nil
+}
+
+// DeleteUserSession deletes the session with the ID if it is the user's;
+// NotFound when no row matched.
+func (h *handle) DeleteUserSession(ctx context.Context, userID, id uuid.UUID) error {
+	res, err := h.writer.NewDelete().Model((*sessionRow)(nil)).
+		Where("id = ?", id).
+		Where("user_id = ?", userID).
+		Exec(ctx)
+	if err != nil {
+		return storeError("delete user session", err, "", "")
+	}
+	return requireRow("delete user session", res, msgSessionNotFound)
+}
+
+// TouchSession moves last_used_at forward with one conditional UPDATE, so
+// concurrent touches never move it back.
+func (h *handle) TouchSession(ctx context.Context, tokenHash string, at time.Time) error {
+	_, err := h.writer.NewUpdate().Model((*sessionRow)(nil)).
+		Set("last_used_at = ?", at).
+		Where("token_hash = ?", tokenHash).
+		Where("last_used_at < ?", at).
+		Exec(ctx)
+	return storeError("touch session", err, "", "")
+}
+
+// TrimUserSessions deletes, in one statement, the user's unexpired
+// sessions that are not among the keep most recently used.
+func (h *handle) TrimUserSessions(ctx context.Context, userID uuid.UUID, keep int, now time.Time) (int64, error) {
+	if keep < 1 {
+		return 0, keel.Errorf(keel.Invalid, "bunstore: trim user sessions: keep %d is below 1", keep)
+	}
+	keepers := h.writer.NewSelect().Model((*sessionRow)(nil)).Column("token_hash").
+		Where("user_id = ?", userID).
+		Where("expiry > ?", now).
+		OrderExpr("last_used_at DESC, created_at DESC, id DESC").
+		Limit(int64(keep))
+	res, err := h.writer.NewDelete().Model((*sessionRow)(nil)).
+		Where("user_id = ?", userID).
+		Where("expiry > ?", now).
+		Where("token_hash NOT IN (?)", keepers).
+		Exec(ctx)
+	if err != nil {
+		return 0, storeError("trim user sessions", err, "", "")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, storeError("trim user sessions", err, "", "")
 	}
 	return n, nil
 }

@@ -174,9 +174,9 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 // sqliteDefaults are the PRAGMAs every SQLite connection gets, unless the URL
 // sets the same PRAGMA itself: a busy timeout (a write that waits longer for
 // another process is Unavailable), foreign keys (the ON DELETE CASCADE of
-// items, sessions and reset tokens needs them), WAL, and synchronous=NORMAL,
-// which in WAL mode survives a crash of the process (a power loss may take
-// the last transactions, and never corrupts the file).
+// items, sessions, reset tokens and API tokens needs them), WAL, and
+// synchronous=NORMAL, which in WAL mode survives a crash of the process (a
+// power loss may take the last transactions, and never corrupts the file).
 var sqliteDefaults = []struct{ name, pragma string }{
 	{"busy_timeout", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMilli)},
 	{"foreign_keys", "foreign_keys(1)"},
@@ -338,7 +338,7 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // DeleteExpired removes, in one transaction, the sessions, reset tokens,
-// one-time tokens and counters that expired at or before now.
+// API tokens, one-time tokens and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.atomically(ctx, func(db bun.IDB) error {
@@ -347,6 +347,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			db.NewDelete().Model((*sessionRow)(nil)).Where("expiry <= ?", now),
 			db.NewDelete().Model((*resetTokenRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*oneTimeTokenRow)(nil)).Where("expires_at <= ?", now),
+			db.NewDelete().Model((*apiTokenRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*counterRow)(nil)).Where("reset_at <= ?", now),
 		} {
 			res, err := q.Exec(ctx)

@@ -11,7 +11,7 @@
 // Inside InTx, use only the keel.Tx fn receives: calling the Store from fn
 // waits for the lock fn's own transaction holds, forever.
 //
-// Emails are indexed case-insensitively, each user's items, sessions and
-// reset tokens are indexed by user, and every struct that goes in or comes
-// out is copied, so callers never share memory with the store.
+// Emails are indexed case-insensitively, each user's items, sessions, reset
+// tokens and API tokens are indexed by user, and every struct that goes in
+// or comes out is copied, so callers never share memory with the store.
 package memstore

@@ -41,11 +41,17 @@ type db struct {
 
 	sessions       map[string]*keel.SessionRecord
 	sessionsByUser index[uuid.UUID, string]
+	sessionIDs     map[uuid.UUID]string // session ID → token hash
 
 	resetTokens       map[string]*keel.ResetToken
 	resetTokensByUser index[uuid.UUID, string]
 
+	apiTokens       map[uuid.UUID]*keel.APIToken
+	apiTokenHashes  map[string]uuid.UUID // token hash → token ID
+	apiTokensByUser index[uuid.UUID, uuid.UUID]
+
 	counters map[string]keel.Counter
+	secrets  map[string][]byte
 
 	oneTimeTokens       map[string]*keel.OneTimeToken // by hash
 	oneTimeTokensByUser index[uuid.UUID, string]
@@ -63,9 +69,14 @@ func New() *Store {
 		itemsByOwner:      make(index[uuid.UUID, uuid.UUID]),
 		sessions:          make(map[string]*keel.SessionRecord),
 		sessionsByUser:    make(index[uuid.UUID, string]),
+		sessionIDs:        make(map[uuid.UUID]string),
 		resetTokens:       make(map[string]*keel.ResetToken),
 		resetTokensByUser: make(index[uuid.UUID, string]),
+		apiTokens:         make(map[uuid.UUID]*keel.APIToken),
+		apiTokenHashes:    make(map[string]uuid.UUID),
+		apiTokensByUser:   make(index[uuid.UUID, uuid.UUID]),
 		counters:          make(map[string]keel.Counter),
+		secrets:           make(map[string][]byte),
 
 		oneTimeTokens:       make(map[string]*keel.OneTimeToken),
 		oneTimeTokensByUser: make(index[uuid.UUID, string]),
@@ -138,8 +149,8 @@ func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) err
 	return nil
 }
 
-// DeleteExpired removes the sessions, reset tokens, one-time tokens and
-// counters that expired at or before now.
+// DeleteExpired removes the sessions, reset tokens, API tokens, one-time
+// tokens and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(d *db, u *undoLog) error {
@@ -153,6 +164,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for hash, tok := range d.resetTokens {
 			if !tok.ExpiresAt.After(now) {
 				d.removeResetToken(u, hash)
+				n++
+			}
+		}
+		for id, tok := range d.apiTokens {
+			if !tok.ExpiresAt.After(now) {
+				d.removeAPIToken(u, id)
 				n++
 			}
 		}

@@ -122,8 +122,9 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 	})
 }
 
-// DeleteUser deletes the user with its items, sessions, reset tokens,
-// one-time tokens, TOTP and recovery codes. NotFound when there is none.
+// DeleteUser deletes the user with its items, sessions, reset tokens, API
+// tokens, one-time tokens, TOTP and recovery codes. NotFound when there is
+// none.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
@@ -138,6 +139,9 @@ func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		}
 		for hash := range d.resetTokensByUser[id] {
 			d.removeResetToken(log, hash)
+		}
+		for tokenID := range d.apiTokensByUser[id] {
+			d.removeAPIToken(log, tokenID)
 		}
 		for hash := range d.oneTimeTokensByUser[id] {
 			d.removeOneTimeToken(log, hash)

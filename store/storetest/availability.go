@@ -26,6 +26,7 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 		ott := mustCreateOneTimeToken(t, s, NewOneTimeToken(u.ID, keel.PurposeLoginChallenge, "", now, now.Add(time.Hour)))
 		mustPutTOTP(t, s, NewTOTP(u.ID))
 		wantNoError(t, "ReplaceRecoveryCodes", s.ReplaceRecoveryCodes(t.Context(), u.ID, []string{"a"}))
+		apiTok := mustCreateAPIToken(t, s, NewAPIToken(u.ID, now, now.Add(time.Hour)))
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		for _, tc := range []struct {
@@ -43,6 +44,12 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 			{"TOTP", func() error { _, err := s.TOTP(ctx, u.ID); return err }},
 			{"AdvanceTOTPStep", func() error { return s.AdvanceTOTPStep(ctx, u.ID, 1) }},
 			{"ConsumeRecoveryCode", func() error { return s.ConsumeRecoveryCode(ctx, u.ID, "a") }},
+			{"ListUserSessions", func() error { _, err := s.ListUserSessions(ctx, u.ID, now); return err }},
+			{"DeleteUserSession", func() error { return s.DeleteUserSession(ctx, u.ID, sess.ID) }},
+			{"FindAPIToken", func() error { _, _, err := s.FindAPIToken(ctx, apiTok.TokenHash, now); return err }},
+			{"ListUserAPITokens", func() error { _, err := s.ListUserAPITokens(ctx, u.ID, now); return err }},
+			{"DeleteUserAPIToken", func() error { return s.DeleteUserAPIToken(ctx, u.ID, apiTok.ID) }},
+			{"LoadOrStoreSecret", func() error { _, err := s.LoadOrStoreSecret(ctx, "k", []byte("v")); return err }},
 			{"CreateUser", func() error { return s.CreateUser(ctx, NewUser()) }},
 			{"InTx", func() error { return s.InTx(ctx, func(keel.Tx) error { return nil }) }},
 		} {
@@ -51,6 +58,8 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 		// Nothing was consumed or changed by the cancelled calls.
 		_, _, err := s.FindSession(t.Context(), sess.TokenHash, now)
 		wantNoError(t, "FindSession", err)
+		_, _, err = s.FindAPIToken(t.Context(), apiTok.TokenHash, now)
+		wantNoError(t, "FindAPIToken", err)
 		got, err := s.ConsumeResetToken(t.Context(), tok.TokenHash)
 		wantNoError(t, "ConsumeResetToken", err)
 		checkResetToken(t, "ConsumeResetToken", got, tok)
@@ -73,6 +82,7 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 		u := mustCreateUser(t, s, NewUser())
 		it := mustCreateItem(t, s, NewItem(u.ID))
 		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		apiTok := mustCreateAPIToken(t, s, NewAPIToken(u.ID, now, now.Add(time.Hour)))
 		wantNoError(t, "Close", s.Close())
 		wantNoError(t, "Close again", s.Close())
 		// A store that does not own its database (bunstore.New) may go on
@@ -87,6 +97,9 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 			{"Item", func() error { _, err := s.Item(ctx, it.ID); return err }},
 			{"FindSession", func() error { _, _, err := s.FindSession(ctx, sess.TokenHash, now); return err }},
 			{"UpdateSession", func() error { return s.UpdateSession(ctx, sess.TokenHash, []byte("x"), now.Add(time.Hour)) }},
+			{"DeleteUserSession", func() error { return s.DeleteUserSession(ctx, u.ID, sess.ID) }},
+			{"FindAPIToken", func() error { _, _, err := s.FindAPIToken(ctx, apiTok.TokenHash, now); return err }},
+			{"DeleteUserAPIToken", func() error { return s.DeleteUserAPIToken(ctx, u.ID, apiTok.ID) }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if err := tc.call(); keel.ErrorCode(err) == keel.NotFound {

@@ -162,6 +162,14 @@ func testDeleteExpired(t *testing.T, newStore newStoreFunc) {
 			mustCreateResetToken(t, s, NewResetToken(users[2].ID, now, now.Add(time.Microsecond))),
 			mustCreateResetToken(t, s, NewResetToken(users[3].ID, now, now.Add(time.Hour))),
 		}
+		expiredAPITokens := []*keel.APIToken{
+			mustCreateAPIToken(t, s, NewAPIToken(users[4].ID, now.Add(-2*time.Hour), now.Add(-time.Hour))),
+			mustCreateAPIToken(t, s, NewAPIToken(users[4].ID, now.Add(-time.Hour), now)),
+		}
+		liveAPITokens := []*keel.APIToken{
+			mustCreateAPIToken(t, s, NewAPIToken(users[4].ID, now, now.Add(time.Microsecond))),
+			mustCreateAPIToken(t, s, NewAPIToken(users[0].ID, now, now.Add(time.Hour))),
+		}
 		counters := []struct {
 			key     string
 			window  time.Duration
@@ -180,8 +188,8 @@ func testDeleteExpired(t *testing.T, newStore newStoreFunc) {
 
 		n, err := s.DeleteExpired(ctx, now)
 		wantNoError(t, "DeleteExpired", err)
-		if n != 6 {
-			t.Errorf("DeleteExpired = %d, want 6 (2 sessions, 2 reset tokens, 2 counters)", n)
+		if n != 8 {
+			t.Errorf("DeleteExpired = %d, want 8 (2 sessions, 2 reset tokens, 2 API tokens, 2 counters)", n)
 		}
 
 		// Deleted rows are gone even to calls that do not check expiry.
@@ -201,6 +209,17 @@ func testDeleteExpired(t *testing.T, newStore newStoreFunc) {
 			got, err := s.ConsumeResetToken(ctx, tok.TokenHash)
 			wantNoError(t, "ConsumeResetToken of a live token", err)
 			checkResetToken(t, "a live token", got, tok)
+		}
+		// Read at an earlier now, where the expired ones would be found had
+		// they survived.
+		for _, tok := range expiredAPITokens {
+			_, _, err := s.FindAPIToken(ctx, tok.TokenHash, now.Add(-3*time.Hour))
+			wantCode(t, "FindAPIToken of an expired token", err, keel.NotFound)
+		}
+		for _, tok := range liveAPITokens {
+			got, _, err := s.FindAPIToken(ctx, tok.TokenHash, now)
+			wantNoError(t, "FindAPIToken of a live token", err)
+			checkAPIToken(t, "a live API token", got, tok)
 		}
 		for _, c := range counters {
 			// Read at the counter's own start, where even an expired one

@@ -237,7 +237,7 @@ func testItems(t *testing.T, newStore newStoreFunc) {
 }
 
 func testCascades(t *testing.T, newStore newStoreFunc) {
-	t.Run("DeleteUser removes the user's items, sessions and reset tokens and leaves other users' alone", func(t *testing.T) {
+	t.Run("DeleteUser removes the user's items, sessions, reset tokens and API tokens and leaves other users' alone", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
 		now := Now()
@@ -252,6 +252,8 @@ func testCascades(t *testing.T, newStore newStoreFunc) {
 		keptSession := mustCreateSession(t, s, NewSession(kept.ID, now.Add(time.Hour)))
 		goneToken := mustCreateResetToken(t, s, NewResetToken(gone.ID, now, now.Add(time.Hour)))
 		keptToken := mustCreateResetToken(t, s, NewResetToken(kept.ID, now, now.Add(time.Hour)))
+		goneAPIToken := mustCreateAPIToken(t, s, NewAPIToken(gone.ID, now, now.Add(time.Hour)))
+		keptAPIToken := mustCreateAPIToken(t, s, NewAPIToken(kept.ID, now, now.Add(time.Hour)))
 
 		wantNoError(t, "DeleteUser", s.DeleteUser(ctx, gone.ID))
 
@@ -276,6 +278,13 @@ func testCascades(t *testing.T, newStore newStoreFunc) {
 		}
 		_, err = s.ConsumeResetToken(ctx, goneToken.TokenHash)
 		wantCode(t, "ConsumeResetToken of the deleted user", err, keel.NotFound)
+		_, _, err = s.FindAPIToken(ctx, goneAPIToken.TokenHash, now)
+		wantCode(t, "FindAPIToken of the deleted user", err, keel.NotFound)
+		n, err = s.DeleteUserAPITokens(ctx, gone.ID)
+		wantNoError(t, "DeleteUserAPITokens of the deleted user", err)
+		if n != 0 {
+			t.Errorf("DeleteUserAPITokens of the deleted user = %d, want 0", n)
+		}
 
 		checkUser(t, "the other user", mustUser(t, s, kept.ID), kept)
 		checkItem(t, "the other user's item", mustItem(t, s, keptItem.ID), keptItem)
@@ -286,6 +295,9 @@ func testCascades(t *testing.T, newStore newStoreFunc) {
 		gotTok, err := s.ConsumeResetToken(ctx, keptToken.TokenHash)
 		wantNoError(t, "ConsumeResetToken of the other user", err)
 		checkResetToken(t, "the other user's reset token", gotTok, keptToken)
+		gotAPIToken, _, err := s.FindAPIToken(ctx, keptAPIToken.TokenHash, now)
+		wantNoError(t, "FindAPIToken of the other user", err)
+		checkAPIToken(t, "the other user's API token", gotAPIToken, keptAPIToken)
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/keel-dev/keel"
 )
 
@@ -123,6 +125,79 @@ func testOwnership(t *testing.T, newStore newStoreFunc) {
 		find("FindSession after changing a returned session")
 		checkUser(t, "User after changing FindSession's user", mustUser(t, s, u.ID), u)
 	})
+
+	testOwnershipOfTokens(t, newStore)
+}
+
+func testOwnershipOfTokens(t *testing.T, newStore newStoreFunc) {
+	t.Run("changing a session or API token after creating it, or a returned one, does not change the stored one", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		sess := NewSession(u.ID, now.Add(time.Hour))
+		mustCreateSession(t, s, sess)
+		wantSess := *sess
+		wantSess.Data = []byte(string(sess.Data))
+		tok := NewAPIToken(u.ID, now, now.Add(time.Hour))
+		mustCreateAPIToken(t, s, tok)
+		wantTok := *tok
+		scribbleSession(sess)
+		scribbleAPIToken(tok)
+		check := func(what string) {
+			t.Helper()
+			got, _, err := s.FindSession(t.Context(), wantSess.TokenHash, now)
+			wantNoError(t, what+": FindSession", err)
+			checkSession(t, what, got, &wantSess)
+			gotTok, _, err := s.FindAPIToken(t.Context(), wantTok.TokenHash, now)
+			wantNoError(t, what+": FindAPIToken", err)
+			checkAPIToken(t, what, gotTok, &wantTok)
+		}
+		check("after changing the created structs")
+
+		got, _, err := s.FindSession(t.Context(), wantSess.TokenHash, now)
+		wantNoError(t, "FindSession", err)
+		scribbleSession(got)
+		gotTok, _, err := s.FindAPIToken(t.Context(), wantTok.TokenHash, now)
+		wantNoError(t, "FindAPIToken", err)
+		scribbleAPIToken(gotTok)
+		list, err := s.ListUserSessions(t.Context(), u.ID, now)
+		wantNoError(t, "ListUserSessions", err)
+		for _, sess := range list {
+			scribbleSession(sess)
+		}
+		toks, err := s.ListUserAPITokens(t.Context(), u.ID, now)
+		wantNoError(t, "ListUserAPITokens", err)
+		for _, tok := range toks {
+			scribbleAPIToken(tok)
+		}
+		check("after changing the returned structs")
+	})
+}
+
+// scribbleSession changes every field of s but its token hash, and its
+// data in place.
+func scribbleSession(s *keel.SessionRecord) {
+	for i := range s.Data {
+		s.Data[i] ^= 0xff
+	}
+	s.ID = uuid.Nil
+	s.UserID = uuid.Nil
+	s.Expiry = time.Time{}
+	s.CreatedAt = time.Time{}
+	s.LastUsedAt = time.Time{}
+	s.ClientAddr = "scribbled"
+	s.UserAgent = "scribbled"
+}
+
+// scribbleAPIToken changes every field of t but its token hash.
+func scribbleAPIToken(t *keel.APIToken) {
+	t.ID = uuid.Nil
+	t.UserID = uuid.Nil
+	t.Name = "scribbled"
+	t.Scope = "scribbled"
+	t.CreatedAt = time.Time{}
+	t.LastUsedAt = time.Time{}
+	t.ExpiresAt = time.Time{}
 }
 
 // scribbleUser changes every field of u and what its pointers point at.

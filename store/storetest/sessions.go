@@ -87,6 +87,21 @@ func testSessions(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("CreateSession with a taken ID is a Conflict and keeps the first", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		first := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		dup := NewSession(u.ID, now.Add(2*time.Hour))
+		dup.ID = first.ID
+		wantCode(t, "CreateSession", s.CreateSession(t.Context(), dup), keel.Conflict)
+		_, _, err := s.FindSession(t.Context(), dup.TokenHash, now)
+		wantCode(t, "FindSession of the rejected session", err, keel.NotFound)
+		got, _, err := s.FindSession(t.Context(), first.TokenHash, now)
+		wantNoError(t, "FindSession", err)
+		checkSession(t, "FindSession", got, first)
+	})
+
 	t.Run("CreateSession for a missing user is NotFound and creates nothing", func(t *testing.T) {
 		s := newStore(t)
 		now := Now()
@@ -100,7 +115,7 @@ func testSessions(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "FindSession", err, keel.NotFound)
 	})
 
-	t.Run("UpdateSession sets data and expiry", func(t *testing.T) {
+	t.Run("UpdateSession sets data and expiry and keeps the rest", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string
 			data []byte
@@ -121,8 +136,9 @@ func testSessions(t *testing.T, newStore newStoreFunc) {
 
 				got, _, err := s.FindSession(t.Context(), sess.TokenHash, now)
 				wantNoError(t, "FindSession", err)
-				want := &keel.SessionRecord{TokenHash: sess.TokenHash, UserID: u.ID, Data: tc.data, Expiry: expiry}
-				checkSession(t, "FindSession after UpdateSession", got, want)
+				want := *sess
+				want.Data, want.Expiry = tc.data, expiry
+				checkSession(t, "FindSession after UpdateSession", got, &want)
 				got, _, err = s.FindSession(t.Context(), neighbour.TokenHash, now)
 				wantNoError(t, "FindSession of the neighbour", err)
 				checkSession(t, "the neighbour", got, neighbour)

@@ -12,9 +12,10 @@
 //		})
 //	}
 //
-// The helpers NewUser, NewItem, NewSession, NewResetToken, NewOneTimeToken
-// and NewTOTP build valid, unsaved records (UUIDv7 ids, UTC times truncated to microseconds) for
-// tests of stores and of code that uses them.
+// The helpers NewUser, NewItem, NewSession, NewResetToken, NewAPIToken,
+// NewOneTimeToken and NewTOTP build valid, unsaved records (UUIDv7 ids,
+// UTC times truncated to microseconds) for tests of stores and of code
+// that uses them.
 package storetest
 
 import (
@@ -44,7 +45,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, newStore) })
 	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
+	t.Run("SessionMetadata", func(t *testing.T) { testSessionMetadata(t, newStore) })
 	t.Run("ResetTokens", func(t *testing.T) { testResetTokens(t, newStore) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, newStore) })
+	t.Run("Secrets", func(t *testing.T) { testSecrets(t, newStore) })
 	t.Run("OneTimeTokens", func(t *testing.T) { testOneTimeTokens(t, newStore) })
 	t.Run("TOTP", func(t *testing.T) { testTOTP(t, newStore) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, newStore) })
@@ -103,14 +107,36 @@ func NewItem(ownerID uuid.UUID) *keel.Item {
 	}
 }
 
-// NewSession returns an unsaved session of the user with a random token
-// hash, some data and the expiry.
+// NewSession returns an unsaved session of the user with a fresh UUIDv7
+// id, a random token hash, some data, the expiry, both times set to Now, and
+// a client address and user agent.
 func NewSession(userID uuid.UUID, expiry time.Time) *keel.SessionRecord {
+	now := Now()
 	return &keel.SessionRecord{
-		TokenHash: NewTokenHash(),
+		ID:         NewID(),
+		TokenHash:  NewTokenHash(),
+		UserID:     userID,
+		Data:       []byte("session data \x00\xff"),
+		Expiry:     expiry.UTC().Truncate(time.Microsecond),
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ClientAddr: "2001:db8::1",
+		UserAgent:  "storetest/1.0 (Björk's browser)",
+	}
+}
+
+// NewAPIToken returns an unsaved, never used API token of the user with a
+// fresh UUIDv7 id, a random token hash, a name and the full scope, created
+// at now and expiring at expires.
+func NewAPIToken(userID uuid.UUID, now, expires time.Time) *keel.APIToken {
+	return &keel.APIToken{
+		ID:        NewID(),
 		UserID:    userID,
-		Data:      []byte("session data \x00\xff"),
-		Expiry:    expiry.UTC().Truncate(time.Microsecond),
+		Name:      "deploy bot ✓",
+		Scope:     keel.ScopeFull,
+		TokenHash: NewTokenHash(),
+		CreatedAt: now.UTC().Truncate(time.Microsecond),
+		ExpiresAt: expires.UTC().Truncate(time.Microsecond),
 	}
 }
 
@@ -173,6 +199,14 @@ func mustCreateSession(t *testing.T, s keel.Store, r *keel.SessionRecord) *keel.
 		t.Fatalf("CreateSession: %v", err)
 	}
 	return r
+}
+
+func mustCreateAPIToken(t *testing.T, s keel.Store, tok *keel.APIToken) *keel.APIToken {
+	t.Helper()
+	if err := s.CreateAPIToken(t.Context(), tok); err != nil {
+		t.Fatalf("CreateAPIToken: %v", err)
+	}
+	return tok
 }
 
 func mustCreateResetToken(t *testing.T, s keel.Store, r *keel.ResetToken) *keel.ResetToken {
@@ -318,6 +352,9 @@ func checkSession(t *testing.T, what string, got, want *keel.SessionRecord) {
 		t.Errorf("%s: session = nil, want one", what)
 		return
 	}
+	if got.ID != want.ID {
+		t.Errorf("%s: ID = %s, want %s", what, got.ID, want.ID)
+	}
 	if got.TokenHash != want.TokenHash {
 		t.Errorf("%s: TokenHash = %q, want %q", what, got.TokenHash, want.TokenHash)
 	}
@@ -328,6 +365,40 @@ func checkSession(t *testing.T, what string, got, want *keel.SessionRecord) {
 		t.Errorf("%s: Data = %q, want %q", what, got.Data, want.Data)
 	}
 	checkTime(t, what+": Expiry", got.Expiry, want.Expiry)
+	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
+	checkTime(t, what+": LastUsedAt", got.LastUsedAt, want.LastUsedAt)
+	if got.ClientAddr != want.ClientAddr {
+		t.Errorf("%s: ClientAddr = %q, want %q", what, got.ClientAddr, want.ClientAddr)
+	}
+	if got.UserAgent != want.UserAgent {
+		t.Errorf("%s: UserAgent = %q, want %q", what, got.UserAgent, want.UserAgent)
+	}
+}
+
+func checkAPIToken(t *testing.T, what string, got, want *keel.APIToken) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: API token = nil, want one", what)
+		return
+	}
+	if got.ID != want.ID {
+		t.Errorf("%s: ID = %s, want %s", what, got.ID, want.ID)
+	}
+	if got.UserID != want.UserID {
+		t.Errorf("%s: UserID = %s, want %s", what, got.UserID, want.UserID)
+	}
+	if got.Name != want.Name {
+		t.Errorf("%s: Name = %q, want %q", what, got.Name, want.Name)
+	}
+	if got.Scope != want.Scope {
+		t.Errorf("%s: Scope = %q, want %q", what, got.Scope, want.Scope)
+	}
+	if got.TokenHash != want.TokenHash {
+		t.Errorf("%s: TokenHash = %q, want %q", what, got.TokenHash, want.TokenHash)
+	}
+	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
+	checkTime(t, what+": LastUsedAt", got.LastUsedAt, want.LastUsedAt)
+	checkTime(t, what+": ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 }
 
 func checkResetToken(t *testing.T, what string, got, want *keel.ResetToken) {
@@ -483,6 +554,22 @@ func userIDs(us []*keel.User) []uuid.UUID {
 	ids := make([]uuid.UUID, len(us))
 	for i, u := range us {
 		ids[i] = u.ID
+	}
+	return ids
+}
+
+func sessionIDs(ss []*keel.SessionRecord) []uuid.UUID {
+	ids := make([]uuid.UUID, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+func apiTokenIDs(ts []*keel.APIToken) []uuid.UUID {
+	ids := make([]uuid.UUID, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
 	}
 	return ids
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/keel-dev/keel"
 )
 
@@ -18,27 +20,41 @@ type txFixture struct {
 	other        *keel.User
 	item         *keel.Item
 	session      *keel.SessionRecord
+	oldSession   *keel.SessionRecord // user's, used before session
 	expiredSess  *keel.SessionRecord
 	token        *keel.ResetToken
 	expiredToken *keel.ResetToken // other's
+	apiToken     *keel.APIToken
+	expiredAPI   *keel.APIToken // other's
 	counterKey   string
 	counter      keel.Counter
 	expiredKey   string
+	secretName   string
+	secret       []byte
+	freshSecret  string // a name no secret has
 }
 
 func newTxFixture(t *testing.T, s keel.Store) *txFixture {
 	t.Helper()
 	ctx := t.Context()
 	now := Now()
-	f := &txFixture{now: now, counterKey: "login:" + NewID().String(), expiredKey: "login:" + NewID().String()}
+	f := &txFixture{now: now, counterKey: "login:" + NewID().String(), expiredKey: "login:" + NewID().String(),
+		secretName: "secret:" + NewID().String(), freshSecret: "secret:" + NewID().String()}
 	f.user = mustCreateUser(t, s, NewUser())
 	f.other = mustCreateUser(t, s, NewUser())
 	f.item = mustCreateItem(t, s, NewItem(f.user.ID))
 	f.session = mustCreateSession(t, s, NewSession(f.user.ID, now.Add(time.Hour)))
+	old := NewSession(f.user.ID, now.Add(time.Hour))
+	old.LastUsedAt = now.Add(-time.Hour)
+	f.oldSession = mustCreateSession(t, s, old)
 	f.expiredSess = mustCreateSession(t, s, NewSession(f.user.ID, now.Add(-time.Hour)))
 	f.token = mustCreateResetToken(t, s, NewResetToken(f.user.ID, now, now.Add(time.Hour)))
 	f.expiredToken = mustCreateResetToken(t, s, NewResetToken(f.other.ID, now.Add(-2*time.Hour), now.Add(-time.Hour)))
+	f.apiToken = mustCreateAPIToken(t, s, NewAPIToken(f.user.ID, now, now.Add(time.Hour)))
+	f.expiredAPI = mustCreateAPIToken(t, s, NewAPIToken(f.other.ID, now.Add(-2*time.Hour), now.Add(-time.Hour)))
 	var err error
+	f.secret, err = s.LoadOrStoreSecret(ctx, f.secretName, []byte("fixture secret"))
+	wantNoError(t, "LoadOrStoreSecret", err)
 	f.counter, err = s.IncrementCounter(ctx, f.counterKey, time.Hour, now)
 	wantNoError(t, "IncrementCounter", err)
 	_, err = s.IncrementCounter(ctx, f.expiredKey, time.Minute, now.Add(-time.Hour))
@@ -72,6 +88,37 @@ func (f *txFixture) check(t *testing.T, s keel.Store) {
 	wantNoError(t, "FindSession", err)
 	checkSession(t, "the session", sess, f.session)
 	checkUser(t, "the session's user", su, f.user)
+	sess, _, err = s.FindSession(ctx, f.oldSession.TokenHash, f.now)
+	wantNoError(t, "FindSession of the older session", err)
+	checkSession(t, "the older session", sess, f.oldSession)
+	sessions, err := s.ListUserSessions(ctx, f.user.ID, f.now)
+	wantNoError(t, "ListUserSessions", err)
+	if len(sessions) != 2 {
+		t.Errorf("ListUserSessions = %d sessions, want 2", len(sessions))
+	}
+
+	apiTok, au, err := s.FindAPIToken(ctx, f.apiToken.TokenHash, f.now)
+	wantNoError(t, "FindAPIToken", err)
+	checkAPIToken(t, "the API token", apiTok, f.apiToken)
+	checkUser(t, "the API token's user", au, f.user)
+	for _, u := range []*keel.User{f.user, f.other} {
+		toks, err := s.ListUserAPITokens(ctx, u.ID, f.now)
+		wantNoError(t, "ListUserAPITokens", err)
+		if want := map[bool]int{true: 1, false: 0}[u == f.user]; len(toks) != want {
+			t.Errorf("ListUserAPITokens = %d tokens, want %d", len(toks), want)
+		}
+	}
+
+	secret, err := s.LoadOrStoreSecret(ctx, f.secretName, []byte("another"))
+	wantNoError(t, "LoadOrStoreSecret", err)
+	if string(secret) != string(f.secret) {
+		t.Errorf("the secret = %q, want %q", secret, f.secret)
+	}
+	secret, err = s.LoadOrStoreSecret(ctx, f.freshSecret, []byte("stored by check"))
+	wantNoError(t, "LoadOrStoreSecret of a fresh name", err)
+	if string(secret) != "stored by check" {
+		t.Errorf("a fresh secret name already holds %q", secret)
+	}
 
 	c, err := s.Counter(ctx, f.counterKey, f.now)
 	wantNoError(t, "Counter", err)
@@ -81,12 +128,12 @@ func (f *txFixture) check(t *testing.T, s keel.Store) {
 	wantNoError(t, "ConsumeResetToken", err)
 	checkResetToken(t, "the reset token", tok, f.token)
 
-	// The expired session, the other user's expired reset token and the
-	// expired counter are all still there to be deleted.
+	// The expired session, the other user's expired reset token and API
+	// token and the expired counter are all still there to be deleted.
 	n, err := s.DeleteExpired(ctx, f.now)
 	wantNoError(t, "DeleteExpired", err)
-	if n != 3 {
-		t.Errorf("DeleteExpired = %d, want 3 (a session, a reset token, a counter)", n)
+	if n != 4 {
+		t.Errorf("DeleteExpired = %d, want 4 (a session, a reset token, an API token, a counter)", n)
 	}
 }
 
@@ -103,9 +150,13 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		it := NewItem(u.ID)
 		sess := NewSession(u.ID, f.now.Add(time.Hour))
 		tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
+		apiTok := NewAPIToken(u.ID, f.now, f.now.Add(time.Hour))
 		updItem := *f.item
 		updItem.Title = "Committed"
 		err := s.InTx(ctx, func(tx keel.Tx) error {
+			if _, err := tx.LoadOrStoreSecret(ctx, f.freshSecret, []byte("committed")); err != nil {
+				return err
+			}
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return err
 			}
@@ -116,6 +167,15 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 				return err
 			}
 			if err := tx.CreateResetToken(ctx, tok); err != nil {
+				return err
+			}
+			if err := tx.CreateAPIToken(ctx, apiTok); err != nil {
+				return err
+			}
+			if err := tx.TouchAPIToken(ctx, f.apiToken.ID, f.now.Add(time.Minute)); err != nil {
+				return err
+			}
+			if err := tx.TouchSession(ctx, f.oldSession.TokenHash, f.now.Add(time.Minute)); err != nil {
 				return err
 			}
 			if err := tx.UpdateItem(ctx, &updItem); err != nil {
@@ -143,6 +203,20 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		gotTok, err := s.ConsumeResetToken(ctx, tok.TokenHash)
 		wantNoError(t, "ConsumeResetToken", err)
 		checkResetToken(t, "the created reset token", gotTok, tok)
+		gotAPITok, _, err := s.FindAPIToken(ctx, apiTok.TokenHash, f.now)
+		wantNoError(t, "FindAPIToken of the created token", err)
+		checkAPIToken(t, "the created API token", gotAPITok, apiTok)
+		gotAPITok, _, err = s.FindAPIToken(ctx, f.apiToken.TokenHash, f.now)
+		wantNoError(t, "FindAPIToken of the touched token", err)
+		checkTime(t, "the touched API token's LastUsedAt", gotAPITok.LastUsedAt, f.now.Add(time.Minute))
+		gotSess, _, err = s.FindSession(ctx, f.oldSession.TokenHash, f.now)
+		wantNoError(t, "FindSession of the touched session", err)
+		checkTime(t, "the touched session's LastUsedAt", gotSess.LastUsedAt, f.now.Add(time.Minute))
+		secret, err := s.LoadOrStoreSecret(ctx, f.freshSecret, []byte("later"))
+		wantNoError(t, "LoadOrStoreSecret", err)
+		if string(secret) != "committed" {
+			t.Errorf("the secret stored in the transaction = %q, want %q", secret, "committed")
+		}
 	})
 
 	// Every kind of write, undone both ways fn can fail.
@@ -158,7 +232,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 			u.Email, u.FullName, u.IsSuperuser, u.PasswordHash = "changed@example.com", nil, true, "changed"
 			return tx.UpdateUser(ctx, &u)
 		}},
-		{"DeleteUser with its items, sessions and reset tokens", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+		{"DeleteUser with its items, sessions, reset tokens and API tokens", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteUser(ctx, f.user.ID)
 		}},
 		{"CreateItem", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
@@ -185,6 +259,37 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		}},
 		{"DeleteUserSessions", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			_, err := tx.DeleteUserSessions(ctx, f.user.ID, "")
+			return err
+		}},
+		{"DeleteUserSession", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			return tx.DeleteUserSession(ctx, f.user.ID, f.session.ID)
+		}},
+		{"TouchSession", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			return tx.TouchSession(ctx, f.session.TokenHash, f.now.Add(time.Hour))
+		}},
+		{"TrimUserSessions", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			n, err := tx.TrimUserSessions(ctx, f.user.ID, 1, f.now)
+			if err == nil && n != 1 {
+				return fmt.Errorf("TrimUserSessions = %d, want 1", n)
+			}
+			return err
+		}},
+		{"CreateAPIToken", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			// Expired: DeleteExpired's count is off if it survives.
+			return tx.CreateAPIToken(ctx, NewAPIToken(f.other.ID, f.now.Add(-time.Hour), f.now.Add(-time.Minute)))
+		}},
+		{"DeleteUserAPIToken", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			return tx.DeleteUserAPIToken(ctx, f.user.ID, f.apiToken.ID)
+		}},
+		{"DeleteUserAPITokens", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			_, err := tx.DeleteUserAPITokens(ctx, f.user.ID)
+			return err
+		}},
+		{"TouchAPIToken", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			return tx.TouchAPIToken(ctx, f.apiToken.ID, f.now.Add(time.Minute))
+		}},
+		{"LoadOrStoreSecret of a new name", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			_, err := tx.LoadOrStoreSecret(ctx, f.freshSecret, []byte("rolled back"))
 			return err
 		}},
 		{"CreateResetToken, which supersedes the earlier one", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
@@ -220,6 +325,8 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 				tx.CreateItem(ctx, NewItem(u.ID)),
 				tx.CreateSession(ctx, NewSession(u.ID, f.now.Add(time.Hour))),
 				tx.CreateResetToken(ctx, NewResetToken(f.user.ID, f.now, f.now.Add(time.Hour))),
+				tx.CreateAPIToken(ctx, NewAPIToken(u.ID, f.now, f.now.Add(time.Hour))),
+				tx.TouchSession(ctx, f.session.TokenHash, f.now.Add(time.Hour)),
 				tx.DeleteItem(ctx, f.item.ID),
 				tx.DeleteCounter(ctx, f.counterKey),
 				tx.DeleteUser(ctx, f.user.ID),
@@ -356,6 +463,26 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 			}
 			checkSession(t, "FindSession in the tx", gotSess, sess)
 			checkUser(t, "FindSession's user in the tx", gotUser, u)
+			listed, err := tx.ListUserSessions(ctx, u.ID, f.now)
+			if err != nil {
+				return fmt.Errorf("tx.ListUserSessions: %w", err)
+			}
+			checkIDs(t, "ListUserSessions in the tx", sessionIDs(listed), []uuid.UUID{sess.ID})
+			apiTok := NewAPIToken(u.ID, f.now, f.now.Add(time.Hour))
+			if err := tx.CreateAPIToken(ctx, apiTok); err != nil {
+				return fmt.Errorf("tx.CreateAPIToken: %w", err)
+			}
+			gotAPITok, _, err := tx.FindAPIToken(ctx, apiTok.TokenHash, f.now)
+			if err != nil {
+				return fmt.Errorf("tx.FindAPIToken: %w", err)
+			}
+			checkAPIToken(t, "FindAPIToken in the tx", gotAPITok, apiTok)
+			if _, err := tx.LoadOrStoreSecret(ctx, f.freshSecret, []byte("in tx")); err != nil {
+				return fmt.Errorf("tx.LoadOrStoreSecret: %w", err)
+			}
+			if got, err := tx.LoadOrStoreSecret(ctx, f.freshSecret, []byte("later")); err != nil || string(got) != "in tx" {
+				t.Errorf("LoadOrStoreSecret in the tx = %q, %v; want the value stored in the tx", got, err)
+			}
 			if err := tx.DeleteSession(ctx, f.session.TokenHash); err != nil {
 				return fmt.Errorf("tx.DeleteSession: %w", err)
 			}
