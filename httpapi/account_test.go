@@ -16,6 +16,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/httpapi"
 	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
@@ -317,8 +318,15 @@ func TestTwoFactorHTTP(t *testing.T) {
 			t.Run("a password login answers a challenge, and the challenge and a code the token", func(t *testing.T) {
 				ch := e.challenge(t, "ada@example.com")
 				res := e.do(req{method: "POST", path: "/login/two-factor", json: map[string]string{"challenge": ch, "code": e.code(clock, secret)}})
-				if res.StatusCode != 200 || res.Header.Get("Set-Cookie") == "" {
+				if res.StatusCode != 200 {
 					t.Fatalf("%d %s", res.StatusCode, res.body)
+				}
+				names := map[string]bool{}
+				for _, c := range res.Cookies() {
+					names[c.Name] = c.Value != ""
+				}
+				if !names[cookieName] || !names[httpapi.DefaultDeviceCookieName] {
+					t.Fatalf("cookies set %v, want the session and the device cookie", names)
 				}
 				session, _ := res.json(t)["access_token"].(string)
 				expect(t, e.do(req{method: "GET", path: "/users/me", bearer: session}), 200, "")
