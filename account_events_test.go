@@ -276,3 +276,37 @@ func contains(kinds []keel.EventKind, want ...keel.EventKind) bool {
 	}
 	return true
 }
+
+func TestAuditLogKeepsTheAccountFlows(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, withTOTP, verifying(keel.VerificationOptional))
+	root := e.superuser(t, "root@example.com")
+	s, secret, _ := e.enrolled(t, "ada@example.com")
+	u := s.User
+	if _, err := e.svc.UpdateMe(ctx, u, keel.UpdateMeInput{Email: keel.Some("new@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.complete(e.challenge(t, "ada@example.com"), wrongCode(e.code(t, secret)), "")
+	wantRefusal(t, err, keel.ErrInvalidCode)
+
+	page, err := e.svc.AuditEvents(ctx, root, keel.AuditOptions{UserID: u.ID, Kinds: []keel.EventKind{
+		keel.EventVerificationSent, keel.EventTOTPEnrolled, keel.EventEmailChangeRequested,
+		keel.EventLoginChallenged, keel.EventSecondFactorFailed,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[keel.EventKind]map[string]string{}
+	for _, ev := range page.Events {
+		got[ev.Kind] = ev.Detail
+	}
+	if len(got) != 5 {
+		t.Fatalf("audit kinds %v, want the five asked for", got)
+	}
+	if got[keel.EventEmailChangeRequested]["new_email"] != "new@example.com" {
+		t.Errorf("email change detail %v", got[keel.EventEmailChangeRequested])
+	}
+	if got[keel.EventSecondFactorFailed]["reason"] != keel.ReasonWrongCode {
+		t.Errorf("second factor failure detail %v", got[keel.EventSecondFactorFailed])
+	}
+}

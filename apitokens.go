@@ -118,7 +118,13 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor *User, in CreateAPIT
 		if len(live) >= MaxAPITokensPerUser {
 			return ErrTooManyAPITokens
 		}
-		return tx.CreateAPIToken(ctx, t)
+		if err := tx.CreateAPIToken(ctx, t); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventAPITokenCreated, actor.ID, actor)
+		info := apiTokenInfo(t)
+		e.APIToken = &info
+		return s.emit(ctx, tx, e)
 	})
 	switch {
 	case errors.Is(err, ErrTooManyAPITokens):
@@ -183,11 +189,20 @@ func (s *Service) APITokens(ctx context.Context, actor *User, userID uuid.UUID) 
 // RevokeAPIToken ends the user's token with the id at once. A user revokes
 // its own; a superuser revokes anyone's. It takes a session.
 func (s *Service) RevokeAPIToken(ctx context.Context, actor *User, userID, tokenID uuid.UUID) error {
-	if _, err := s.requireSelfOrSuperuser(ctx, actor, userID, bySession); err != nil {
+	u, err := s.requireSelfOrSuperuser(ctx, actor, userID, bySession)
+	if err != nil {
 		return err
 	}
-	if err := s.db(ctx).DeleteUserAPIToken(ctx, userID, tokenID); err != nil {
-		if ErrorCode(err) == NotFound {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := tx.DeleteUserAPIToken(ctx, userID, tokenID); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventAPITokenRevoked, actor.ID, u)
+		e.APIToken = &APITokenInfo{ID: tokenID}
+		return s.emit(ctx, tx, e)
+	})
+	if err != nil {
+		if _, veto := vetoed(err); !veto && ErrorCode(err) == NotFound {
 			return ErrAPITokenNotFound.withCause(err)
 		}
 		return classify(err, Unavailable)

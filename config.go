@@ -65,6 +65,10 @@ type Config struct {
 	// TOTP configures two-factor authentication. Users can enrol once a
 	// key is set (TOTP.Keys).
 	TOTP TOTPConfig
+	// AuditRetention is how long the audit log keeps an event:
+	// PurgeExpired deletes older ones. Default 90 days; negative keeps
+	// every event.
+	AuditRetention time.Duration
 
 	// Hooks react to account events: before hooks inside the operation's
 	// transaction (they may veto it), after hooks once it has committed.
@@ -143,6 +147,7 @@ const (
 	DefaultPageLimit           = 100
 	DefaultMaxSessionsPerUser  = 100
 	DefaultMaxAPITokenLifetime = 365 * 24 * time.Hour
+	DefaultAuditRetention      = 90 * 24 * time.Hour
 
 	DefaultVerificationTokenLifetime = 48 * time.Hour
 )
@@ -187,6 +192,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConcurrentHashes <= 0 {
 		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
 	}
 	if c.DefaultPageLimit <= 0 {
 		c.DefaultPageLimit = DefaultPageLimit

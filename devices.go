@@ -140,7 +140,7 @@ func (s *Service) Unlock(ctx context.Context, actor *User, userID uuid.UUID) err
 	if err != nil {
 		return userError(err)
 	}
-	return s.unlock(ctx, u.Email)
+	return s.unlock(ctx, actor.ID, u, u.Email)
 }
 
 // UnlockEmail lifts the lockout of the account with the email, with no
@@ -148,12 +148,33 @@ func (s *Service) Unlock(ctx context.Context, actor *User, userID uuid.UUID) err
 // authority is running the program. An email no account has is not an
 // error.
 func (s *Service) UnlockEmail(ctx context.Context, email string) error {
-	return s.unlock(ctx, NormalizeEmail(email))
+	email = NormalizeEmail(email)
+	var u *User
+	if email != "" && len(email) <= 255 {
+		found, err := s.db(ctx).UserByEmail(ctx, email)
+		switch {
+		case err == nil:
+			u = found
+		case ErrorCode(err) != NotFound:
+			return classify(err, Unavailable)
+		}
+	}
+	return s.unlock(ctx, uuid.Nil, u, email)
 }
 
-func (s *Service) unlock(ctx context.Context, email string) error {
+// unlock forgets the failed logins of the email (whose account is u, nil
+// when none has it) and emits EventLockoutLifted, by the actor.
+func (s *Service) unlock(ctx context.Context, actorID uuid.UUID, u *User, email string) error {
 	account, _ := s.loginLimits(email, "")
-	if err := s.db(ctx).DeleteCounter(ctx, account.counter); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		if err := tx.DeleteCounter(ctx, account.counter); err != nil {
+			return err
+		}
+		e := s.newEvent(ctx, EventLockoutLifted, actorID, u)
+		e.Email = email
+		return s.emit(ctx, tx, e)
+	})
+	if err != nil {
 		return classify(err, Unavailable)
 	}
 	return nil

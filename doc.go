@@ -74,6 +74,15 @@
 // writes and keel calls in one transaction; on bunstore, bunstore.TxDB
 // gives a before hook or InTx the transaction as a bun.IDB.
 //
+// # Audit log
+//
+// Every event is also an AuditEvent in the Store, written in the
+// operation's transaction (a change that rolls back leaves no row) and
+// logged once committed; never a password, token or hash, and nothing for
+// reads. A superuser reads the log with AuditEvents, a user the events
+// about itself with MyAuditEvents; PurgeExpired deletes events older than
+// Config.AuditRetention.
+//
 // # Errors
 //
 // Every error is an *Error with a Code; compare with the sentinels

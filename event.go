@@ -90,7 +90,33 @@ const (
 	// EventRecoveryCodesRegenerated: RegenerateRecoveryCodes replaced the
 	// account's recovery codes.
 	EventRecoveryCodesRegenerated EventKind = "recovery_codes_regenerated"
+	// EventAPITokenCreated: CreateAPIToken made a personal API token
+	// (APIToken is it, never its secret).
+	EventAPITokenCreated EventKind = "api_token_created"
+	// EventAPITokenRevoked: RevokeAPIToken revoked one token (APIToken
+	// holds its ID).
+	EventAPITokenRevoked EventKind = "api_token_revoked"
+	// EventAPITokensRevoked: API tokens of a user ended at once (APITokens
+	// says how many): with a new password, a deactivation or a deletion.
+	EventAPITokensRevoked EventKind = "api_tokens_revoked"
+	// EventLockoutLifted: Unlock (by a superuser) or UnlockEmail (by the
+	// program: ActorID is uuid.Nil) lifted an account's lockout.
+	EventLockoutLifted EventKind = "lockout_lifted"
 )
+
+// EventKinds returns every kind of event keel emits, in the order above:
+// the vocabulary of an audit query or a metric label.
+func EventKinds() []EventKind {
+	return []EventKind{
+		EventSignedUp, EventUserCreated, EventLoginSucceeded, EventLoginFailed, EventRateLimited,
+		EventLoggedOut, EventPasswordChanged, EventPasswordResetRequested, EventPasswordReset,
+		EventUserUpdated, EventUserDeleted, EventSessionsEnded,
+		EventAPITokenCreated, EventAPITokenRevoked, EventAPITokensRevoked, EventLockoutLifted,
+		EventVerificationSent, EventEmailVerified, EventEmailChangeRequested, EventEmailChangeConfirmed,
+		EventLoginChallenged, EventSecondFactorSucceeded, EventSecondFactorFailed, EventRecoveryCodeUsed,
+		EventTOTPEnrolled, EventTOTPDisabled, EventRecoveryCodesRegenerated,
+	}
+}
 
 // Event is one account event. Hooks receive it by value; it never holds
 // a password, a password hash or a token.
@@ -123,6 +149,12 @@ type Event struct {
 	// NewEmail is, for EventEmailChangeRequested and
 	// EventEmailChangeConfirmed, the address the change is to.
 	NewEmail string
+	// APIToken is, for EventAPITokenCreated, the new token, and for
+	// EventAPITokenRevoked the revoked one's ID (the rest went with it).
+	// Never the secret.
+	APIToken *APITokenInfo
+	// APITokens is, for EventAPITokensRevoked, how many tokens ended.
+	APITokens int64
 	// Client is the client of the request, as the adapter put it in the
 	// context with WithClient.
 	Client Client
@@ -132,6 +164,10 @@ type Event struct {
 	// factor: see the Reason* constants. It is for logs and audits, never
 	// for the client, which gets the one deliberately vague answer.
 	Reason string
+
+	// unrecorded marks a repeated rate-limit refusal, which the audit log
+	// leaves out (see auditor.record); every other consumer gets it.
+	unrecorded bool
 }
 
 // Reasons of EventLoginFailed, EventRateLimited,

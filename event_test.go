@@ -322,6 +322,57 @@ func TestEveryOperationReportsItsEvents(t *testing.T) {
 			wantEvent{Kind: keel.EventUserDeleted, ActorID: f.root.ID, UserID: u.ID, Email: "ada@example.com"},
 			wantEvent{Kind: keel.EventSessionsEnded, ActorID: f.root.ID, UserID: u.ID, Sessions: 1})
 	})
+	t.Run("making and revoking an API token reports api_token_created and api_token_revoked, never the secret", func(t *testing.T) {
+		f := setup(t)
+		u := f.e.signUp(t, "ada@example.com")
+		var tok *keel.NewAPIToken
+		got := since(f, func() {
+			var err error
+			tok, err = f.e.svc.CreateAPIToken(ctx, u, keel.CreateAPITokenInput{Name: "ci", Scope: keel.ScopeRead, ExpiresInDays: 7})
+			must(t, err)
+			must(t, f.e.svc.RevokeAPIToken(ctx, f.root, u.ID, tok.ID))
+		})
+		checkEvents(t, f.e, got,
+			wantEvent{Kind: keel.EventAPITokenCreated, ActorID: u.ID, UserID: u.ID},
+			wantEvent{Kind: keel.EventAPITokenRevoked, ActorID: f.root.ID, UserID: u.ID})
+		if a := got[0].APIToken; a == nil || *a != tok.APITokenInfo {
+			t.Errorf("created: token %+v, want %+v", a, tok.APITokenInfo)
+		}
+		if a := got[1].APIToken; a == nil || a.ID != tok.ID {
+			t.Errorf("revoked: token %+v, want id %v", a, tok.ID)
+		}
+	})
+	t.Run("a new password reports the API tokens it revoked", func(t *testing.T) {
+		f := setup(t)
+		u := f.e.signUp(t, "ada@example.com")
+		for _, name := range []string{"one", "two"} {
+			_, err := f.e.svc.CreateAPIToken(ctx, u, keel.CreateAPITokenInput{Name: name, Scope: keel.ScopeFull, ExpiresInDays: 7})
+			must(t, err)
+		}
+		got := since(f, func() {
+			_, err := f.e.svc.UpdateUser(ctx, f.root, u.ID, keel.UpdateUserInput{Password: keel.Some("a whole new passphrase")})
+			must(t, err)
+		})
+		checkEvents(t, f.e, got,
+			wantEvent{Kind: keel.EventUserUpdated, ActorID: f.root.ID, UserID: u.ID, Changes: []string{"password"}},
+			wantEvent{Kind: keel.EventAPITokensRevoked, ActorID: f.root.ID, UserID: u.ID})
+		if got[1].APITokens != 2 {
+			t.Errorf("%d tokens revoked, want 2", got[1].APITokens)
+		}
+	})
+	t.Run("lifting a lockout reports lockout_lifted, by the superuser or by nobody", func(t *testing.T) {
+		f := setup(t)
+		u := f.e.signUp(t, "ada@example.com")
+		got := since(f, func() {
+			must(t, f.e.svc.Unlock(ctx, f.root, u.ID))
+			must(t, f.e.svc.UnlockEmail(ctx, "ada@example.com"))
+			must(t, f.e.svc.UnlockEmail(ctx, "nobody@example.com"))
+		})
+		checkEvents(t, f.e, got,
+			wantEvent{Kind: keel.EventLockoutLifted, ActorID: f.root.ID, UserID: u.ID, Email: "ada@example.com"},
+			wantEvent{Kind: keel.EventLockoutLifted, UserID: u.ID, Email: "ada@example.com"},
+			wantEvent{Kind: keel.EventLockoutLifted, Email: "nobody@example.com"})
+	})
 }
 
 func TestBeforeHooks(t *testing.T) {

@@ -259,3 +259,31 @@ func ExampleMailer() {
 	// Output:
 	// ada@example.com Reset your password true
 }
+
+// A user reads the security events about itself; the client of each
+// request comes from the context (httpapi puts it there).
+func ExampleService_MyAuditEvents() {
+	ctx := keel.WithClient(context.Background(), keel.Client{Addr: "203.0.113.9", UserAgent: "example/1.0", RequestID: "req-42"})
+	svc, err := keel.New(memstore.New(), keel.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ada, err := svc.SignUp(ctx, keel.SignUpInput{Email: "ada@example.com", Password: "analytical engine"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = svc.Login(ctx, keel.LoginInput{Email: "ada@example.com", Password: "difference engine"})
+	fmt.Println(err)
+
+	page, err := svc.MyAuditEvents(ctx, ada, keel.AuditOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range page.Events { // newest first
+		fmt.Println(e.Kind, e.ClientAddr, e.UserAgent, e.RequestID)
+	}
+	// Output:
+	// unauthenticated: wrong email or password
+	// login_failed 203.0.113.9 example/1.0 req-42
+	// signed_up 203.0.113.9 example/1.0 req-42
+}

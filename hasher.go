@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/keel-dev/keel/internal/priority"
 	"golang.org/x/crypto/argon2"
@@ -31,6 +33,37 @@ type hasher struct {
 	// dummy is a real hash of a random password, verified when a login names
 	// an unknown email so that it costs the same as a wrong password.
 	dummy string
+
+	// What HashStats reports of the callers that found every slot taken.
+	waiting      atomic.Int64
+	waitCount    atomic.Int64
+	waitDuration atomic.Int64 // nanoseconds
+}
+
+// HashStats describes the password hasher's slots (Config.MaxConcurrentHashes)
+// as sql.DBStats describes a connection pool: how many are taken, and how
+// often and how long callers waited for one. A growing WaitDuration means
+// logins queue for the CPU.
+type HashStats struct {
+	MaxConcurrent int // the slots: Config.MaxConcurrentHashes
+	InFlight      int // hashes being computed now
+	Waiting       int // callers waiting for a slot now
+
+	WaitCount    int64         // callers that waited for a slot, in all
+	WaitDuration time.Duration // how long they waited, in all (those that gave up included)
+}
+
+// HashStats returns the password hasher's statistics. It is cheap: a few
+// atomic loads, for a metrics scrape.
+func (s *Service) HashStats() HashStats {
+	h := s.hasher
+	return HashStats{
+		MaxConcurrent: cap(h.slots),
+		InFlight:      len(h.slots),
+		Waiting:       int(h.waiting.Load()),
+		WaitCount:     h.waitCount.Load(),
+		WaitDuration:  time.Duration(h.waitDuration.Load()),
+	}
 }
 
 func newHasher(p Argon2Params, concurrency, nice int) (*hasher, error) {
@@ -69,6 +102,19 @@ func (h *hasher) isCommon(password string) bool {
 }
 
 func (h *hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	// Every slot is taken: wait, and count the wait (HashStats).
+	start := time.Now()
+	h.waiting.Add(1)
+	defer func() {
+		h.waiting.Add(-1)
+		h.waitCount.Add(1)
+		h.waitDuration.Add(int64(time.Since(start)))
+	}()
 	select {
 	case h.slots <- struct{}{}:
 		return nil

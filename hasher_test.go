@@ -3,6 +3,7 @@ package keel
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -123,11 +124,14 @@ func strconvQuote(s string) string { return `"` + s + `"` }
 // nopStore satisfies Store for tests that never reach it.
 type nopStore struct{ Store }
 
-// userOnlyStore answers the calls Login makes before a session exists.
+// userOnlyStore answers the calls a failed Login makes: the lookup of
+// the email, and the audit row of the failure.
 type userOnlyStore struct {
 	Store
 	users map[string]*User
 }
+
+func (s *userOnlyStore) AppendAuditEvent(context.Context, *AuditEvent) error { return nil }
 
 func (s *userOnlyStore) UserByEmail(_ context.Context, email string) (*User, error) {
 	if u, ok := s.users[email]; ok {
@@ -135,4 +139,67 @@ func (s *userOnlyStore) UserByEmail(_ context.Context, email string) (*User, err
 		return &c, nil
 	}
 	return nil, Errorf(NotFound, "no user")
+}
+
+// HashStats counts a caller that found every slot taken as waiting while it
+// waits, and adds its wait to WaitCount and WaitDuration once it has a
+// slot or gives up.
+func TestHashStatsCountWaitsForASlot(t *testing.T) {
+	s, err := New(nopStore{}, Config{Argon2: cheapParams, MaxConcurrentHashes: 1, RateLimits: RateLimits{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.HashStats(); got != (HashStats{MaxConcurrent: 1}) {
+		t.Fatalf("a fresh hasher: %+v", got)
+	}
+	ctx := context.Background()
+	if _, err := s.hasher.Hash(ctx, "a password hashed at once"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.HashStats(); got.WaitCount != 0 || got.InFlight != 0 {
+		t.Fatalf("a hash with a free slot counted as a wait: %+v", got)
+	}
+
+	s.hasher.slots <- struct{}{} // a hash in flight holds the only slot
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.hasher.Hash(ctx, "a password that waits")
+		done <- err
+	}()
+	waitFor(t, func() bool { return s.HashStats().Waiting == 1 })
+	if got := s.HashStats(); got.InFlight != 1 || got.WaitCount != 0 {
+		t.Fatalf("while a caller waits: %+v", got)
+	}
+	<-s.hasher.slots
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := s.HashStats()
+	if got.Waiting != 0 || got.InFlight != 0 || got.WaitCount != 1 || got.WaitDuration <= 0 {
+		t.Fatalf("after the wait: %+v", got)
+	}
+
+	t.Run("a caller that gives up counts too", func(t *testing.T) {
+		s.hasher.slots <- struct{}{}
+		defer func() { <-s.hasher.slots }()
+		cctx, cancel := context.WithCancel(ctx)
+		go func() {
+			waitFor(t, func() bool { return s.HashStats().Waiting == 1 })
+			cancel()
+		}()
+		if _, err := s.hasher.Hash(cctx, "a password that gives up"); ErrorCode(err) != Unavailable {
+			t.Fatalf("err = %v, want Unavailable", err)
+		}
+		if got := s.HashStats(); got.Waiting != 0 || got.WaitCount != 2 {
+			t.Fatalf("after giving up: %+v", got)
+		}
+	})
+}
+
+// waitFor yields until cond holds (the test's own timeout bounds it).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		runtime.Gosched()
+	}
 }

@@ -49,7 +49,13 @@ type env struct {
 
 func newEnv(t *testing.T, mod ...func(*keel.Config)) *env {
 	t.Helper()
-	e := &env{store: memstore.New(), clock: newClock(), mail: keeltest.NewMailbox()}
+	return newEnvOn(t, memstore.New(), mod...)
+}
+
+// newEnvOn is newEnv over the store st.
+func newEnvOn(t *testing.T, st keel.Store, mod ...func(*keel.Config)) *env {
+	t.Helper()
+	e := &env{store: st, clock: newClock(), mail: keeltest.NewMailbox()}
 	cfg := keel.Config{Argon2: cheap, Now: e.clock.Now, Mailer: e.mail}
 	for _, m := range mod {
 		m(&cfg)

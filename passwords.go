@@ -100,7 +100,7 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		ended, err := endCredentials(ctx, tx, userID, keepTokenHash)
+		sessions, tokens, err := endCredentials(ctx, tx, userID, keepTokenHash)
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		if err := s.emit(ctx, tx, s.newEvent(ctx, kind, u.ID, u)); err != nil {
 			return err
 		}
-		if err := s.emitSessionsEnded(ctx, tx, u.ID, u, ended); err != nil {
+		if err := s.emitCredentialsEnded(ctx, tx, u.ID, u, sessions, tokens); err != nil {
 			return err
 		}
 		out = u

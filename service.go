@@ -26,6 +26,7 @@ type Service struct {
 
 	mailing sync.WaitGroup // emails being sent in the background
 	after   *afterHooks    // delivers committed events to Config.Hooks.After
+	audit   *auditor       // records events in the audit log
 
 	deviceKeyMu sync.Mutex
 	deviceKey   []byte // Config.DeviceKey, or the store's once loaded (see devices.go)
@@ -66,6 +67,7 @@ func New(store Store, cfg Config) (*Service, error) {
 	}
 	s.sessions = newSessionManager(s)
 	s.after = newAfterHooks(cfg.Hooks.After, cfg.Hooks.Queue, cfg.Logger)
+	s.audit = newAuditor(cfg.Logger)
 	return s, nil
 }
 
@@ -98,9 +100,22 @@ func (s *Service) Close(ctx context.Context) error {
 }
 
 // PurgeExpired deletes expired sessions, reset tokens and rate-limit
-// counters from the store.
+// counters from the store, and the audit events older than
+// Config.AuditRetention, and returns how many rows went.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpired(ctx, s.now())
+	now := s.now()
+	n, err := s.store.DeleteExpired(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	if s.cfg.AuditRetention > 0 {
+		m, err := s.store.DeleteAuditEventsBefore(ctx, now.Add(-s.cfg.AuditRetention))
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // RunPurger calls PurgeExpired every interval until ctx ends. Run it in

@@ -231,19 +231,20 @@ func (s *Service) Sessions(ctx context.Context, sess *Session, userID uuid.UUID)
 
 // endCredentials ends every session of the user but the one whose token
 // hash is keepTokenHash ("" keeps none) and revokes every API token of the
-// user, in the transaction tx, and returns how many sessions ended: what a
-// new password (a change, a reset, a superuser's) and a deactivation do,
-// each being how an account is taken back from whoever holds a credential
-// of it.
-func endCredentials(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) (int64, error) {
-	n, err := endSessions(ctx, tx, userID, keepTokenHash)
+// user, in the transaction tx, and returns how many of each ended: what a
+// new password (a change, a reset, a superuser's), a deactivation and a
+// deletion do, each being how an account is taken back from whoever holds
+// a credential of it.
+func endCredentials(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) (sessions, tokens int64, err error) {
+	sessions, err = endSessions(ctx, tx, userID, keepTokenHash)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	if _, err := tx.DeleteUserAPITokens(ctx, userID); err != nil {
-		return 0, err
+	tokens, err = tx.DeleteUserAPITokens(ctx, userID)
+	if err != nil {
+		return 0, 0, err
 	}
-	return n, nil
+	return sessions, tokens, nil
 }
 
 // endSessions ends every session of the user but the one whose token hash
@@ -251,6 +252,21 @@ func endCredentials(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash 
 // many ended.
 func endSessions(ctx context.Context, tx Tx, userID uuid.UUID, keepTokenHash string) (int64, error) {
 	return tx.DeleteUserSessions(ctx, userID, keepTokenHash)
+}
+
+// emitCredentialsEnded emits EventSessionsEnded and
+// EventAPITokensRevoked for the sessions and tokens of u that
+// endCredentials ended in tx, by the actor; nothing for none.
+func (s *Service) emitCredentialsEnded(ctx context.Context, tx Tx, actorID uuid.UUID, u *User, sessions, tokens int64) error {
+	if err := s.emitSessionsEnded(ctx, tx, actorID, u, sessions); err != nil {
+		return err
+	}
+	if tokens == 0 {
+		return nil
+	}
+	e := s.newEvent(ctx, EventAPITokensRevoked, actorID, u)
+	e.APITokens = tokens
+	return s.emit(ctx, tx, e)
 }
 
 // emitSessionsEnded emits EventSessionsEnded for the n sessions of u that

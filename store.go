@@ -69,6 +69,7 @@ type Tx interface {
 	SecretStore
 	OneTimeTokenStore
 	TOTPStore
+	AuditStore
 }
 
 // UserStore keeps users.
@@ -215,6 +216,24 @@ type CounterStore interface {
 	DeleteCounter(ctx context.Context, key string) error
 }
 
+// AuditStore keeps the audit log: security events, appended, read back
+// and, once older than the retention, deleted; never changed. An event
+// names its users by id without referring to them: events outlive the
+// users they are about (a user's deletion is an event too), so deleting a
+// user deletes none of them.
+type AuditStore interface {
+	// AppendAuditEvent inserts e. Conflict when an event has its ID.
+	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
+	// ListAuditEvents returns a page of the events that match f, newest
+	// first, with Page.After, Offset and Limit applied as for ListItems.
+	// Unlike the other lists it returns no total count: the log only
+	// grows, and a count would read every matching row for every page.
+	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*AuditEvent, error)
+	// DeleteAuditEventsBefore deletes the events created before t (CreatedAt
+	// < t), and returns how many went.
+	DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
 // Page selects a slice of a list. Limit is at least 1; keel bounds it.
 type Page struct {
 	// After, when not nil, keeps only the rows strictly after it in list
@@ -228,6 +247,17 @@ type Page struct {
 type ItemFilter struct {
 	// OwnerID, when not uuid.Nil, keeps only that user's items.
 	OwnerID uuid.UUID
+}
+
+// AuditFilter selects audit events. The zero value selects every event.
+type AuditFilter struct {
+	// UserID, when not uuid.Nil, keeps only the events about that user.
+	UserID uuid.UUID
+	// Kinds, when not empty, keeps only the events of those kinds.
+	Kinds []EventKind
+	// Since and Until, when not zero, keep only the events created at or
+	// after Since and before Until.
+	Since, Until time.Time
 }
 
 // SessionRecord is a stored session.
@@ -372,4 +402,26 @@ type TOTP struct {
 	// accepted; codes of it and of earlier steps are refused.
 	LastStep  int64
 	CreatedAt time.Time
+}
+
+// AuditEvent is a stored security event: what happened, when, who did it,
+// to whom, and from where. It never holds a password, token or hash.
+type AuditEvent struct {
+	ID        uuid.UUID
+	Kind      EventKind
+	CreatedAt time.Time
+	// ActorID is the user who acted; uuid.Nil when no one was signed in (a
+	// login, a password reset).
+	ActorID uuid.UUID
+	// UserID is the user the event is about; uuid.Nil when there is none
+	// (a failed login for an email no account has).
+	UserID uuid.UUID
+	// ClientAddr, UserAgent and RequestID say where the request came from;
+	// "" when unknown (a command line).
+	ClientAddr string
+	UserAgent  string
+	RequestID  string
+	// Detail adds what the type alone does not say (why a login failed,
+	// which fields an update changed); nil when nothing.
+	Detail map[string]string
 }

@@ -112,7 +112,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx Tx) 
 	if err != nil {
 		return err
 	}
-	s.after.deliver(ctx, a.events)
+	s.committed(ctx, a.events)
 	for _, fn := range a.onCommit {
 		fn()
 	}
@@ -130,6 +130,13 @@ func (s *Service) afterCommit(ctx context.Context, fn func()) {
 		return
 	}
 	fn()
+}
+
+// committed hands events that have committed to the consumers that wait
+// for the commit: the audit log's lines and the after hooks.
+func (s *Service) committed(ctx context.Context, events []Event) {
+	s.audit.logCommitted(ctx, events)
+	s.after.deliver(ctx, events)
 }
 
 func (a *ambient) fail(err error) {
@@ -173,9 +180,13 @@ func (s *Service) newEvent(ctx context.Context, kind EventKind, actorID uuid.UUI
 
 // emit is the one dispatch point of the account events, inside the
 // transaction tx of an operation: the before hooks run on e there (and
-// may veto), then e waits for the commit to reach the after hooks.
+// may veto), its audit row is written there, and then e waits for the
+// commit to reach the consumers that wait for it (see committed).
 func (s *Service) emit(ctx context.Context, tx Tx, e Event) error {
 	if err := runBefore(ctx, s.cfg.Hooks.Before, tx, e, s.log); err != nil {
+		return err
+	}
+	if err := s.writeAudit(ctx, tx, e); err != nil {
 		return err
 	}
 	if a := s.joined(ctx); a != nil {
@@ -183,21 +194,29 @@ func (s *Service) emit(ctx context.Context, tx Tx, e Event) error {
 		return nil
 	}
 	// Only a bug calls emit outside inTx; deliver rather than lose it.
-	s.after.deliver(ctx, []Event{e})
+	s.committed(ctx, []Event{e})
 	return nil
 }
 
 // report emits a refusal, which changed nothing: in a transaction of its
-// own when there are before hooks (so what they write commits), straight
-// to the after hooks otherwise. An error means the report failed; the
-// caller returns it instead of the refusal.
+// own when there are before hooks (so what they write commits), and
+// otherwise with its audit row written on its own, a single insert, and
+// straight to the consumers that wait for a commit. An error means the
+// report failed; the caller returns it instead of the refusal.
 func (s *Service) report(ctx context.Context, e Event) error {
+	e.unrecorded = !s.audit.record(e)
 	if len(s.cfg.Hooks.Before) == 0 {
 		if a := s.joined(ctx); a != nil {
+			if err := s.writeAudit(ctx, a.tx, e); err != nil {
+				return err
+			}
 			a.queue(e)
-		} else {
-			s.after.deliver(ctx, []Event{e})
+			return nil
 		}
+		if err := s.writeAudit(ctx, s.store, e); err != nil {
+			return classify(err, Unavailable)
+		}
+		s.committed(ctx, []Event{e})
 		return nil
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx Tx) error { return s.emit(ctx, tx, e) })

@@ -74,10 +74,10 @@ type UpdateUserInput struct {
 // otherwise Skip and Limit must pass Service.CheckPage.
 //
 // Offset paging (Skip) is the default. Cursor, when not empty, is the Next
-// cursor of an earlier page of items (see ItemPage): the list then starts
-// right after that page's last item, at a cost that does not grow with the
+// cursor of an earlier page (ItemPage, AuditPage): the list then starts
+// right after that page's last row, at a cost that does not grow with the
 // depth of the page as Skip's does (Skip still applies, after the cursor).
-// Only Service.ItemsPage and Service.Items take a cursor.
+// Only the lists of items and of audit events take a cursor.
 type ListOptions struct {
 	Skip   int    `json:"skip"`
 	Limit  int    `json:"limit"`
@@ -342,16 +342,16 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		var ended int64
+		var sessions, tokens int64
 		if in.Password.Set || (wasActive && !u.IsActive) {
-			if ended, err = endCredentials(ctx, tx, u.ID, ""); err != nil {
+			if sessions, tokens, err = endCredentials(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}
 		if err := s.emitUpdated(ctx, tx, actor.ID, u, changes); err != nil {
 			return err
 		}
-		if err := s.emitSessionsEnded(ctx, tx, actor.ID, u, ended); err != nil {
+		if err := s.emitCredentialsEnded(ctx, tx, actor.ID, u, sessions, tokens); err != nil {
 			return err
 		}
 		out = u
@@ -382,9 +382,9 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 		if err != nil {
 			return err
 		}
-		// End the sessions first, to count them; DeleteUser would take
-		// them with it.
-		ended, err := endSessions(ctx, tx, id, "")
+		// End the sessions and tokens first, to count them; DeleteUser
+		// would take them with it.
+		sessions, tokens, err := endCredentials(ctx, tx, id, "")
 		if err != nil {
 			return err
 		}
@@ -394,7 +394,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *User, id uuid.UUID) err
 		if err := s.emit(ctx, tx, s.newEvent(ctx, EventUserDeleted, actor.ID, u)); err != nil {
 			return err
 		}
-		return s.emitSessionsEnded(ctx, tx, actor.ID, u, ended)
+		return s.emitCredentialsEnded(ctx, tx, actor.ID, u, sessions, tokens)
 	})
 	if err != nil {
 		return userError(err)

@@ -124,8 +124,7 @@ func recoverPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Ses
 		if keel.ErrorCode(err) == keel.RateLimited {
 			return err
 		}
-		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed",
-			"request_id", RequestIDFrom(r.Context()), "err", err)
+		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed", "err", err)
 	}
 	writeJSON(w, http.StatusOK, message{msgRecovery})
 	return nil

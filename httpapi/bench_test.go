@@ -15,6 +15,7 @@ import (
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
 	"github.com/keel-dev/keel/internal/pgtest"
+	"github.com/keel-dev/keel/metrics"
 	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
 )
@@ -132,6 +133,54 @@ func BenchmarkHTTP(b *testing.B) {
 					})
 				})
 			}
+		})
+	}
+}
+
+// BenchmarkObservers measures what the observers cost a request: the
+// same cheap request (GET /items/{id} on memstore, authenticated) with no
+// observer and with package metrics counting it. Compare the two with
+// benchstat; allocations must stay flat.
+func BenchmarkObservers(b *testing.B) {
+	ctx := context.Background()
+	svc, err := keel.New(memstore.New(), keel.Config{Argon2: fastArgon2, RateLimits: keel.RateLimits{Disabled: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.SignUp(ctx, keel.SignUpInput{Email: benchEmail, Password: benchPassword}); err != nil {
+		b.Fatal(err)
+	}
+	sess, err := svc.Login(ctx, keel.LoginInput{Email: benchEmail, Password: benchPassword})
+	if err != nil {
+		b.Fatal(err)
+	}
+	it, err := svc.CreateItem(ctx, sess.User, keel.CreateItemInput{Title: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, v := range []struct {
+		name      string
+		observers []httpapi.Observer
+	}{
+		{"observers=none", nil},
+		{"observers=metrics", []httpapi.Observer{metrics.New()}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			h := httpapi.New(svc, httpapi.Config{Logger: log, Observers: v.observers})
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := httptest.NewRequest("GET", "/items/"+it.ID.String(), nil)
+					r.Header.Set("Authorization", "Bearer "+sess.Token)
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%d %s", w.Code, w.Body)
+					}
+				}
+			})
 		})
 	}
 }

@@ -43,7 +43,9 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 				h.Add("Vary", "Access-Control-Request-Headers")
 				if ok {
 					h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-					h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
+					// traceparent and tracestate carry a browser's trace
+					// (W3C Trace Context) into the API's spans.
+					h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID, traceparent, tracestate")
 					h.Set("Access-Control-Max-Age", "600")
 				}
 				w.WriteHeader(http.StatusNoContent)

@@ -20,6 +20,15 @@ func TestCORS(t *testing.T) {
 			t.Fatalf("%d %v", res.StatusCode, res.Header)
 		}
 	})
+	t.Run("a preflight lets a browser's trace context through", func(t *testing.T) {
+		e.noValidate = true
+		defer func() { e.noValidate = false }()
+		res := e.do(req{method: "OPTIONS", path: "/items/", header: map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "traceparent,tracestate"}})
+		allowed := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers"))
+		if !strings.Contains(allowed, "traceparent") || !strings.Contains(allowed, "tracestate") {
+			t.Fatalf("Access-Control-Allow-Headers: %q", allowed)
+		}
+	})
 	t.Run("a preflight from another origin gets no CORS headers", func(t *testing.T) {
 		e.noValidate = true
 		defer func() { e.noValidate = false }()

@@ -75,16 +75,28 @@
 // Each middleware is a func(http.Handler) http.Handler usable on its own.
 // New composes them, outermost first:
 //
-//	RequestID -> AccessLog -> Recover -> SecurityHeaders -> CORS -> routes
+//	RequestID -> Observe -> AccessLog -> Recover -> SecurityHeaders -> CORS -> routes
 //
 // so that every log line has the request id, a recovered panic is logged
-// with its 500, and every answer, the JSON 404 and 405 included, carries
-// the security headers and, for a listed origin, the CORS headers. CORS
-// answers preflight requests itself. Each route then runs, when its method
-// is unsafe, under CompleteWrites: a write whose client goes away still
-// completes (within Config.CompletionTimeout) instead of being rolled
-// back; reads stop early. Every request's context carries its keel.Client
-// (address, User-Agent, request id) for the account events.
+// and observed with its 500, and every answer, the JSON 404 and 405
+// included, carries the security headers and, for a listed origin, the
+// CORS headers. CORS answers preflight requests itself. Each route then
+// runs, when its method is unsafe, under CompleteWrites: a write whose
+// client goes away still completes (within Config.CompletionTimeout)
+// instead of being rolled back; reads stop early. Every request's context
+// carries its keel.Client (address, User-Agent, request id) for the
+// account events.
+//
+// # Operating
+//
+// The access log has a line per request with its route pattern (never
+// the path of a matched route), status, duration in milliseconds, client
+// address and authenticated user; LogHandler puts the request id on every
+// line logged with a request's context, keel's own included. Observers
+// (Config.Observers) see each request's route, status and duration:
+// package metrics counts them for Prometheus, package tracing gives each
+// a span, named by the route pattern, that continues the client's
+// traceparent.
 //
 // Login and password recovery are rate limited per client address: the
 // connection's peer or, when the peer is in Config.TrustedProxies, the

@@ -249,7 +249,6 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, rt rou
 			op = r.Pattern // a host's route
 		}
 		log.Log(r.Context(), level, "httpapi: request failed",
-			"request_id", RequestIDFrom(r.Context()),
 			"operation", op,
 			"status", status,
 			"err", err)

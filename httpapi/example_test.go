@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/keel-dev/keel"
@@ -112,4 +113,26 @@ func Example_mountUnderPrefix() {
 	// 201 Created
 	// 200 OK
 	// 200 OK
+}
+
+// Every line a program logs with a request's context carries the request's
+// id, as keel's own lines do, when its logger's handler is wrapped in
+// LogHandler.
+func ExampleLogHandler() {
+	// Without the time, so that the output below stays the same.
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(httpapi.LogHandler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime})))
+	h := httpapi.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "looking up the notes", "count", 3)
+	}))
+	r := httptest.NewRequest("GET", "/notes", nil)
+	r.Header.Set("X-Request-ID", "req-7f3a")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	// Output:
+	// level=INFO msg="looking up the notes" count=3 request_id=req-7f3a
 }

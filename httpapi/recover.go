@@ -9,9 +9,10 @@ import (
 
 // Recover turns a panicking handler into a 500 {"detail": "Internal
 // Server Error"} answer (when nothing was written yet) and logs the panic
-// with its stack and the request id; the server keeps serving.
-// http.ErrAbortHandler is passed on, as net/http expects.
+// with its stack and the request id (see LogHandler); the server keeps
+// serving. http.ErrAbortHandler is passed on, as net/http expects.
 func Recover(log *slog.Logger) func(http.Handler) http.Handler {
+	log = withRequestIDs(log)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w}
@@ -24,7 +25,6 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 					panic(v)
 				}
 				log.ErrorContext(r.Context(), "httpapi: handler panicked",
-					"request_id", RequestIDFrom(r.Context()),
 					"panic", v,
 					"stack", string(debug.Stack()))
 				if sw.status == 0 {

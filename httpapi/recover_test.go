@@ -23,7 +23,7 @@ func TestRecover(t *testing.T) {
 		io.WriteString(w, "partial")
 		panic("late boom")
 	})
-	srv := httptest.NewServer(httpapi.RequestID(httpapi.AccessLog(log)(httpapi.Recover(log)(mux))))
+	srv := httptest.NewServer(httpapi.RequestID(httpapi.AccessLog(log, nil)(httpapi.Recover(log)(mux))))
 	defer srv.Close()
 
 	t.Run("a panic answers 500 JSON without internals", func(t *testing.T) {

@@ -77,6 +77,7 @@ func WithForbidden(h http.Handler) AuthOption {
 // of cfg.CORSOrigins (other than "*") as an origin.
 func NewAuth(svc *keel.Service, cfg Config, opts ...AuthOption) *Auth {
 	cfg = cfg.withDefaults()
+	cfg.Logger = withRequestIDs(cfg.Logger)
 	a := &Auth{svc: svc, cfg: cfg, crossOrigin: http.NewCrossOriginProtection()}
 	for _, o := range cfg.CORSOrigins {
 		if o == "*" {
@@ -180,6 +181,9 @@ func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request,
 		}
 		if sess != nil {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+			if info := requestInfoOf(r); info != nil {
+				info.userID = sess.User.ID // for the access log
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -188,8 +192,12 @@ func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request,
 // withClient returns r's context carrying its keel.Client, for the events
 // of the keel calls made with it.
 func (a *Auth) withClient(r *http.Request) context.Context {
+	addr := ClientAddr(r, a.cfg.TrustedProxies)
+	if info := requestInfoOf(r); info != nil {
+		info.client = addr // the access log's too
+	}
 	return keel.WithClient(r.Context(), keel.Client{
-		Addr:      ClientAddr(r, a.cfg.TrustedProxies),
+		Addr:      addr,
 		UserAgent: r.UserAgent(),
 		RequestID: RequestIDFrom(r.Context()),
 	})

@@ -39,9 +39,12 @@ type Config struct {
 	// default) means the client address is always the connection's peer.
 	TrustedProxies []netip.Prefix
 	// Logger receives the access log and the causes of 500 and 503
-	// answers (never a password, token, cookie or body). Default
-	// slog.Default().
+	// answers (never a password, token, cookie or body), each line with
+	// its request id (see LogHandler). Default slog.Default().
 	Logger *slog.Logger
+	// Observers watch every request, for metrics (package metrics) or
+	// traces (package tracing). Default none, which costs nothing.
+	Observers []Observer
 	// Title and Version name the API in the OpenAPI document. Defaults
 	// "keel" and "0.1.0".
 	Title   string
@@ -106,9 +109,9 @@ type api struct {
 
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
 // the package documentation) over svc. It composes the middleware of this
-// package around the routes, outermost first: RequestID, AccessLog,
-// Recover, SecurityHeaders, CORS. The handler may be mounted under any
-// prefix with http.StripPrefix.
+// package around the routes, outermost first: RequestID, Observe (with
+// cfg.Observers, if any), AccessLog, Recover, SecurityHeaders, CORS. The
+// handler may be mounted under any prefix with http.StripPrefix.
 //
 // New panics if http.CrossOriginProtection refuses one of
 // cfg.CORSOrigins (other than "*") as an origin, or if the OpenAPI
@@ -119,14 +122,15 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 	h = CORS(a.cfg.CORSOrigins)(h)
 	h = SecurityHeaders(h)
 	h = Recover(a.log)(h)
-	h = AccessLog(a.log)(h)
+	h = AccessLog(a.log, a.cfg.TrustedProxies)(h)
+	h = Observe(a.cfg.Observers...)(h)
 	h = RequestID(h)
 	return h
 }
 
 func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, cfg: cfg, log: cfg.Logger, auth: NewAuth(svc, cfg), mux: http.NewServeMux(),
+	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux(),
 		verifying: svc.Config().EmailVerification != keel.VerificationOff}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
@@ -188,6 +192,12 @@ type route struct {
 	summary string
 	serve   func(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error
 	doc     opDoc
+	// probe marks the health and readiness probes: their access lines are
+	// at Debug level.
+	probe bool
+	// pattern is "method path", how logs, metrics and traces name the
+	// route; routeTable fills it in.
+	pattern string
 }
 
 func (rt route) operationID() string { return rt.tag + "-" + rt.operation }
@@ -215,7 +225,9 @@ func (a *api) handle(rt route) http.Handler {
 	}, h)
 	h = CompleteWrites(a.cfg.CompletionTimeout)(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(r, rt.method+" "+rt.path)
+		if info := requestInfoOf(r); info != nil {
+			info.route, info.probe = rt.pattern, rt.probe
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -251,6 +263,8 @@ func (a *api) routeTable() []route {
 			summary: "Delete the current user", doc: opDoc{status: 200, response: message{}}},
 		{method: "PATCH", path: "/users/me/password", tag: "users", operation: "update_password_me", access: requireUser, serve: updatePasswordMe,
 			summary: "Change the current user's password", doc: opDoc{body: keel.ChangePasswordInput{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+		{method: "GET", path: "/users/me/events", tag: "users", operation: "read_user_me_events", access: requireUser, fieldLocation: "query", serve: readMyEvents,
+			summary: "List the security events about the current user, newest first", doc: opDoc{params: myEventsQuery{}, status: 200, response: auditEventsPublic{}}},
 		{method: "POST", path: "/users/signup", tag: "users", operation: "register_user", serve: signUp,
 			answers: map[*keel.Error]answer{keel.ErrEmailTaken: {http.StatusBadRequest, msgEmailExists}},
 			summary: "Sign up", doc: opDoc{body: keel.SignUpInput{}, status: 201, response: userPublic{}, errorStatuses: []int{400}}},
@@ -297,11 +311,14 @@ func (a *api) routeTable() []route {
 		{method: "DELETE", path: "/items/{id}", tag: "items", operation: "delete_item", access: requireUser, fieldLocation: "path", serve: deleteItem,
 			summary: "Delete an item", doc: opDoc{params: itemIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
+		{method: "GET", path: "/audit/events", tag: "audit", operation: "read_audit_events", access: requireSuperuser, fieldLocation: "query", serve: readAuditEvents,
+			summary: "List the audit log, newest first", doc: opDoc{params: auditEventsQuery{}, status: 200, response: auditEventsPublic{}}},
+
 		{method: "POST", path: "/utils/test-email/", tag: "utils", operation: "test_email", access: requireSuperuser, fieldLocation: "query", serve: testEmail,
 			summary: "Send a test email", doc: opDoc{params: emailToQuery{}, status: 201, response: message{}}},
-		{method: "GET", path: "/utils/health-check/", tag: "utils", operation: "health_check", serve: healthCheck,
+		{method: "GET", path: "/utils/health-check/", tag: "utils", operation: "health_check", serve: healthCheck, probe: true,
 			summary: "Liveness", doc: opDoc{status: 200, response: true}},
-		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready,
+		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready, probe: true,
 			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, response: true}},
 	}
 	if a.svc.TOTPAvailable() {
@@ -327,5 +344,8 @@ func (a *api) routeTable() []route {
 		route{method: "GET", path: "/docs/{$}", tag: "meta", operation: "docs_slash", serve: redirectDocs, doc: opDoc{hidden: true}},
 		route{method: "GET", path: "/docs/{asset}", tag: "meta", operation: "docs_asset", serve: serveDocs, doc: opDoc{hidden: true}},
 	)
+	for i := range rts {
+		rts[i].pattern = rts[i].method + " " + rts[i].path
+	}
 	return rts
 }

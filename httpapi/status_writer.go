@@ -41,3 +41,13 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the wrapped writer (to flush,
 // set deadlines, hijack).
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// recordStatus returns a statusWriter recording the answer written to w:
+// w itself when an outer middleware already records it, so that
+// middleware that report on the same answer share one.
+func recordStatus(w http.ResponseWriter) *statusWriter {
+	if sw, ok := w.(*statusWriter); ok && !sw.discard {
+		return sw
+	}
+	return &statusWriter{ResponseWriter: w}
+}

@@ -14,7 +14,7 @@ import (
 
 // chain is the middleware that wraps the writer, as New stacks it.
 func chain(log *slog.Logger, h http.Handler) http.Handler {
-	return httpapi.RequestID(httpapi.AccessLog(log)(httpapi.Recover(log)(h)))
+	return httpapi.RequestID(httpapi.AccessLog(log, nil)(httpapi.Recover(log)(h)))
 }
 
 func TestStatusRecording(t *testing.T) {

@@ -9,15 +9,17 @@ import (
 	"github.com/keel-dev/keel/httpapi"
 )
 
-// apiHandler is httpapi configured from the environment; serve mounts it
-// at /api/v1.
-func apiHandler(c config, svc *keel.Service, log *slog.Logger) http.Handler {
+// apiHandler is httpapi configured from the environment, with the
+// observers of metrics and tracing when they are on; serve mounts it at
+// /api/v1.
+func apiHandler(c config, svc *keel.Service, log *slog.Logger, observers ...httpapi.Observer) http.Handler {
 	cfg := httpapi.Config{
 		Development:    c.Development(),
 		MaxBodyBytes:   c.MaxBodyBytes,
 		CORSOrigins:    c.AllCORSOrigins(),
 		TrustedProxies: c.TrustedProxies,
 		Logger:         log,
+		Observers:      observers,
 		Title:          c.ProjectName,
 
 		CompletionTimeout: c.CompletionTimeout,

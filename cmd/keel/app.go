@@ -13,18 +13,32 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/httpapi"
 	"github.com/keel-dev/keel/smtpmail"
 	"github.com/keel-dev/keel/store/bunstore"
 )
 
 // newLogger makes the process's logger from KEEL_LOG_LEVEL and
-// KEEL_LOG_FORMAT.
+// KEEL_LOG_FORMAT. Every line logged while serving a request carries its
+// request_id (httpapi.LogHandler), and every duration is a number of
+// milliseconds named <key>_ms, in text and JSON alike (slog would write
+// "1.5ms" in text but nanoseconds in JSON).
 func newLogger(c config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	opts := &slog.HandlerOptions{Level: c.LogLevel, ReplaceAttr: durationsInMilliseconds}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(httpapi.LogHandler(h))
+}
+
+// durationsInMilliseconds turns a time.Duration attribute into <key>_ms,
+// its milliseconds to the microsecond.
+func durationsInMilliseconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key+"_ms", float64(a.Value.Duration().Microseconds())/1000)
+	}
+	return a
 }
 
 // isMemory reports whether DATABASE_URL asks for the in-process store.
@@ -99,8 +113,9 @@ func smtpConfig(c config) (smtpmail.Config, error) {
 	return sc, nil
 }
 
-// newService builds the keel.Service over the store.
-func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error) {
+// newService builds the keel.Service over the store; after are its after
+// hooks (metrics' Count, when metrics are on).
+func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHook) (*keel.Service, error) {
 	mailer, err := newMailer(c, log)
 	if err != nil {
 		return nil, err
@@ -111,6 +126,7 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		MaxSessionsPerUser:  c.MaxSessionsPerUser,
 		MaxAPITokenLifetime: time.Duration(c.APITokenMaxDays) * 24 * time.Hour,
 		DeviceKey:           deviceKey(c.DeviceKey),
+		AuditRetention:      c.AuditRetention,
 		RateLimits: keel.RateLimits{
 			Disabled:           !c.RateLimits,
 			LoginPerAccount:    c.LoginAccount,
@@ -128,6 +144,7 @@ func newService(c config, s keel.Store, log *slog.Logger) (*keel.Service, error)
 		TOTP:                      keel.TOTPConfig{Keys: c.TOTPKeys, Issuer: c.ProjectName},
 		MaxConcurrentHashes:       c.MaxHashes,
 		HashNice:                  c.HashNice,
+		Hooks:                     keel.Hooks{After: after},
 		Mailer:                    mailer,
 		Logger:                    log,
 	})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ type bannerInfo struct {
 	config          config
 	addr            net.Addr // the API's listener, as bound
 	pprofAddr       net.Addr // nil when off
+	metricsAddr     net.Addr // nil when off
 	store           keel.Store
 	createSuperuser string // the command that makes one
 	log             *slog.Logger
@@ -41,6 +43,12 @@ func writeBanner(ctx context.Context, w io.Writer, b bannerInfo) {
 	if b.pprofAddr != nil {
 		fmt.Fprintf(w, "Profiles (pprof): %s/debug/pprof/\n", baseURL(b.pprofAddr))
 	}
+	if b.metricsAddr != nil {
+		fmt.Fprintf(w, "Metrics (Prometheus): %s/metrics\n", baseURL(b.metricsAddr))
+	}
+	if u := c.TracesURL(); u != "" {
+		fmt.Fprintf(w, "Traces (OpenTelemetry): sent over OTLP/HTTP to %s\n", redactURL(u))
+	}
 	if c.isMemory() {
 		if c.FirstSuperuser == "" {
 			fmt.Fprintln(w, "No superuser: memory: keeps none between runs; set FIRST_SUPERUSER and FIRST_SUPERUSER_PASSWORD to have one made at start.")
@@ -53,6 +61,15 @@ func writeBanner(ctx context.Context, w io.Writer, b bannerInfo) {
 	case known && !has:
 		fmt.Fprintf(w, "No superuser yet. Make one with: %s\n", b.createSuperuser)
 	}
+}
+
+// redactURL is u without the password its user information may hold.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	return p.Redacted()
 }
 
 // baseURL is the URL a person on this machine opens to reach addr.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/smtpmail"
+	"github.com/keel-dev/keel/tracing"
 )
 
 // config is the binary's configuration, read from environment variables
@@ -66,6 +67,7 @@ type config struct {
 	VerificationAddress keel.Limit
 	VerificationAccount keel.Limit
 	SecondFactor        keel.Limit
+	AuditRetention      time.Duration
 	LogLevel            slog.Level
 	LogFormat           string
 	Migrate             bool
@@ -75,10 +77,16 @@ type config struct {
 	// client went away (httpapi.Config.CompletionTimeout).
 	CompletionTimeout time.Duration
 	PprofAddr         string // "" when off
-	FrontendDir       string // absolute; "" when off
-	MaxHashes         int    // 0: the cores (see procs)
-	Procs             int    // GOMAXPROCS; 0: the cores + 1 (see procs)
-	HashNice          int    // keel.Config.HashNice: -1 off
+	MetricsAddr       string // "" when off
+	// The OpenTelemetry SDK's variables keel reads itself (the SDK reads
+	// the rest): tracing is on when an endpoint is set.
+	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT, the collector's base URL
+	OTLPTracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the full URL of its traces
+	OTelServiceName    string // "" means PROJECT_NAME
+	FrontendDir        string // absolute; "" when off
+	MaxHashes          int    // 0: the cores (see procs)
+	Procs              int    // GOMAXPROCS; 0: the cores + 1 (see procs)
+	HashNice           int    // keel.Config.HashNice: -1 off
 
 	MaxSessionsPerUser int
 	APITokenMaxDays    int
@@ -103,6 +111,20 @@ func (c config) Development() bool {
 
 // EmailsEnabled reports whether mail goes out over SMTP.
 func (c config) EmailsEnabled() bool { return c.SMTPHost != "" }
+
+// TracesURL is where spans go, as OpenTelemetry's variables say:
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces appended; "" when tracing is
+// off.
+func (c config) TracesURL() string {
+	switch {
+	case c.OTLPTracesEndpoint != "":
+		return c.OTLPTracesEndpoint
+	case c.OTLPEndpoint != "":
+		return strings.TrimRight(c.OTLPEndpoint, "/") + "/v1/traces"
+	}
+	return ""
+}
 
 // AllCORSOrigins are BACKEND_CORS_ORIGINS and FRONTEND_HOST, as in the
 // template.
@@ -331,6 +353,12 @@ func settings() []setting {
 				c.DeviceKey = v
 				return nil
 			}},
+		{Name: "KEEL_AUDIT_RETENTION_DAYS", Default: "90",
+			Help: "Days the audit log keeps a security event (logins, password changes, account changes); older events are deleted by the hourly clean-up.",
+			parse: func(c *config, v string) (err error) {
+				c.AuditRetention, err = positiveDuration(v, 24*time.Hour, "days")
+				return err
+			}},
 		{Name: "KEEL_LOG_LEVEL", Default: "info",
 			Help: "Least level logged: debug, info, warn or error.",
 			parse: func(c *config, v string) error {
@@ -421,6 +449,38 @@ func settings() []setting {
 				c.CompletionTimeout = d
 				return nil
 			}},
+		{Name: "KEEL_METRICS_ADDR", Default: "",
+			Help: "Serve Prometheus metrics at /metrics on this address (host:port, e.g. :9090), apart from the API so that they are never exposed with it: requests by route and status, logins by outcome, rate-limit refusals, sessions, password hashing, database pools, Go runtime. Unset: off.",
+			parse: func(c *config, v string) (err error) {
+				if v = strings.TrimSpace(v); v == "" {
+					return nil
+				}
+				c.MetricsAddr, err = parseAddr(v)
+				return err
+			}},
+		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Default: "",
+			Help: "Trace with OpenTelemetry: send spans over OTLP/HTTP to the collector at this base URL (http://collector:4318; keel posts to its /v1/traces). A span per request, named by its route and continuing the caller's traceparent, and one per database query inside it. The SDK's other OTEL_* variables (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, OTEL_RESOURCE_ATTRIBUTES, ...) apply, from the environment only. Unset: no tracing at all.",
+			parse: func(c *config, v string) (err error) {
+				c.OTLPEndpoint, err = parseOTLPEndpoint(v)
+				return err
+			}},
+		{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Default: "",
+			Help: "The full URL spans are posted to (http://collector:4318/v1/traces), instead of OTEL_EXPORTER_OTLP_ENDPOINT's; setting it turns tracing on too.",
+			parse: func(c *config, v string) (err error) {
+				c.OTLPTracesEndpoint, err = parseOTLPEndpoint(v)
+				return err
+			}},
+		{Name: "OTEL_EXPORTER_OTLP_PROTOCOL", Default: "http/protobuf",
+			Help: "keel sends spans over OTLP's http/protobuf only; another protocol (grpc) is refused rather than sent to a port that does not speak it.",
+			parse: func(_ *config, v string) error {
+				if p := strings.TrimSpace(v); p != "http/protobuf" {
+					return fmt.Errorf("%q is not http/protobuf, the only OTLP protocol keel speaks", v)
+				}
+				return nil
+			}},
+		{Name: "OTEL_SERVICE_NAME", Default: "", DefaultDoc: "PROJECT_NAME",
+			Help:  "The service's name in traces (service.name).",
+			parse: func(c *config, v string) error { c.OTelServiceName = strings.TrimSpace(v); return nil }},
 		{Name: "KEEL_SHUTDOWN_TIMEOUT", Default: "25s",
 			Help: "How long serve waits for requests in flight after SIGINT or SIGTERM.",
 			parse: func(c *config, v string) error {
@@ -469,6 +529,9 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	}
 	if c.EmailsFromName == "" {
 		c.EmailsFromName = c.ProjectName
+	}
+	if c.OTelServiceName == "" {
+		c.OTelServiceName = c.ProjectName
 	}
 	if c.ProjectName == "" {
 		errs = append(errs, errors.New("PROJECT_NAME: may not be blank"))
@@ -555,6 +618,18 @@ func parseLoopbackAddr(v string) (string, error) {
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return "", fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost)", v)
+	}
+	return v, nil
+}
+
+// parseOTLPEndpoint checks a collector's URL ("" stays off).
+func parseOTLPEndpoint(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	if err := tracing.CheckEndpointURL(v); err != nil {
+		return "", fmt.Errorf("%q is not an http(s)://host[:port] URL", v)
 	}
 	return v, nil
 }

@@ -49,11 +49,14 @@ func TestNoConfigurationStartsSafely(t *testing.T) {
 		{"failed logins per address are limited to 100 in 15 minutes", c.LoginAddress, keel.Limit{Max: 100, Window: 15 * time.Minute}},
 		{"recovery per address is limited to 10 an hour", c.RecoveryAddress, keel.Limit{Max: 10, Window: time.Hour}},
 		{"recovery per account is limited to 3 an hour", c.RecoveryAccount, keel.Limit{Max: 3, Window: time.Hour}},
+		{"audit events are kept 90 days", c.AuditRetention, 90 * 24 * time.Hour},
 		{"the log level is info", c.LogLevel, slog.LevelInfo},
 		{"the log format is text", c.LogFormat, "text"},
 		{"migrations run at start", c.Migrate, true},
 		{"bodies are limited to 1 MiB", c.MaxBodyBytes, int64(1 << 20)},
 		{"the only CORS origin is the frontend", c.AllCORSOrigins(), []string{"http://localhost:5173"}},
+		{"metrics are off", c.MetricsAddr, ""},
+		{"tracing is off", c.TracesURL(), ""},
 	}
 	for _, ch := range checks {
 		t.Run(ch.name, func(t *testing.T) {
@@ -92,6 +95,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_RATE_LIMIT_LOGIN_ADDRESS":    "50/10m",
 		"KEEL_RATE_LIMIT_RECOVERY_ADDRESS": "20/2h",
 		"KEEL_RATE_LIMIT_RECOVERY_ACCOUNT": "1/24h",
+		"KEEL_AUDIT_RETENTION_DAYS":        "365",
 		"KEEL_LOG_LEVEL":                   "WARN",
 		"KEEL_LOG_FORMAT":                  "json",
 		"KEEL_MIGRATE":                     "0",
@@ -104,6 +108,10 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_GOMAXPROCS":                  "6",
 		"KEEL_HASH_NICE":                   "0",
 		"KEEL_FRONTEND_DIR":                "/srv/frontend/dist/",
+		"KEEL_METRICS_ADDR":                ":9090",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":      "https://collector.example.com:4318/",
+		"OTEL_EXPORTER_OTLP_PROTOCOL":      "http/protobuf",
+		"OTEL_SERVICE_NAME":                "acme-auth",
 		"KEEL_MAX_SESSIONS_PER_USER":       "20",
 		"KEEL_API_TOKEN_MAX_DAYS":          "90",
 		"KEEL_DEVICE_KEY":                  "0123456789abcdef0123456789abcdef",
@@ -148,6 +156,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		LoginAddress:      keel.Limit{Max: 50, Window: 10 * time.Minute},
 		RecoveryAddress:   keel.Limit{Max: 20, Window: 2 * time.Hour},
 		RecoveryAccount:   keel.Limit{Max: 1, Window: 24 * time.Hour},
+		AuditRetention:    365 * 24 * time.Hour,
 		LogLevel:          slog.LevelWarn,
 		LogFormat:         "json",
 		Migrate:           false,
@@ -159,6 +168,9 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		Procs:             6,
 		HashNice:          -1,
 		FrontendDir:       "/srv/frontend/dist",
+		MetricsAddr:       ":9090",
+		OTLPEndpoint:      "https://collector.example.com:4318/",
+		OTelServiceName:   "acme-auth",
 
 		MaxSessionsPerUser: 20,
 		APITokenMaxDays:    90,
@@ -224,6 +236,8 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a token lifetime past 365 days fails", "KEEL_API_TOKEN_MAX_DAYS", "366"},
 		{"a token lifetime of zero fails", "KEEL_API_TOKEN_MAX_DAYS", "0"},
 		{"a device key under 32 characters fails", "KEEL_DEVICE_KEY", "too short a key"},
+		{"an audit retention of zero days fails", "KEEL_AUDIT_RETENTION_DAYS", "0"},
+		{"an audit retention that is a duration, not days, fails", "KEEL_AUDIT_RETENTION_DAYS", "90d"},
 		{"an unknown log level fails", "KEEL_LOG_LEVEL", "verbose"},
 		{"an unknown log format fails", "KEEL_LOG_FORMAT", "xml"},
 		{"a KEEL_MIGRATE that is no boolean fails", "KEEL_MIGRATE", "later"},
@@ -233,6 +247,11 @@ func TestInvalidValuesFailNamingTheVariable(t *testing.T) {
 		{"a completion timeout of zero fails", "KEEL_COMPLETION_TIMEOUT", "0s"},
 		{"a templates directory that does not exist fails", "KEEL_EMAIL_TEMPLATES_DIR", "/nonexistent/keel-templates"},
 		{"a templates directory with a template that does not parse fails", "KEEL_EMAIL_TEMPLATES_DIR", brokenTemplates(t)},
+		{"a metrics address without port fails", "KEEL_METRICS_ADDR", "localhost"},
+		{"a collector without scheme fails", "OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"},
+		{"a collector over another scheme fails", "OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"},
+		{"a traces URL without host fails", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http:///v1/traces"},
+		{"OTLP over gRPC fails", "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,6 +275,7 @@ func TestNumbersTooLargeAreRefusedNotReplaced(t *testing.T) {
 		{"the longest session lifetime a duration holds is accepted", "ACCESS_TOKEN_EXPIRE_MINUTES", "153722867", ""},
 		{"one minute more is refused", "ACCESS_TOKEN_EXPIRE_MINUTES", "153722868", "too large"},
 		{"a reset lifetime whose hours overflow a duration is refused", "EMAIL_RESET_TOKEN_EXPIRE_HOURS", "2562048", "at most 2562047 hours"},
+		{"an audit retention whose days overflow a duration is refused", "KEEL_AUDIT_RETENTION_DAYS", "106752", "at most 106751 days"},
 		{"a body limit beyond an int64 is refused", "KEEL_MAX_BODY_BYTES", "9223372036854775808", "too large"},
 		{"more hashes than an int holds are refused", "KEEL_MAX_CONCURRENT_HASHES", "99999999999999999999", "too large"},
 		{"a GOMAXPROCS above Go's maximum is refused", "KEEL_GOMAXPROCS", "1025", "more than Go's maximum of 1024"},
@@ -474,4 +494,37 @@ func TestEverySettingIsDocumented(t *testing.T) {
 			t.Errorf("%s is not a setting", name)
 		}
 	}
+}
+
+func TestTracesURL(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"no endpoint is no tracing", nil, ""},
+		{"the base endpoint gets /v1/traces", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, "http://collector:4318/v1/traces"},
+		{"a base endpoint's path is kept", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otlp.example.com/tenant-1/"}, "https://otlp.example.com/tenant-1/v1/traces"},
+		{"the traces endpoint is used as it is", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/custom"}, "http://collector:4318/custom"},
+		{"the traces endpoint wins over the base", map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT":        "http://base:4318",
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://traces:4318/v1/traces",
+		}, "http://traces:4318/v1/traces"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(env(tc.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TracesURL(); got != tc.want {
+				t.Fatalf("TracesURL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("the service is named after the project unless OTEL_SERVICE_NAME says otherwise", func(t *testing.T) {
+		c, err := loadConfig(env(map[string]string{"PROJECT_NAME": "Acme"}))
+		if err != nil || c.OTelServiceName != "Acme" {
+			t.Fatalf("service name %q, %v", c.OTelServiceName, err)
+		}
+	})
 }

@@ -21,14 +21,14 @@ import (
 // bunstore (PostgreSQL or SQLite) otherwise. It warns (once: each command
 // opens one store) about a PostgreSQL connection whose server is not
 // verified.
-func openStore(ctx context.Context, c config, log *slog.Logger) (keel.Store, error) {
+func openStore(ctx context.Context, c config, log *slog.Logger, opts ...bunstore.Option) (keel.Store, error) {
 	if c.isMemory() {
 		return memstore.New(), nil
 	}
 	if w := sslmodeWarning(c.DatabaseURL); w != "" {
 		log.WarnContext(ctx, w)
 	}
-	s, err := bunstore.Open(ctx, c.DatabaseURL)
+	s, err := bunstore.Open(ctx, c.DatabaseURL, opts...)
 	if err != nil {
 		if path, ok := sqliteFile(c.DatabaseURL); ok {
 			return nil, fmt.Errorf("DATABASE_URL: cannot open the SQLite file %s: %w", path, sqliteOpenProblem(path, err))

@@ -11,6 +11,11 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/httpapi"
+	"github.com/keel-dev/keel/metrics"
+	"github.com/keel-dev/keel/store/bunstore"
 )
 
 // The HTTP server's timeouts (docs/SECURITY.md: read-header, read, write and
@@ -71,8 +76,8 @@ func serveCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) err
 // serve runs the server on ln until ctx ends, then shuts down in order:
 // stop accepting and drain requests in flight (at most
 // KEEL_SHUTDOWN_TIMEOUT), stop the purger, wait for emails being sent,
-// close the store. It closes ln. createSuperuser is the command the
-// banner suggests when there is no superuser.
+// close the store, send the last spans. It closes ln. createSuperuser is
+// the command the banner suggests when there is no superuser.
 func serve(ctx context.Context, c config, ln net.Listener, createSuperuser string, log *slog.Logger, out io.Writer) (err error) {
 	defer ln.Close()
 	var frontend http.Handler
@@ -81,7 +86,31 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 			return fmt.Errorf("KEEL_FRONTEND_DIR: %w", err)
 		}
 	}
-	s, err := openStore(ctx, c, log)
+	var (
+		observers []httpapi.Observer
+		storeOpts []bunstore.Option
+	)
+	tr, err := startTracing(ctx, c, log)
+	if err != nil {
+		return fmt.Errorf("starting tracing: %w", err)
+	}
+	if tr != nil {
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+			defer cancel()
+			if err := tr.Shutdown(ctx); err != nil {
+				log.Warn("the last spans could not be sent", "err", err)
+			}
+		}()
+		observers = append(observers, tr)
+		storeOpts = append(storeOpts, bunstore.WithQueryHook(tr.QueryHook()))
+	}
+	var m *metrics.Metrics
+	if c.MetricsAddr != "" {
+		m = metrics.New()
+		observers = append(observers, m)
+	}
+	s, err := openStore(ctx, c, log, storeOpts...)
 	if err != nil {
 		return err
 	}
@@ -98,7 +127,11 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 			return err
 		}
 	}
-	svc, err := newService(c, s, log)
+	var after []keel.AfterHook
+	if m != nil {
+		after = append(after, m.Count)
+	}
+	svc, err := newService(c, s, log, after...)
 	if err != nil {
 		return err
 	}
@@ -109,7 +142,7 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 		log.WarnContext(ctx, "SMTP_HOST is not set: emails are logged, not sent")
 	}
 
-	var pprofAddr net.Addr
+	var pprofAddr, metricsAddr net.Addr
 	if c.PprofAddr != "" {
 		var stopPprof func()
 		pprofAddr, stopPprof, err = startPprof(ctx, c.PprofAddr, log)
@@ -118,9 +151,21 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 		}
 		defer stopPprof()
 	}
+	if m != nil {
+		reg, err := metricsRegistry(m, svc, s)
+		if err != nil {
+			return fmt.Errorf("KEEL_METRICS_ADDR: %w", err)
+		}
+		var stopMetrics func()
+		metricsAddr, stopMetrics, err = startMetrics(ctx, c.MetricsAddr, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	srv := &http.Server{
-		Handler:           routes(apiHandler(c, svc, log), frontend),
+		Handler:           routes(apiHandler(c, svc, log, observers...), frontend),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -138,7 +183,7 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 	// The banner goes out before serving starts (connections wait in the
 	// listener's queue meanwhile): whoever reads it can rely on it whole.
 	writeBanner(ctx, out, bannerInfo{
-		config: c, addr: ln.Addr(), pprofAddr: pprofAddr, store: s, createSuperuser: createSuperuser, log: log,
+		config: c, addr: ln.Addr(), pprofAddr: pprofAddr, metricsAddr: metricsAddr, store: s, createSuperuser: createSuperuser, log: log,
 	})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -42,7 +42,7 @@ func startServe(t *testing.T, vars map[string]string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), out: new(keeltest.SyncBuffer), log: new(keeltest.SyncBuffer)}
 	go func() {
-		s.done <- serve(ctx, c, ln, "keel createsuperuser -email you@example.com", slog.New(slog.NewTextHandler(s.log, nil)), s.out)
+		s.done <- serve(ctx, c, ln, "keel createsuperuser -email you@example.com", newLogger(c, s.log), s.out)
 	}()
 	t.Cleanup(func() { s.stop() })
 	return s

@@ -30,9 +30,12 @@ func (h *handle) FindAPIToken(ctx context.Context, tokenHash string, now time.Ti
 		row := apiTokenRow{User: &userRow{}}
 		u := row.User
 		var lastUsed sql.NullTime
-		err := st.QueryRowContext(ctx, tokenHash, h.timeArg(now)).Scan(
-			&row.ID, &row.UserID, &row.Name, &row.Scope, &row.TokenHash, &row.CreatedAt, &lastUsed, &row.ExpiresAt,
-			&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+		args := []any{tokenHash, h.timeArg(now)}
+		err := h.readStmts.observe(ctx, sqlFindAPIToken, args, func(ctx context.Context) (sql.Result, error) {
+			return nil, st.QueryRowContext(ctx, args...).Scan(
+				&row.ID, &row.UserID, &row.Name, &row.Scope, &row.TokenHash, &row.CreatedAt, &lastUsed, &row.ExpiresAt,
+				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+		})
 		if err != nil {
 			return nil, nil, storeError("find API token", err, msgAPITokenNotFound, "")
 		}

@@ -15,7 +15,10 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 // exist.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 	if st := h.writeStmts.stmt(ctx, sqlCreateItem); st != nil {
-		_, err := st.ExecContext(ctx, it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt))
+		args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
+		err := h.writeStmts.observe(ctx, sqlCreateItem, args, func(ctx context.Context) (sql.Result, error) {
+			return st.ExecContext(ctx, args...)
+		})
 		return storeError("create item", err, msgUserNotFound, "")
 	}
 	_, err := h.writer.NewInsert().Model(toItemRow(it)).Exec(ctx)
@@ -26,7 +29,9 @@ func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 	var row itemRow
 	if st := h.readStmts.stmt(ctx, sqlItem); st != nil {
-		err := st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
+		err := h.readStmts.observe(ctx, sqlItem, []any{id}, func(ctx context.Context) (sql.Result, error) {
+			return nil, st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
+		})
 		if err != nil {
 			return nil, storeError("item", err, msgItemNotFound, "")
 		}
@@ -48,7 +53,7 @@ func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) 
 			query = sqlOwnerItemsAfter
 		}
 		if st := h.readStmts.stmt(ctx, query); st != nil {
-			return h.ownerItems(ctx, st, f, p)
+			return h.ownerItems(ctx, st, query, f, p)
 		}
 	}
 	var rows []itemRow
@@ -78,27 +83,31 @@ func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) 
 // ownerItems is ListItems for one owner in one round trip (the page and
 // the count together), through the prepared sqlOwnerItems or, with
 // p.After, sqlOwnerItemsAfter.
-func (h *handle) ownerItems(ctx context.Context, st *sql.Stmt, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+func (h *handle) ownerItems(ctx context.Context, st *sql.Stmt, query string, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
 	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
 	args := []any{f.OwnerID, f.OwnerID}
 	if a := p.After; a != nil {
 		args = append(args, h.timeArg(a.CreatedAt), a.ID)
 	}
-	rows, err := st.QueryContext(ctx, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, storeError("list items", err, "", "")
-	}
-	defer rows.Close()
+	args = append(args, limit, offset)
 	items := make([]*keel.Item, 0, limit)
 	total := 0
-	for rows.Next() {
-		var row itemRow
-		if err := rows.Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt, &total); err != nil {
-			return nil, 0, storeError("list items", err, "", "")
+	err := h.readStmts.observe(ctx, query, args, func(ctx context.Context) (sql.Result, error) {
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, err
 		}
-		items = append(items, row.item())
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var row itemRow
+			if err := rows.Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt, &total); err != nil {
+				return nil, err
+			}
+			items = append(items, row.item())
+		}
+		return nil, rows.Err()
+	})
+	if err != nil {
 		return nil, 0, storeError("list items", err, "", "")
 	}
 	if len(items) == 0 {

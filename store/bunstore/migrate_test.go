@@ -366,6 +366,7 @@ func TestRollbackPlan(t *testing.T) {
 				}{
 					{"20261127140001_totp", []string{"table recovery_codes", "table totp"}},
 					{"20261127140000_email_verification", []string{"table one_time_tokens", "column users.is_verified"}},
+					{"20261127120000_audit_events", []string{"table audit_events"}},
 					{"20261127100002_secrets", []string{"table secrets"}},
 					{"20261127100001_api_tokens", []string{"table api_tokens"}},
 					{sessionMetadataMigration + "_session_metadata", []string{"column sessions.id", "column sessions.created_at",

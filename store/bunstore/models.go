@@ -301,3 +301,54 @@ func cloneString(s *string) *string {
 	c := *s
 	return &c
 }
+
+// auditEventRow is an audit event. The user ids are NULL for uuid.Nil and
+// refer to no table: events outlive their users. Detail is JSON (jsonb on
+// PostgreSQL), NULL when empty.
+type auditEventRow struct {
+	bun.BaseModel `bun:"table:audit_events,alias:ae"`
+
+	ID         uuid.UUID         `bun:"id,pk"`
+	Kind       keel.EventKind    `bun:"kind"`
+	CreatedAt  time.Time         `bun:"created_at"`
+	ActorID    uuid.UUID         `bun:"actor_id,nullzero"`
+	UserID     uuid.UUID         `bun:"user_id,nullzero"`
+	ClientAddr string            `bun:"client_addr"`
+	UserAgent  string            `bun:"user_agent"`
+	RequestID  string            `bun:"request_id"`
+	Detail     map[string]string `bun:"detail"`
+}
+
+func toAuditEventRow(e *keel.AuditEvent) *auditEventRow {
+	r := &auditEventRow{
+		ID:         e.ID,
+		Kind:       e.Kind,
+		CreatedAt:  e.CreatedAt,
+		ActorID:    e.ActorID,
+		UserID:     e.UserID,
+		ClientAddr: e.ClientAddr,
+		UserAgent:  e.UserAgent,
+		RequestID:  e.RequestID,
+	}
+	if len(e.Detail) > 0 {
+		r.Detail = e.Detail
+	}
+	return r
+}
+
+func (r *auditEventRow) event() *keel.AuditEvent {
+	e := &keel.AuditEvent{
+		ID:         r.ID,
+		Kind:       r.Kind,
+		CreatedAt:  r.CreatedAt.UTC(),
+		ActorID:    r.ActorID,
+		UserID:     r.UserID,
+		ClientAddr: r.ClientAddr,
+		UserAgent:  r.UserAgent,
+		RequestID:  r.RequestID,
+	}
+	if len(r.Detail) > 0 {
+		e.Detail = r.Detail
+	}
+	return e
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 )
 
@@ -20,8 +21,10 @@ import (
 // prepared once per pooled connection by database/sql.
 //
 // The prepared path is taken only by a Store that Open made, outside a
-// transaction and without query hooks, which it would bypass (see
-// handle.readStmts). Both paths pass the conformance suite (TestStore).
+// transaction (see handle.readStmts). The Store's query hooks
+// (WithQueryHook) see its queries too: stmtCache.observe runs them around
+// each call as bun runs them around its own queries. Both paths pass the
+// conformance suite (TestStore).
 
 const (
 	sqlFindSession = `SELECT s.token_hash, s.id, s.user_id, s.data, s.expiry, s.created_at, s.last_used_at, s.client_addr, s.user_agent,
@@ -52,8 +55,40 @@ const (
 type stmtCache struct {
 	db      *sql.DB
 	dialect dialect.Name
-	mu      sync.Mutex
-	stmts   map[string]*sql.Stmt
+	// bun is the pool as bun sees it, and hooks its query hooks: observe
+	// hands them the events bun would.
+	bun   *bun.DB
+	hooks []bun.QueryHook
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(db *sql.DB, bdb *bun.DB, hooks []bun.QueryHook) *stmtCache {
+	return &stmtCache{db: db, dialect: bdb.Dialect().Name(), bun: bdb, hooks: hooks}
+}
+
+// observe runs the query hooks around run, which calls a prepared
+// statement of query with args (and scans what it answers), as bun runs
+// them around a raw query: BeforeQuery in order, AfterQuery in reverse,
+// with the event's Err and Result set. Without hooks it only calls run.
+func (p *stmtCache) observe(ctx context.Context, query string, args []any, run func(ctx context.Context) (sql.Result, error)) error {
+	if len(p.hooks) == 0 {
+		_, err := run(ctx)
+		return err
+	}
+	text := query
+	if p.dialect == dialect.PG {
+		text = dollarPlaceholders(query)
+	}
+	e := &bun.QueryEvent{DB: p.bun, Query: text, QueryTemplate: query, QueryArgs: args, StartTime: time.Now()}
+	for _, h := range p.hooks {
+		ctx = h.BeforeQuery(ctx, e)
+	}
+	e.Result, e.Err = run(ctx)
+	for i := len(p.hooks) - 1; i >= 0; i-- {
+		p.hooks[i].AfterQuery(ctx, e)
+	}
+	return e.Err
 }
 
 // stmt returns the statement for query (written with ? placeholders),

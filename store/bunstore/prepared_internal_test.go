@@ -2,11 +2,15 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/keel-dev/keel"
@@ -16,8 +20,9 @@ import (
 
 // TestHotQueriesArePrepared checks that a Store from Open really takes the
 // prepared path for the hot queries, so that TestStore's runs "with" and
-// "without prepared statements" cover both implementations, and that the
-// option, query hooks and transactions turn it off.
+// "without prepared statements" cover both implementations, that the
+// option and transactions turn it off, and that query hooks see the
+// prepared queries without turning it off.
 func TestHotQueriesArePrepared(t *testing.T) {
 	for _, d := range []struct {
 		name string
@@ -47,21 +52,38 @@ func TestHotQueriesArePrepared(t *testing.T) {
 					}
 				}
 			})
-			for _, tc := range []struct {
-				name string
-				opt  Option
-			}{
-				{"withoutPreparedStatements prepares none", withoutPreparedStatements()},
-				{"a query hook prepares none", WithQueryHook(nopHook{})},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					s := openInternal(t, d.url(t), tc.opt)
-					runHotQueries(t, s)
-					if s.readStmts != nil || s.writeStmts != nil {
-						t.Errorf("the Store has prepared statements: %d, %d", len(s.readStmts.queries()), len(s.writeStmts.queries()))
+			t.Run("withoutPreparedStatements prepares none", func(t *testing.T) {
+				s := openInternal(t, d.url(t), withoutPreparedStatements())
+				runHotQueries(t, s)
+				if s.readStmts != nil || s.writeStmts != nil {
+					t.Errorf("the Store has prepared statements: %d, %d", len(s.readStmts.queries()), len(s.writeStmts.queries()))
+				}
+			})
+			t.Run("query hooks see the prepared queries, which stay prepared", func(t *testing.T) {
+				outer, inner := &recordingHook{name: "outer"}, &recordingHook{name: "inner"}
+				s := openInternal(t, d.url(t), WithQueryHook(outer), WithQueryHook(inner))
+				runHotQueries(t, s)
+				if _, err := s.Item(t.Context(), uuid.New()); keel.ErrorCode(err) != keel.NotFound {
+					t.Fatalf("a missing item: %v", err)
+				}
+				prepared := append(s.readStmts.queries(), s.writeStmts.queries()...)
+				for _, q := range []string{sqlFindSession, sqlFindAPIToken, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter, sqlCreateItem} {
+					if !slices.Contains(prepared, q) {
+						t.Errorf("not prepared: %.60s...", q)
 					}
-				})
-			}
+					for _, h := range []*recordingHook{outer, inner} {
+						if !slices.Contains(h.templates(), q) {
+							t.Errorf("the %s hook did not see %.60s...", h.name, q)
+						}
+					}
+				}
+				if e := inner.last(); e.QueryTemplate != sqlItem || !errors.Is(e.Err, sql.ErrNoRows) || e.DB == nil || len(e.QueryArgs) != 1 {
+					t.Errorf("the missing item's event: %q %v %v", e.QueryTemplate, e.Err, e.QueryArgs)
+				}
+				if inner.nested != len(inner.templates()) {
+					t.Errorf("%d of %d events reached AfterQuery with the context the outer BeforeQuery made", inner.nested, len(inner.templates()))
+				}
+			})
 			t.Run("a transaction prepares none", func(t *testing.T) {
 				s := openInternal(t, d.url(t))
 				err := s.InTx(t.Context(), func(tx keel.Tx) error {
@@ -137,7 +159,44 @@ func openInternal(t *testing.T, rawURL string, opts ...Option) *Store {
 	return s
 }
 
-type nopHook struct{}
+// recordingHook keeps the events AfterQuery sees.
+type recordingHook struct {
+	name   string
+	mu     sync.Mutex
+	events []*bun.QueryEvent
+	nested int // events whose context held the outer hook's mark
+}
 
-func (nopHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (nopHook) AfterQuery(context.Context, *bun.QueryEvent)                        {}
+type hookMark struct{}
+
+func (h *recordingHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	if h.name == "outer" {
+		return context.WithValue(ctx, hookMark{}, true)
+	}
+	return ctx
+}
+
+func (h *recordingHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, e)
+	if ctx.Value(hookMark{}) != nil {
+		h.nested++
+	}
+}
+
+func (h *recordingHook) templates() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, e := range h.events {
+		out = append(out, e.QueryTemplate)
+	}
+	return out
+}
+
+func (h *recordingHook) last() *bun.QueryEvent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.events[len(h.events)-1]
+}

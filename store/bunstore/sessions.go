@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,9 +21,12 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 	if st := h.readStmts.stmt(ctx, sqlFindSession); st != nil {
 		row := sessionRow{User: &userRow{}}
 		u := row.User
-		err := st.QueryRowContext(ctx, tokenHash, h.timeArg(now)).Scan(
-			&row.TokenHash, &row.ID, &row.UserID, &row.Data, &row.Expiry, &row.CreatedAt, &row.LastUsedAt, &row.ClientAddr, &row.UserAgent,
-			&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+		args := []any{tokenHash, h.timeArg(now)}
+		err := h.readStmts.observe(ctx, sqlFindSession, args, func(ctx context.Context) (sql.Result, error) {
+			return nil, st.QueryRowContext(ctx, args...).Scan(
+				&row.TokenHash, &row.ID, &row.UserID, &row.Data, &row.Expiry, &row.CreatedAt, &row.LastUsedAt, &row.ClientAddr, &row.UserAgent,
+				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+		})
 		if err != nil {
 			return nil, nil, storeError("find session", err, msgSessionNotFound, "")
 		}

@@ -56,8 +56,7 @@ type handle struct {
 	// readStmts and writeStmts are the prepared hot queries (prepared.go)
 	// of the reader's and the writer's pool (one cache when they are one
 	// pool). Both are nil, and every query goes through bun, in a Store
-	// made by New, with query hooks (which prepared statements would
-	// bypass) or withoutPreparedStatements, and inside a transaction.
+	// made by New or withoutPreparedStatements, and inside a transaction.
 	readStmts, writeStmts *stmtCache
 }
 
@@ -72,19 +71,22 @@ type config struct {
 }
 
 // WithQueryHook adds a bun query hook (bundebug, bunotel, ...) to the store's
-// databases. The hook sees every query: the store then prepares none.
+// databases. The hook sees every query, the prepared hot queries included
+// (prepared.go): those reach it as bun's raw queries do, with the SQL and
+// its arguments but no bun.Query or Model, so that tracing them keeps the
+// prepared path.
 func WithQueryHook(h bun.QueryHook) Option {
 	return func(c *config) { c.hooks = append(c.hooks, h) }
 }
 
-// withoutPreparedStatements makes every query go through bun, as query
-// hooks do: the tests run the conformance suite over both paths.
+// withoutPreparedStatements makes every query go through bun: the tests
+// run the conformance suite over both paths.
 func withoutPreparedStatements() Option {
 	return func(c *config) { c.unprepared = true }
 }
 
 // prepare reports whether a Store opened with c prepares its hot queries.
-func (c config) prepare() bool { return len(c.hooks) == 0 && !c.unprepared }
+func (c config) prepare() bool { return !c.unprepared }
 
 // The pools' settings.
 const (
@@ -165,7 +167,7 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
 	s = &Store{handle: handle{writer: db, reader: db, dialect: dialect.PG}, writeDB: db, readDB: db, owned: true, pgDSN: rawURL, hooks: c.hooks}
 	if c.prepare() {
-		s.readStmts = &stmtCache{db: sqldb, dialect: dialect.PG}
+		s.readStmts = newStmtCache(sqldb, db, c.hooks)
 		s.writeStmts = s.readStmts
 	}
 	return s, nil
@@ -249,7 +251,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
 	s := &Store{handle: handle{writer: wdb, reader: wdb, dialect: dialect.SQLite}, writeDB: wdb, readDB: wdb, owned: true, hooks: c.hooks}
 	if c.prepare() {
-		s.readStmts = &stmtCache{db: wsql, dialect: dialect.SQLite}
+		s.readStmts = newStmtCache(wsql, wdb, c.hooks)
 		s.writeStmts = s.readStmts
 	}
 	if memory {
@@ -280,7 +282,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
 	s.reader, s.readDB = rdb, rdb
 	if c.prepare() {
-		s.readStmts = &stmtCache{db: rsql, dialect: dialect.SQLite}
+		s.readStmts = newStmtCache(rsql, rdb, c.hooks)
 	}
 	return s, nil
 }
@@ -308,6 +310,18 @@ func New(db *bun.DB) (*Store, error) {
 
 // DB returns the *bun.DB the store writes to.
 func (s *Store) DB() *bun.DB { return s.writeDB }
+
+// Pools returns the store's connection pools by name, for their
+// statistics (sql.DB.Stats; prometheus's collectors.NewDBStatsCollector
+// exports them): "main", the one pool of PostgreSQL, of an in-memory SQLite
+// database and of a Store from New; or, for an SQLite file, "write" (its
+// one writer connection) and "read" (its readers).
+func (s *Store) Pools() map[string]*sql.DB {
+	if s.readDB == s.writeDB {
+		return map[string]*sql.DB{"main": s.writeDB.DB}
+	}
+	return map[string]*sql.DB{"write": s.writeDB.DB, "read": s.readDB.DB}
+}
 
 // Dialect returns the name of the store's SQL dialect (pg or sqlite).
 func (s *Store) Dialect() dialect.Name { return s.dialect }

@@ -2,7 +2,9 @@ package bunstore_test
 
 import (
 	"database/sql"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +22,7 @@ import (
 // (a schema of its own for every store, so the subtests can run in
 // parallel and leave nothing behind). Each runs it twice, as the hot
 // queries have two implementations: prepared statements, and bun's query
-// builder, which transactions, query hooks and New's stores use.
+// builder, which transactions and New's stores use.
 func TestStore(t *testing.T) {
 	for _, b := range []struct {
 		name      string
@@ -115,5 +117,35 @@ func TestNew(t *testing.T) {
 	}
 	if _, err := s.User(t.Context(), u.ID); err != nil {
 		t.Errorf("User after Close of a Store from New: %v", err)
+	}
+}
+
+func TestPools(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		url   func(t *testing.T) string
+		names []string
+	}{
+		{"an SQLite file has a write and a read pool", sqliteFileURL, []string{"read", "write"}},
+		{"SQLite in memory has one", func(*testing.T) string { return "sqlite::memory:" }, []string{"main"}},
+		{"PostgreSQL has one", newPostgresSchema, []string{"main"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t, tc.url(t))
+			pools := s.Pools()
+			if got := slices.Sorted(maps.Keys(pools)); !slices.Equal(got, tc.names) {
+				t.Fatalf("pools %v, want %v", got, tc.names)
+			}
+			if _, err := s.User(t.Context(), storetest.NewUser().ID); keel.ErrorCode(err) != keel.NotFound {
+				t.Fatal(err)
+			}
+			var opened int
+			for _, p := range pools {
+				opened += p.Stats().OpenConnections
+			}
+			if opened == 0 {
+				t.Fatal("the pools report no open connection after a query")
+			}
+		})
 	}
 }

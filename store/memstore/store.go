@@ -53,6 +53,9 @@ type db struct {
 	counters map[string]keel.Counter
 	secrets  map[string][]byte
 
+	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
+	auditIDs map[uuid.UUID]struct{}
+
 	oneTimeTokens       map[string]*keel.OneTimeToken // by hash
 	oneTimeTokensByUser index[uuid.UUID, string]
 
@@ -77,6 +80,7 @@ func New() *Store {
 		apiTokensByUser:   make(index[uuid.UUID, uuid.UUID]),
 		counters:          make(map[string]keel.Counter),
 		secrets:           make(map[string][]byte),
+		auditIDs:          make(map[uuid.UUID]struct{}),
 
 		oneTimeTokens:       make(map[string]*keel.OneTimeToken),
 		oneTimeTokensByUser: make(index[uuid.UUID, string]),

@@ -13,9 +13,9 @@
 //	}
 //
 // The helpers NewUser, NewItem, NewSession, NewResetToken, NewAPIToken,
-// NewOneTimeToken and NewTOTP build valid, unsaved records (UUIDv7 ids,
-// UTC times truncated to microseconds) for tests of stores and of code
-// that uses them.
+// NewAuditEvent, NewOneTimeToken and NewTOTP build valid, unsaved records
+// (UUIDv7 ids, UTC times truncated to microseconds) for tests of stores
+// and of code that uses them.
 package storetest
 
 import (
@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, newStore) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, newStore) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, newStore) })
+	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, newStore) })
 	t.Run("Ownership", func(t *testing.T) { testOwnership(t, newStore) })
 	t.Run("Availability", func(t *testing.T) { testAvailability(t, newStore) })
 }

@@ -31,7 +31,8 @@ type txFixture struct {
 	expiredKey   string
 	secretName   string
 	secret       []byte
-	freshSecret  string // a name no secret has
+	freshSecret  string           // a name no secret has
+	event        *keel.AuditEvent // about user, an hour old
 }
 
 func newTxFixture(t *testing.T, s keel.Store) *txFixture {
@@ -59,6 +60,7 @@ func newTxFixture(t *testing.T, s keel.Store) *txFixture {
 	wantNoError(t, "IncrementCounter", err)
 	_, err = s.IncrementCounter(ctx, f.expiredKey, time.Minute, now.Add(-time.Hour))
 	wantNoError(t, "IncrementCounter", err)
+	f.event = mustAppendAuditEvent(t, s, NewAuditEvent(keel.EventLoginSucceeded, f.user.ID, now.Add(-time.Hour)))
 	return f
 }
 
@@ -128,6 +130,17 @@ func (f *txFixture) check(t *testing.T, s keel.Store) {
 	wantNoError(t, "ConsumeResetToken", err)
 	checkResetToken(t, "the reset token", tok, f.token)
 
+	events, err := s.ListAuditEvents(ctx, keel.AuditFilter{}, keel.Page{Limit: 10})
+	wantNoError(t, "ListAuditEvents", err)
+	if len(events) != 1 {
+		t.Errorf("ListAuditEvents = %d events, want 1", len(events))
+	} else {
+		checkAuditEvent(t, "the audit event", events[0], f.event)
+	}
+
+	// The expired session, the other user's expired reset token and the
+	// expired counter are all still there to be deleted.
+
 	// The expired session, the other user's expired reset token and API
 	// token and the expired counter are all still there to be deleted.
 	n, err := s.DeleteExpired(ctx, f.now)
@@ -150,6 +163,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		it := NewItem(u.ID)
 		sess := NewSession(u.ID, f.now.Add(time.Hour))
 		tok := NewResetToken(u.ID, f.now, f.now.Add(time.Hour))
+		ev := NewAuditEvent(keel.EventUserCreated, u.ID, f.now)
 		apiTok := NewAPIToken(u.ID, f.now, f.now.Add(time.Hour))
 		updItem := *f.item
 		updItem.Title = "Committed"
@@ -184,10 +198,20 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 			if err := tx.DeleteSession(ctx, f.session.TokenHash); err != nil {
 				return err
 			}
+			if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+				return err
+			}
+			if _, err := tx.DeleteAuditEventsBefore(ctx, f.now); err != nil {
+				return err
+			}
 			_, err := tx.IncrementCounter(ctx, f.counterKey, time.Hour, f.now)
 			return err
 		})
 		wantNoError(t, "InTx", err)
+
+		events, err := s.ListAuditEvents(ctx, keel.AuditFilter{}, keel.Page{Limit: 10})
+		wantNoError(t, "ListAuditEvents", err)
+		checkAuditEvents(t, "ListAuditEvents: the appended event, not the deleted one", events, ev)
 
 		checkUser(t, "the created user", mustUser(t, s, u.ID), u)
 		checkItem(t, "the created item", mustItem(t, s, it.ID), it)
@@ -318,6 +342,13 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		{"DeleteCounter", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			return tx.DeleteCounter(ctx, f.counterKey)
 		}},
+		{"AppendAuditEvent", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			return tx.AppendAuditEvent(ctx, NewAuditEvent(keel.EventUserDeleted, f.user.ID, f.now))
+		}},
+		{"DeleteAuditEventsBefore", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
+			_, err := tx.DeleteAuditEventsBefore(ctx, f.now)
+			return err
+		}},
 		{"every write at once", func(ctx context.Context, tx keel.Tx, f *txFixture) error {
 			u := NewUser()
 			for _, err := range []error{
@@ -329,6 +360,7 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 				tx.TouchSession(ctx, f.session.TokenHash, f.now.Add(time.Hour)),
 				tx.DeleteItem(ctx, f.item.ID),
 				tx.DeleteCounter(ctx, f.counterKey),
+				tx.AppendAuditEvent(ctx, NewAuditEvent(keel.EventUserDeleted, f.user.ID, f.now)),
 				tx.DeleteUser(ctx, f.user.ID),
 			} {
 				if err != nil {
@@ -535,6 +567,10 @@ func testTransactions(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "ListUsers on the ended Tx", err, keel.Internal)
 		_, err = s.User(ctx, u.ID)
 		wantCode(t, "User written through the ended Tx", err, keel.NotFound)
+		wantCode(t, "AppendAuditEvent on the ended Tx", leaked.AppendAuditEvent(ctx, NewAuditEvent(keel.EventUserCreated, u.ID, Now())), keel.Internal)
+		events, err := s.ListAuditEvents(ctx, keel.AuditFilter{}, keel.Page{Limit: 1})
+		wantNoError(t, "ListAuditEvents", err)
+		checkAuditEvents(t, "events written through the ended Tx", events)
 	})
 }
 
