@@ -30,6 +30,7 @@ const (
 	detailTokenName  = "token_name"
 	detailTokenScope = "token_scope"
 	detailTokens     = "api_tokens" // Event.APITokens
+	detailNewEmail   = "new_email"  // Event.NewEmail
 )
 
 // refusalInterval is how often one rate limit's refusals of one account
@@ -128,6 +129,9 @@ func (s *Service) auditEvent(e Event) *AuditEvent {
 	if e.APITokens > 0 {
 		d[detailTokens] = strconv.FormatInt(e.APITokens, 10)
 	}
+	if e.NewEmail != "" {
+		d[detailNewEmail] = e.NewEmail
+	}
 	if len(d) > 0 {
 		a.Detail = d
 	}
@@ -135,15 +139,15 @@ func (s *Service) auditEvent(e Event) *AuditEvent {
 }
 
 // logCommitted writes the log line of each committed event: at warn for
-// a refusal, at info otherwise. The email and the user agent stay in the
-// audit log, out of log lines.
+// a refusal, at info otherwise. The email (the new one of an email change
+// too) and the user agent stay in the audit log, out of log lines.
 func (a *auditor) logCommitted(ctx context.Context, events []Event) {
 	for _, e := range events {
 		if e.unrecorded {
 			continue
 		}
 		level := slog.LevelInfo
-		if e.Kind == EventLoginFailed || e.Kind == EventRateLimited {
+		if e.Kind == EventLoginFailed || e.Kind == EventRateLimited || e.Kind == EventSecondFactorFailed {
 			level = slog.LevelWarn
 		}
 		if !a.log.Enabled(ctx, level) {

@@ -55,6 +55,17 @@
 // owner (Unlock and UnlockEmail lift a lockout). Reset tokens are
 // single-use, expire, and die with any password change.
 //
+// # Email verification and two-factor authentication
+//
+// Both are off or optional by default. Config.EmailVerification makes
+// sign-up mail a verification link (VerifyEmail), can require a verified
+// address to log in (ErrEmailNotVerified), and turns a change of email
+// into a request the new address confirms (ConfirmEmailChange). With a
+// key in Config.TOTP, users enrol in TOTP (EnrolTOTP, ConfirmTOTP, with
+// single-use recovery codes); Login then answers an enrolled user with a
+// *Challenge instead of a session, and CompleteLogin turns it and a code
+// into one. Codes work once, secrets are stored encrypted, and no reset
+// removes the factor.
 // # Events, hooks and transactions
 //
 // Every operation reports what it did as an Event (EventSignedUp,

@@ -254,6 +254,33 @@ var (
 	ErrTooManyAPITokens = &Error{Code: Conflict, Message: "user has the most API tokens allowed"}
 	// ErrNoMailer: the operation sends mail and Config.Mailer is nil.
 	ErrNoMailer = &Error{Code: Unavailable, Message: "no mailer is configured"}
+
+	// ErrEmailNotVerified: verification is required and the password was
+	// right, but the address is not verified yet.
+	ErrEmailNotVerified = &Error{Code: PermissionDenied, Message: "email address is not verified"}
+	// ErrInvalidEmailToken: an unknown, expired, used or superseded
+	// verification or email-change token.
+	ErrInvalidEmailToken = &Error{Code: Invalid, Message: "email token is unknown, expired, used or superseded"}
+	// ErrVerificationOff: a verification operation while
+	// Config.EmailVerification is VerificationOff.
+	ErrVerificationOff = &Error{Code: NotFound, Message: "email verification is off"}
+
+	// ErrSecondFactorRequired: the password was right and the user has a
+	// second factor; Login's error is a *Challenge that matches it.
+	ErrSecondFactorRequired = &Error{Code: Unauthenticated, Message: "second factor required"}
+	// ErrInvalidChallenge: a login challenge that is unknown, expired,
+	// used, superseded or void.
+	ErrInvalidChallenge = &Error{Code: Unauthenticated, Message: "login challenge is unknown, expired, used or void"}
+	// ErrInvalidCode: a TOTP code or recovery code that is wrong or used.
+	ErrInvalidCode = &Error{Code: Invalid, Message: "code is wrong or used"}
+	// ErrTOTPEnabled: enrolment while a second factor is already on.
+	ErrTOTPEnabled = &Error{Code: Conflict, Message: "two-factor authentication is already enabled"}
+	// ErrTOTPNotEnabled: the user has no (confirmed) second factor.
+	ErrTOTPNotEnabled = &Error{Code: NotFound, Message: "two-factor authentication is not enabled"}
+	// ErrNoTOTPEnrolment: confirmation with no enrolment pending.
+	ErrNoTOTPEnrolment = &Error{Code: NotFound, Message: "no TOTP enrolment is pending"}
+	// ErrTOTPUnavailable: no TOTP key is configured (see TOTPConfig.Keys).
+	ErrTOTPUnavailable = &Error{Code: Unavailable, Message: "two-factor authentication is not configured"}
 )
 
 // withCause returns a copy of a sentinel with a cause attached, so

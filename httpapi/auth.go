@@ -46,6 +46,9 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 	w.Header().Set("Cache-Control", "no-store")
 	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password,
 		ClientAddr: a.clientAddr(r), DeviceToken: a.deviceToken(r)})
+	if answerChallenge(w, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -97,8 +100,8 @@ func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm
 }
 
 // testToken serves POST /login/test-token.
-func testToken(_ *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
-	writeJSON(w, http.StatusOK, newUserPublic(sess.User))
+func testToken(a *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
+	writeJSON(w, http.StatusOK, a.userPublic(sess.User))
 	return nil
 }
 

@@ -223,7 +223,7 @@ func (e *env) checkResponse(r *http.Request, res *http.Response) {
 // document names.
 func canonical(p string) string {
 	switch p {
-	case "/users", "/items", "/reset-password", "/utils/health-check", "/utils/test-email", "/private/users":
+	case "/users", "/items", "/reset-password", "/utils/health-check", "/utils/test-email", "/private/users", "/verify-email", "/confirm-email":
 		return p + "/"
 	}
 	return p

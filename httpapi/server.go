@@ -103,6 +103,8 @@ type api struct {
 	routes  []route
 	mux     *http.ServeMux
 	openapi []byte // the OpenAPI document, built once
+	// verifying is whether svc verifies email addresses.
+	verifying bool
 }
 
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
@@ -130,7 +132,8 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 
 func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux()}
+	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux(),
+		verifying: svc.Config().EmailVerification != keel.VerificationOff}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		h := a.handle(rt)
@@ -240,8 +243,7 @@ var emailExistsFullStop = map[*keel.Error]answer{keel.ErrEmailTaken: {http.Statu
 func (a *api) routeTable() []route {
 	rts := []route{
 		{method: "POST", path: "/login/access-token", tag: "login", operation: "login_access_token", serve: login,
-			summary: "Log in with an email and password (OAuth2 password flow)",
-			doc:     opDoc{form: loginForm{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}}},
+			summary: "Log in with an email and password (OAuth2 password flow)", doc: a.loginDoc()},
 		{method: "POST", path: "/login/test-token", tag: "login", operation: "test_token", access: requireUser, serve: testToken,
 			summary: "Test the access token", doc: opDoc{status: 200, response: userPublic{}}},
 		{method: "POST", path: "/logout", tag: "login", operation: "logout", access: requireUser, serve: logout,
@@ -320,6 +322,19 @@ func (a *api) routeTable() []route {
 			summary: "Liveness", doc: opDoc{status: 200, response: true}},
 		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready, probe: true,
 			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, response: true}},
+	}
+	if a.svc.TOTPAvailable() {
+		rts = append(rts, totpRoutes()...)
+	}
+	if a.verifying {
+		rts = append(rts,
+			route{method: "POST", path: "/email-verification/{email}", tag: "login", operation: "request_verification", fieldLocation: "path", serve: requestVerification,
+				summary: "Send a new email verification link", doc: opDoc{params: verificationPath{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+			route{method: "POST", path: "/verify-email/", tag: "login", operation: "verify_email", serve: verifyEmail,
+				summary: "Verify an email address with the token of its link", doc: opDoc{body: tokenBody{}, status: 200, response: message{}, errorStatuses: []int{400}}},
+			route{method: "POST", path: "/confirm-email/", tag: "login", operation: "confirm_email", serve: confirmEmail,
+				summary: "Confirm an email change with the token of its link", doc: opDoc{body: tokenBody{}, status: 200, response: message{}, errorStatuses: []int{400, 409}}},
+		)
 	}
 	if a.cfg.Development {
 		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", operation: "create_user", serve: createPrivateUser, answers: emailExistsFullStop,

@@ -134,12 +134,19 @@ func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHoo
 			LoginPerAddress:    c.LoginAddress,
 			RecoveryPerAddress: c.RecoveryAddress,
 			RecoveryPerAccount: c.RecoveryAccount,
+
+			VerificationPerAddress: c.VerificationAddress,
+			VerificationPerAccount: c.VerificationAccount,
+			SecondFactorPerAccount: c.SecondFactor,
 		},
-		MaxConcurrentHashes: c.MaxHashes,
-		HashNice:            c.HashNice,
-		Hooks:               keel.Hooks{After: after},
-		Mailer:              mailer,
-		Logger:              log,
+		EmailVerification:         c.EmailVerification,
+		VerificationTokenLifetime: c.VerificationTokenLifetime,
+		TOTP:                      keel.TOTPConfig{Keys: c.TOTPKeys, Issuer: c.ProjectName},
+		MaxConcurrentHashes:       c.MaxHashes,
+		HashNice:                  c.HashNice,
+		Hooks:                     keel.Hooks{After: after},
+		Mailer:                    mailer,
+		Logger:                    log,
 	})
 }
 

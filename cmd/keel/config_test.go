@@ -115,6 +115,13 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_MAX_SESSIONS_PER_USER":       "20",
 		"KEEL_API_TOKEN_MAX_DAYS":          "90",
 		"KEEL_DEVICE_KEY":                  "0123456789abcdef0123456789abcdef",
+
+		"KEEL_EMAIL_VERIFICATION":              "Required",
+		"KEEL_VERIFICATION_TOKEN_EXPIRE_HOURS": "24",
+		"KEEL_TOTP_KEYS":                       "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=, AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI",
+		"KEEL_RATE_LIMIT_VERIFICATION_ADDRESS": "7/3h",
+		"KEEL_RATE_LIMIT_VERIFICATION_ACCOUNT": "2/2h",
+		"KEEL_RATE_LIMIT_SECOND_FACTOR":        "4/10m",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +175,13 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		MaxSessionsPerUser: 20,
 		APITokenMaxDays:    90,
 		DeviceKey:          "0123456789abcdef0123456789abcdef",
+
+		EmailVerification:         keel.VerificationRequired,
+		VerificationTokenLifetime: 24 * time.Hour,
+		TOTPKeys:                  [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)},
+		VerificationAddress:       keel.Limit{Max: 7, Window: 3 * time.Hour},
+		VerificationAccount:       keel.Limit{Max: 2, Window: 2 * time.Hour},
+		SecondFactor:              keel.Limit{Max: 4, Window: 10 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)

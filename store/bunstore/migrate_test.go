@@ -364,6 +364,8 @@ func TestRollbackPlan(t *testing.T) {
 					name  string
 					drops []string
 				}{
+					{"20261127140001_totp", []string{"table recovery_codes", "table totp"}},
+					{"20261127140000_email_verification", []string{"table one_time_tokens", "column users.is_verified"}},
 					{"20261127120000_audit_events", []string{"table audit_events"}},
 					{"20261127100002_secrets", []string{"table secrets"}},
 					{"20261127100001_api_tokens", []string{"table api_tokens"}},
