@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
@@ -78,7 +79,8 @@ func newValidator() *validator.Validate {
 // characters keel takes, as validate tags:
 //
 //   - text: single-line text (email, full_name, title, an API token's
-//     name): no control character at all (U+0000 to U+001F, U+007F);
+//     name): no control character at all (U+0000 to U+001F, U+007F to
+//     U+009F, as unicode.IsControl says);
 //   - multiline: text that may run over lines (description): tab, line
 //     feed and carriage return, and no other control character;
 //   - nonul: passwords, which are hashed, never stored: anything but NUL.
@@ -92,16 +94,15 @@ func textFault(rule, s string) Violation {
 	if !utf8.ValidString(s) {
 		return NotUTF8
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != 0x7f {
+	for _, r := range s {
+		if !unicode.IsControl(r) {
 			continue
 		}
 		switch {
-		case c == 0:
+		case r == 0:
 			return ControlCharacter
 		case rule == "nonul":
-		case rule == "multiline" && (c == '\t' || c == '\n' || c == '\r'):
+		case rule == "multiline" && (r == '\t' || r == '\n' || r == '\r'):
 		default:
 			return ControlCharacter
 		}

@@ -35,6 +35,7 @@ func TestTextFault(t *testing.T) {
 		{"text refuses a tab", "text", "a\tb", ControlCharacter},
 		{"text refuses a line feed", "text", "a\nb", ControlCharacter},
 		{"text refuses DEL", "text", "a\x7f", ControlCharacter},
+		{"text refuses a C1 control (next line)", "text", "a\u0085b", ControlCharacter},
 		{"text refuses bytes that are not UTF-8", "text", "caf\xe9", NotUTF8},
 		{"multiline takes tab, line feed and carriage return", "multiline", "a\tb\r\nc\n", 0},
 		{"multiline refuses NUL", "multiline", "a\x00", ControlCharacter},
