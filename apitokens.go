@@ -3,10 +3,7 @@ package keel
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -56,7 +53,7 @@ const MaxAPITokensPerUser = 100
 // CreateAPITokenInput is what a user gives to make a personal API token.
 type CreateAPITokenInput struct {
 	// Name is the user's label for the token.
-	Name  string `json:"name" required:"true" validate:"min=1,max=100"`
+	Name  string `json:"name" required:"true" validate:"text,min=1,max=100"`
 	Scope Scope  `json:"scope" required:"true" enum:"read,full"`
 	// ExpiresInDays is how long the token works: from 1 day to
 	// Config.MaxAPITokenLifetime.
@@ -135,9 +132,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor *User, in CreateAPIT
 	return &NewAPIToken{APITokenInfo: apiTokenInfo(t), Token: token}, nil
 }
 
-// validateAPIToken checks in against its tags and the rules they cannot
-// state: a name of plain text (a NUL would not even store in PostgreSQL),
-// the scope, the configured longest lifetime.
+// validateAPIToken checks in against its tags (the name's characters
+// among them, see textFault) and the rules they cannot state: the scope,
+// the configured longest lifetime.
 func (s *Service) validateAPIToken(in CreateAPITokenInput) error {
 	var fields []FieldError
 	if err := s.validate(in); err != nil {
@@ -146,11 +143,6 @@ func (s *Service) validateAPIToken(in CreateAPITokenInput) error {
 			return err
 		}
 		fields = e.Fields
-	}
-	if !utf8.ValidString(in.Name) || strings.ContainsFunc(in.Name, unicode.IsControl) {
-		f := violation("name", Malformed, 0, in.Name)
-		f.Message = "must be text without control characters"
-		fields = append(fields, f)
 	}
 	switch {
 	case in.Scope == "":

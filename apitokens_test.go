@@ -375,8 +375,8 @@ func TestCreateAPITokenValidates(t *testing.T) {
 	}{
 		{"an empty name is too short", keel.CreateAPITokenInput{Scope: keel.ScopeRead, ExpiresInDays: 1}, "name", keel.TooShort, 1},
 		{"a name over 100 characters is too long", keel.CreateAPITokenInput{Name: strings.Repeat("é", 101), Scope: keel.ScopeRead, ExpiresInDays: 1}, "name", keel.TooLong, 100},
-		{"a name with a NUL is malformed", keel.CreateAPITokenInput{Name: "ci\x00", Scope: keel.ScopeRead, ExpiresInDays: 1}, "name", keel.Malformed, 0},
-		{"a name of invalid UTF-8 is malformed", keel.CreateAPITokenInput{Name: "ci\xff", Scope: keel.ScopeRead, ExpiresInDays: 1}, "name", keel.Malformed, 0},
+		{"a name with a NUL has a control character", keel.CreateAPITokenInput{Name: "ci\x00", Scope: keel.ScopeRead, ExpiresInDays: 1}, "name", keel.ControlCharacter, 0},
+		{"a name of invalid UTF-8 is not UTF-8", keel.CreateAPITokenInput{Name: "ci\xff", Scope: keel.ScopeRead, ExpiresInDays: 1}, "name", keel.NotUTF8, 0},
 		{"a missing scope is required", keel.CreateAPITokenInput{Name: "ci", ExpiresInDays: 1}, "scope", keel.Required, 0},
 		{"an unknown scope is malformed", keel.CreateAPITokenInput{Name: "ci", Scope: "admin", ExpiresInDays: 1}, "scope", keel.Malformed, 0},
 		{"no expiry is too small", keel.CreateAPITokenInput{Name: "ci", Scope: keel.ScopeRead}, "expires_in_days", keel.TooSmall, 1},

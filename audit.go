@@ -31,6 +31,7 @@ const (
 	detailTokenScope = "token_scope"
 	detailTokens     = "api_tokens" // Event.APITokens
 	detailMethod     = "method"     // Event.Method: oidc:<provider> or passkey
+	detailNewEmail   = "new_email"  // Event.NewEmail
 )
 
 // refusalInterval is how often one rate limit's refusals of one account
@@ -132,6 +133,9 @@ func (s *Service) auditEvent(e Event) *AuditEvent {
 	if e.Method != "" {
 		d[detailMethod] = e.Method
 	}
+	if e.NewEmail != "" {
+		d[detailNewEmail] = e.NewEmail
+	}
 	if len(d) > 0 {
 		a.Detail = d
 	}
@@ -139,15 +143,15 @@ func (s *Service) auditEvent(e Event) *AuditEvent {
 }
 
 // logCommitted writes the log line of each committed event: at warn for
-// a refusal, at info otherwise. The email and the user agent stay in the
-// audit log, out of log lines.
+// a refusal, at info otherwise. The email (the new one of an email change
+// too) and the user agent stay in the audit log, out of log lines.
 func (a *auditor) logCommitted(ctx context.Context, events []Event) {
 	for _, e := range events {
 		if e.unrecorded {
 			continue
 		}
 		level := slog.LevelInfo
-		if e.Kind == EventLoginFailed || e.Kind == EventRateLimited {
+		if e.Kind == EventLoginFailed || e.Kind == EventRateLimited || e.Kind == EventSecondFactorFailed {
 			level = slog.LevelWarn
 		}
 		if !a.log.Enabled(ctx, level) {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/internal/pgtest"
-	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
 )
 
@@ -16,28 +17,13 @@ import (
 // SQLite always, PostgreSQL when KEEL_TEST_DATABASE_URL is set.
 func benchStores(b *testing.B) map[string]func(b *testing.B) keel.Store {
 	stores := map[string]func(b *testing.B) keel.Store{
-		"store=mem": func(b *testing.B) keel.Store { return memstore.New() },
-		"store=sqlite": func(b *testing.B) keel.Store {
-			return openBun(b, "sqlite://"+b.TempDir()+"/bench.db")
-		},
+		"store=mem":    func(b *testing.B) keel.Store { return keeltest.OpenStore(b, "mem") },
+		"store=sqlite": func(b *testing.B) keel.Store { return keeltest.OpenStore(b, "sqlite") },
 	}
 	if os.Getenv(pgtest.EnvVar) != "" {
-		stores["store=postgres"] = func(b *testing.B) keel.Store { return openBun(b, pgtest.Schema(b)) }
+		stores["store=postgres"] = func(b *testing.B) keel.Store { return keeltest.OpenStore(b, "postgres") }
 	}
 	return stores
-}
-
-func openBun(b *testing.B, url string) keel.Store {
-	ctx := context.Background()
-	st, err := bunstore.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return st
 }
 
 // benchEnv is a Service with one user, its session and n items.
@@ -183,4 +169,34 @@ func BenchmarkPasswordHashing(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPasswordCheck measures the check of a new password's strength
+// (CheckPassword: length, characters, zxcvbn's estimate), which every
+// sign-up and password change runs before its argon2id hash
+// (BenchmarkPasswordHashing, op=sign-up): it must stay a small part of
+// that. The shapes are the costliest for zxcvbn found: digits, mixed
+// case with symbols, and multi-byte text, at the length zxcvbn judges
+// (32 code points) and at the longest password (128).
+func BenchmarkPasswordCheck(b *testing.B) {
+	svc, err := keel.New(memstore.New(), keel.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, unit string }{
+		{"shape=passphrase", "correct horse battery staple "},
+		{"shape=digits", "1234"},
+		{"shape=mixed", "Aa1!"},
+		{"shape=multibyte", "é1x☕"},
+	} {
+		for _, n := range []int{32, 128} {
+			password := string([]rune(strings.Repeat(tc.unit, 128))[:n])
+			b.Run(fmt.Sprintf("%s/len=%d", tc.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = svc.CheckPassword(password)
+				}
+			})
+		}
+	}
 }

@@ -54,6 +54,17 @@ type Config struct {
 	// RateLimits bound failed logins and recovery requests. On by default.
 	RateLimits RateLimits
 
+	// EmailVerification is whether users prove that they read their
+	// address's mail: VerificationOff (the default, the FastAPI
+	// template's behaviour), VerificationOptional or VerificationRequired.
+	// Other than off, Mailer must implement VerificationMailer too.
+	EmailVerification VerificationMode
+	// VerificationTokenLifetime is how long a verification or email-change
+	// link works. Default 48 hours.
+	VerificationTokenLifetime time.Duration
+	// TOTP configures two-factor authentication. Users can enrol once a
+	// key is set (TOTP.Keys).
+	TOTP TOTPConfig
 	// AuditRetention is how long the audit log keeps an event:
 	// PurgeExpired deletes older ones. Default 90 days; negative keeps
 	// every event.
@@ -64,8 +75,10 @@ type Config struct {
 	// See Hooks for their guarantees.
 	Hooks Hooks
 
-	// Mailer delivers password-reset and test emails. Without one,
-	// RequestPasswordReset and SendTestEmail report Unavailable.
+	// Mailer delivers password-reset and test emails, and, when it is a
+	// VerificationMailer too, verification and email-change emails.
+	// Without one, RequestPasswordReset and SendTestEmail report
+	// Unavailable.
 	Mailer Mailer
 	// IdentityProviders are the OpenID Connect providers users may sign in
 	// with (see oidc.New), each under its own Name. Default none.
@@ -117,6 +130,16 @@ type RateLimits struct {
 	// client address. Keyed on the pair so that someone flooding an account
 	// from elsewhere never locks its owner out of recovery. Default 3 per hour.
 	RecoveryPerAccount Limit
+	// VerificationPerAddress limits requests for verification emails
+	// from one client address. Default 10 per hour.
+	VerificationPerAddress Limit
+	// VerificationPerAccount limits verification emails for one email
+	// from one client address, and email-change requests of one account.
+	// Default 3 per hour.
+	VerificationPerAccount Limit
+	// SecondFactorPerAccount limits the codes tried for one account's
+	// second factor. Default 5 per 15 minutes.
+	SecondFactorPerAccount Limit
 }
 
 // Limit allows Max events per Window.
@@ -133,6 +156,8 @@ const (
 	DefaultMaxSessionsPerUser  = 100
 	DefaultMaxAPITokenLifetime = 365 * 24 * time.Hour
 	DefaultAuditRetention      = 90 * 24 * time.Hour
+
+	DefaultVerificationTokenLifetime = 48 * time.Hour
 )
 
 // defaultArgon2 are OWASP's recommended argon2id parameters.
@@ -194,6 +219,18 @@ func (c Config) withDefaults() Config {
 	rl.LoginPerAddress = rl.LoginPerAddress.or(100, 15*time.Minute)
 	rl.RecoveryPerAddress = rl.RecoveryPerAddress.or(10, time.Hour)
 	rl.RecoveryPerAccount = rl.RecoveryPerAccount.or(3, time.Hour)
+	rl.VerificationPerAddress = rl.VerificationPerAddress.or(10, time.Hour)
+	rl.VerificationPerAccount = rl.VerificationPerAccount.or(3, time.Hour)
+	rl.SecondFactorPerAccount = rl.SecondFactorPerAccount.or(5, 15*time.Minute)
+	if c.VerificationTokenLifetime <= 0 {
+		c.VerificationTokenLifetime = DefaultVerificationTokenLifetime
+	}
+	if c.TOTP.Issuer == "" {
+		c.TOTP.Issuer = "keel"
+	}
+	if c.TOTP.ChallengeLifetime <= 0 {
+		c.TOTP.ChallengeLifetime = DefaultChallengeLifetime
+	}
 	if c.Hooks.Queue <= 0 {
 		c.Hooks.Queue = DefaultEventQueue
 	}

@@ -47,11 +47,7 @@ func CursorOf(it *Item) Cursor {
 // Invalid error on the field "cursor".
 func ParseCursor(s string) (Cursor, error) {
 	bad := func() (Cursor, error) {
-		echo := s
-		if len(echo) > 64 { // a hostile cursor is not echoed back whole
-			echo = echo[:64]
-		}
-		return Cursor{}, invalid(violation("cursor", Malformed, 0, echo))
+		return Cursor{}, invalid(violation("cursor", Malformed, 0, s))
 	}
 	if len(s) > 2*cursorLen {
 		return bad()

@@ -168,14 +168,14 @@ func TestItemsPageByCursor(t *testing.T) {
 	})
 }
 
-func TestAHugeCursorIsRefusedWithoutEchoingIt(t *testing.T) {
+// A huge cursor is refused as Malformed before it is decoded. (How much
+// of it an answer echoes is the adapter's to bound: httpapi echoes 64
+// bytes of any rejected value.)
+func TestAHugeCursorIsRefused(t *testing.T) {
 	huge := strings.Repeat("A", 100000)
 	_, err := keel.ParseCursor(huge)
 	var e *keel.Error
-	if !errors.As(err, &e) || e.Code != keel.Invalid || len(e.Fields) != 1 {
+	if !errors.As(err, &e) || e.Code != keel.Invalid || len(e.Fields) != 1 || e.Fields[0].Violation != keel.Malformed {
 		t.Fatalf("err = %v", err)
-	}
-	if v, _ := e.Fields[0].Value.(string); len(v) > 64 {
-		t.Fatalf("the error echoes %d bytes of the cursor", len(v))
 	}
 }

@@ -21,7 +21,9 @@
 // missing one. Bootstrap, which makes a superuser with no acting user, is
 // for a program's start-up or command line. Input structs hold only the
 // fields their caller may set, and state their rules in struct tags that
-// adapters read rather than restate. Lists are newest first with the total
+// adapters read rather than restate. Text must be valid UTF-8 without NUL;
+// stored single-line text (emails, names, titles) takes no control
+// character, a description only tabs and line breaks. Lists are newest first with the total
 // count; items also page by Cursor, at the same cost however deep.
 //
 // # Sessions and passwords
@@ -43,8 +45,9 @@
 // deactivation revokes a user's tokens.
 //
 // Passwords are hashed with argon2id (bcrypt hashes are upgraded on
-// login); an unknown email costs what a wrong password costs; common
-// passwords are refused; failed logins and recovery requests are rate
+// login); an unknown email costs what a wrong password costs; new
+// passwords that are common or otherwise easy to guess are refused (by
+// zxcvbn's estimate); failed logins and recovery requests are rate
 // limited per account and per client address. The account's limit holds
 // only clients it has not seen: every login hands the client a signed
 // device token, and a client that presents one counts its failures
@@ -59,11 +62,24 @@
 // (Config.Passkeys, see package passkey). A provider's account is linked to
 // one user; at its first sign-in it makes a user without a password, or is
 // linked to an existing user only when both the provider and keel vouch
-// for the address. Each flow that spans two requests (a provider's state,
+// for the address (User.IsVerified). A user with a second factor gets a
+// *Challenge from these sign-ins too, which a code or a passkey
+// (CompleteLoginWithPasskey) completes. Each flow that spans two requests (a provider's state,
 // nonce and PKCE verifier; a WebAuthn challenge) is kept by keel,
 // single-use and short-lived. No one removes an account's last way to
 // sign in.
 //
+// # Email verification and two-factor authentication
+//
+// Both are off or optional by default. Config.EmailVerification makes
+// sign-up mail a verification link (VerifyEmail), can require a verified
+// address to log in (ErrEmailNotVerified), and turns a change of email
+// into a request the new address confirms (ConfirmEmailChange). With a
+// key in Config.TOTP, users enrol in TOTP (EnrolTOTP, ConfirmTOTP, with
+// single-use recovery codes); Login then answers an enrolled user with a
+// *Challenge instead of a session, and CompleteLogin turns it and a code
+// into one. Codes work once, secrets are stored encrypted, and no reset
+// removes the factor.
 // # Events, hooks and transactions
 //
 // Every operation reports what it did as an Event (EventSignedUp,

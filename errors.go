@@ -116,29 +116,33 @@ type Violation int
 
 // The violations. The zero value is none.
 const (
-	Required    Violation = iota + 1 // the field is absent or empty
-	TooShort                         // a string shorter than Bound characters
-	TooLong                          // a string longer than Bound characters
-	TooSmall                         // a number less than Bound
-	TooLarge                         // a number greater than Bound
-	NotEmail                         // not an email address
-	TooCommon                        // a password on the list of common ones
-	Malformed                        // not in the form the field takes (a cursor keel did not make)
-	Unsupported                      // a field this operation does not take
-	Rejected                         // a rule of the program's refused it (see Reject); Message says which
+	Required         Violation = iota + 1 // the field is absent or empty
+	TooShort                              // a string shorter than Bound characters
+	TooLong                               // a string longer than Bound characters
+	TooSmall                              // a number less than Bound
+	TooLarge                              // a number greater than Bound
+	NotEmail                              // not an email address
+	TooCommon                             // a password that is common, or otherwise easy to guess (see Service.CheckPassword)
+	Malformed                             // not in the form the field takes (a cursor keel did not make)
+	Unsupported                           // a field this operation does not take
+	Rejected                              // a rule of the program's refused it (see Reject); Message says which
+	ControlCharacter                      // a string with a control character the field does not take (see validate.go)
+	NotUTF8                               // a string that is not valid UTF-8
 )
 
 var violationNames = [...]string{
-	Required:    "required",
-	TooShort:    "too short",
-	TooLong:     "too long",
-	TooSmall:    "too small",
-	TooLarge:    "too large",
-	NotEmail:    "not an email address",
-	TooCommon:   "too common",
-	Malformed:   "malformed",
-	Unsupported: "unsupported",
-	Rejected:    "rejected",
+	Required:         "required",
+	TooShort:         "too short",
+	TooLong:          "too long",
+	TooSmall:         "too small",
+	TooLarge:         "too large",
+	NotEmail:         "not an email address",
+	TooCommon:        "too common",
+	Malformed:        "malformed",
+	Unsupported:      "unsupported",
+	Rejected:         "rejected",
+	ControlCharacter: "control character",
+	NotUTF8:          "not UTF-8",
 }
 
 func (v Violation) String() string {
@@ -248,6 +252,35 @@ var (
 	ErrAPITokenNotFound = &Error{Code: NotFound, Message: "API token not found"}
 	// ErrTooManyAPITokens: the user has MaxAPITokensPerUser live tokens.
 	ErrTooManyAPITokens = &Error{Code: Conflict, Message: "user has the most API tokens allowed"}
+	// ErrNoMailer: the operation sends mail and Config.Mailer is nil.
+	ErrNoMailer = &Error{Code: Unavailable, Message: "no mailer is configured"}
+
+	// ErrEmailNotVerified: verification is required and the password was
+	// right, but the address is not verified yet.
+	ErrEmailNotVerified = &Error{Code: PermissionDenied, Message: "email address is not verified"}
+	// ErrInvalidEmailToken: an unknown, expired, used or superseded
+	// verification or email-change token.
+	ErrInvalidEmailToken = &Error{Code: Invalid, Message: "email token is unknown, expired, used or superseded"}
+	// ErrVerificationOff: a verification operation while
+	// Config.EmailVerification is VerificationOff.
+	ErrVerificationOff = &Error{Code: NotFound, Message: "email verification is off"}
+
+	// ErrSecondFactorRequired: the password was right and the user has a
+	// second factor; Login's error is a *Challenge that matches it.
+	ErrSecondFactorRequired = &Error{Code: Unauthenticated, Message: "second factor required"}
+	// ErrInvalidChallenge: a login challenge that is unknown, expired,
+	// used, superseded or void.
+	ErrInvalidChallenge = &Error{Code: Unauthenticated, Message: "login challenge is unknown, expired, used or void"}
+	// ErrInvalidCode: a TOTP code or recovery code that is wrong or used.
+	ErrInvalidCode = &Error{Code: Invalid, Message: "code is wrong or used"}
+	// ErrTOTPEnabled: enrolment while a second factor is already on.
+	ErrTOTPEnabled = &Error{Code: Conflict, Message: "two-factor authentication is already enabled"}
+	// ErrTOTPNotEnabled: the user has no (confirmed) second factor.
+	ErrTOTPNotEnabled = &Error{Code: NotFound, Message: "two-factor authentication is not enabled"}
+	// ErrNoTOTPEnrolment: confirmation with no enrolment pending.
+	ErrNoTOTPEnrolment = &Error{Code: NotFound, Message: "no TOTP enrolment is pending"}
+	// ErrTOTPUnavailable: no TOTP key is configured (see TOTPConfig.Keys).
+	ErrTOTPUnavailable = &Error{Code: Unavailable, Message: "two-factor authentication is not configured"}
 )
 
 // withCause returns a copy of a sentinel with a cause attached, so

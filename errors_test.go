@@ -37,7 +37,7 @@ func TestFieldErrorsNameTheViolationAndItsBound(t *testing.T) {
 		{"a common password is too common", func() error {
 			_, err := e.svc.SignUp(ctx, keel.SignUpInput{Email: "a@example.com", Password: "password1"})
 			return err
-		}, []keel.FieldError{{Field: "password", Violation: keel.TooCommon, Message: "is too common; choose another"}}},
+		}, []keel.FieldError{{Field: "password", Violation: keel.TooCommon, Message: "is too common or too easy to guess; choose another"}}},
 		{"an empty title is one character short", func() error {
 			_, err := e.svc.CreateItem(ctx, ada, keel.CreateItemInput{Title: ""})
 			return err

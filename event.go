@@ -52,6 +52,44 @@ const (
 	// sessions ended by a password change, a reset, a deactivation or a
 	// deletion.
 	EventSessionsEnded EventKind = "sessions_ended"
+
+	// EventVerificationSent: a verification link for the account's address
+	// was made and handed to the Mailer (at sign-up, at a superuser's
+	// creation of an unverified user, or by RequestVerification).
+	EventVerificationSent EventKind = "verification_sent"
+	// EventEmailVerified: VerifyEmail verified the account's address.
+	EventEmailVerified EventKind = "email_verified"
+	// EventEmailChangeRequested: with verification on, UpdateMe asked to
+	// change the account's email to NewEmail, which got a confirmation
+	// link (and the current address a notice).
+	EventEmailChangeRequested EventKind = "email_change_requested"
+	// EventEmailChangeConfirmed: ConfirmEmailChange made NewEmail the
+	// account's address (Email is the one it had). An EventUserUpdated
+	// with Changes "email" follows, as for any change of email.
+	EventEmailChangeConfirmed EventKind = "email_change_confirmed"
+
+	// EventLoginChallenged: Login accepted the password of a user with a
+	// second factor and gave a Challenge instead of a session.
+	EventLoginChallenged EventKind = "login_challenged"
+	// EventSecondFactorSucceeded: CompleteLogin accepted a code for a
+	// challenge (Reason: ReasonTOTPCode or ReasonRecoveryCode); an
+	// EventLoginSucceeded follows with the session.
+	EventSecondFactorSucceeded EventKind = "second_factor_succeeded"
+	// EventSecondFactorFailed: a TOTP code, a recovery code or a login
+	// challenge was refused (Reason says which and why), by
+	// CompleteLogin, ConfirmTOTP, RegenerateRecoveryCodes or DisableTOTP.
+	EventSecondFactorFailed EventKind = "second_factor_failed"
+	// EventRecoveryCodeUsed: a recovery code was spent, at a login or to
+	// turn the second factor off.
+	EventRecoveryCodeUsed EventKind = "recovery_code_used"
+	// EventTOTPEnrolled: ConfirmTOTP turned the account's second factor on.
+	EventTOTPEnrolled EventKind = "totp_enrolled"
+	// EventTOTPDisabled: the account's second factor was turned off, by
+	// its user (DisableTOTP) or by a superuser (RemoveTOTP: ActorID).
+	EventTOTPDisabled EventKind = "totp_disabled"
+	// EventRecoveryCodesRegenerated: RegenerateRecoveryCodes replaced the
+	// account's recovery codes.
+	EventRecoveryCodesRegenerated EventKind = "recovery_codes_regenerated"
 	// EventAPITokenCreated: CreateAPIToken made a personal API token
 	// (APIToken is it, never its secret).
 	EventAPITokenCreated EventKind = "api_token_created"
@@ -74,6 +112,9 @@ func EventKinds() []EventKind {
 		EventLoggedOut, EventPasswordChanged, EventPasswordResetRequested, EventPasswordReset,
 		EventUserUpdated, EventUserDeleted, EventSessionsEnded,
 		EventAPITokenCreated, EventAPITokenRevoked, EventAPITokensRevoked, EventLockoutLifted,
+		EventVerificationSent, EventEmailVerified, EventEmailChangeRequested, EventEmailChangeConfirmed,
+		EventLoginChallenged, EventSecondFactorSucceeded, EventSecondFactorFailed, EventRecoveryCodeUsed,
+		EventTOTPEnrolled, EventTOTPDisabled, EventRecoveryCodesRegenerated,
 		EventIdentityLinked, EventIdentityUnlinked, EventPasskeyRegistered, EventPasskeyDeleted,
 	}
 }
@@ -101,7 +142,7 @@ type Event struct {
 	Email string
 	// Changes lists, for EventUserUpdated, the fields that changed, by
 	// their JSON names: "email", "full_name", "is_active",
-	// "is_superuser", "password".
+	// "is_superuser", "is_verified", "password".
 	Changes []string
 	// Sessions is, for EventSessionsEnded and EventLoggedOut, how many
 	// sessions ended.
@@ -110,6 +151,9 @@ type Event struct {
 	// that use no password: "oidc:" and the provider's name, or
 	// "passkey". "" for the others.
 	Method string
+	// NewEmail is, for EventEmailChangeRequested and
+	// EventEmailChangeConfirmed, the address the change is to.
+	NewEmail string
 	// APIToken is, for EventAPITokenCreated, the new token, and for
 	// EventAPITokenRevoked the revoked one's ID (the rest went with it).
 	// Never the secret.
@@ -120,9 +164,10 @@ type Event struct {
 	// context with WithClient.
 	Client Client
 	// Reason says, for the refusals (EventLoginFailed, EventRateLimited,
-	// and EventPasswordResetRequested when no token was made), why: see
-	// the Reason* constants. It is for logs and audits, never for the
-	// client, which gets the one deliberately vague answer.
+	// EventSecondFactorFailed, and EventPasswordResetRequested when no
+	// token was made), why, and for EventSecondFactorSucceeded which
+	// factor: see the Reason* constants. It is for logs and audits, never
+	// for the client, which gets the one deliberately vague answer.
 	Reason string
 
 	// unrecorded marks a repeated rate-limit refusal, which the audit log
@@ -130,8 +175,9 @@ type Event struct {
 	unrecorded bool
 }
 
-// Reasons of EventLoginFailed, EventRateLimited and
-// EventPasswordResetRequested.
+// Reasons of EventLoginFailed, EventRateLimited,
+// EventPasswordResetRequested, EventSecondFactorFailed and
+// EventSecondFactorSucceeded.
 const (
 	ReasonUnknownEmail       = "unknown_email"
 	ReasonWrongPassword      = "wrong_password"
@@ -144,6 +190,18 @@ const (
 	ReasonRecoveryAccount    = "recovery_per_account"  // RateLimits.RecoveryPerAccount
 	ReasonPasswordCheck      = "password_check"        // ChangePassword's check of the current password
 	ReasonPasswordOutOfRange = "password_out_of_range" // a password too long or empty, never hashed
+
+	ReasonEmailNotVerified    = "email_not_verified"        // verification is required and the address is not verified
+	ReasonVerificationAddress = "verification_per_address"  // RateLimits.VerificationPerAddress
+	ReasonVerificationAccount = "verification_per_account"  // RateLimits.VerificationPerAccount
+	ReasonSecondFactorAccount = "second_factor_per_account" // RateLimits.SecondFactorPerAccount
+	ReasonTOTPCode            = "totp_code"                 // a TOTP code (succeeded)
+	ReasonRecoveryCode        = "recovery_code"             // a recovery code (succeeded)
+	ReasonWrongCode           = "wrong_code"                // a TOTP code of no step around now
+	ReasonUsedCode            = "used_code"                 // a TOTP code of a step already used: a replay
+	ReasonWrongRecoveryCode   = "wrong_recovery_code"       // a recovery code the user does not have (or used)
+	ReasonInvalidChallenge    = "invalid_challenge"         // a login challenge unknown, expired, used or void
+	ReasonSecondFactorRemoved = "second_factor_removed"     // the factor went away while a challenge waited
 )
 
 // publicCopy is u as an Event carries it: a copy, without the hash.

@@ -1,12 +1,9 @@
 package keel
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,9 +16,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-//go:embed common-passwords.txt
-var commonPasswordsFile []byte
-
 // hasher makes and checks password hashes. It bounds how many run at once:
 // argon2id takes Argon2.Memory KiB per hash, so an unbounded flood of logins
 // would exhaust memory.
@@ -29,7 +23,6 @@ type hasher struct {
 	params Argon2Params
 	slots  chan struct{}
 	nice   int // the hashing threads' nice value; < 1: the process's
-	common map[string]struct{}
 	// dummy is a real hash of a random password, verified when a login names
 	// an unknown email so that it costs the same as a wrong password.
 	dummy string
@@ -70,7 +63,7 @@ func newHasher(p Argon2Params, concurrency, nice int) (*hasher, error) {
 	if p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1 {
 		return nil, fmt.Errorf("keel: argon2 parameters m=%d t=%d p=%d are out of range", p.Memory, p.Time, p.Threads)
 	}
-	h := &hasher{params: p, slots: make(chan struct{}, concurrency), nice: nice, common: parseCommonPasswords(commonPasswordsFile)}
+	h := &hasher{params: p, slots: make(chan struct{}, concurrency), nice: nice}
 	var secret [32]byte
 	rand.Read(secret[:])
 	dummy, err := h.hashNow(base64.RawStdEncoding.EncodeToString(secret[:]))
@@ -79,26 +72,6 @@ func newHasher(p Argon2Params, concurrency, nice int) (*hasher, error) {
 	}
 	h.dummy = dummy
 	return h, nil
-}
-
-func parseCommonPasswords(b []byte) map[string]struct{} {
-	m := make(map[string]struct{}, 4096)
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		m[strings.ToLower(line)] = struct{}{}
-	}
-	return m
-}
-
-// isCommon reports whether the password is on the shipped list of common
-// passwords; the comparison ignores case so "Password1" is caught too.
-func (h *hasher) isCommon(password string) bool {
-	_, ok := h.common[strings.ToLower(password)]
-	return ok
 }
 
 func (h *hasher) acquire(ctx context.Context) error {

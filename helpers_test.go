@@ -52,7 +52,7 @@ func newEnv(t *testing.T, mod ...func(*keel.Config)) *env {
 	return newEnvOn(t, memstore.New(), mod...)
 }
 
-// newEnvOn is newEnv over the store st.
+// newEnvOn is newEnv over the store st (see keeltest.EachStore).
 func newEnvOn(t *testing.T, st keel.Store, mod ...func(*keel.Config)) *env {
 	t.Helper()
 	e := &env{store: st, clock: newClock(), mail: keeltest.NewMailbox()}

@@ -20,14 +20,14 @@ type Item struct {
 
 // CreateItemInput is a new item.
 type CreateItemInput struct {
-	Title       string  `json:"title" required:"true" validate:"min=1,max=255"`
-	Description *string `json:"description" validate:"omitnil,max=255"`
+	Title       string  `json:"title" required:"true" validate:"text,min=1,max=255"`
+	Description *string `json:"description" validate:"omitnil,multiline,max=255"`
 }
 
 // UpdateItemInput changes an item. Absent fields stay.
 type UpdateItemInput struct {
-	Title       Optional[string]  `json:"title" optional:"min=1,max=255"`
-	Description Optional[*string] `json:"description" optional:"max=255"`
+	Title       Optional[string]  `json:"title" optional:"text,min=1,max=255"`
+	Description Optional[*string] `json:"description" optional:"multiline,max=255"`
 }
 
 // CreateItem creates an item owned by the actor.

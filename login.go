@@ -20,17 +20,20 @@ type LoginInput struct {
 // Login checks an email and password and starts a new session, which
 // keeps the client of ctx (its address and user agent, see WithClient). An
 // unknown email and a wrong password give the same error
-// (ErrIncorrectLogin) and cost the same time; ErrInactiveUser comes only
-// after a correct password. Failed attempts count against per-address
+// (ErrIncorrectLogin) and cost the same time; ErrInactiveUser, and
+// ErrEmailNotVerified when verification is required, come only after a
+// correct password. For a user with a second factor the error is a
+// *Challenge, which CompleteLogin turns into the session with a code.
+// Failed attempts count against per-address
 // limits, and against the account's (RateLimits.LoginPerAccount) or, for a
 // client that presents a device token of the account, against that
 // device's (RateLimits.LoginPerDevice): strangers who lock the account out
 // do not lock out its owner's devices (see devices.go). A locked-out client
 // is refused with ErrTooManyRequests (with RetryAfter) before its password
 // is checked, so the answer never tells whether it was right. A successful
-// login gives the client a new device token in Session.DeviceToken. A
-// bcrypt hash, or an argon2id hash with old parameters, is upgraded on
-// success.
+// login gives the client a new device token in Session.DeviceToken (a
+// challenged one only once CompleteLogin succeeds). A bcrypt hash, or an
+// argon2id hash with old parameters, is upgraded on success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if err := s.notInTx(ctx, "Login"); err != nil {
 		return nil, err
@@ -38,7 +41,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
 	var u *User
-	if email != "" && len(email) <= 255 {
+	// An email no account can have (see textFault) is an unknown one,
+	// not looked up: bun cannot send a NUL to a database at all.
+	if email != "" && len(email) <= 255 && textFault("text", email) == 0 {
 		found, err := s.db(ctx).UserByEmail(ctx, email)
 		switch {
 		case err == nil:
@@ -96,8 +101,20 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		e.Reason = ReasonInactiveUser
 		return nil, s.refusal(ctx, e, ErrInactiveUser)
 	}
+	if s.cfg.EmailVerification == VerificationRequired && !u.IsVerified {
+		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
+		e.Reason = ReasonEmailNotVerified
+		return nil, s.refusal(ctx, e, ErrEmailNotVerified)
+	}
 	if rehash {
 		s.upgradeHash(ctx, u, in.Password)
+	}
+	ch, err := s.challenge(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if ch != nil {
+		return nil, ch
 	}
 	var sess *Session
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {

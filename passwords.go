@@ -2,8 +2,10 @@ package keel
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/trustelem/zxcvbn"
 )
 
 // Password length bounds, in Unicode code points (SECURITY.md). They are
@@ -13,6 +15,35 @@ const (
 	MinPasswordLength = 8
 	MaxPasswordLength = 128
 )
+
+// A new password must take an attacker at least minPasswordGuesses guesses
+// by the estimate of zxcvbn (github.com/trustelem/zxcvbn, a port of
+// Dropbox's estimator), which knows the 30,000 most common passwords of
+// public breach corpora, common words and names, and the patterns
+// guessers try (keyboard runs, repeats, sequences, dates, l33t, appended
+// digits). zxcvbn's cost grows with the cube of the length, so it judges
+// at most the first guessLength code points: a password that starts with
+// a guessable run of that length is refused, and the check stays a small
+// part of an argon2id hash (BenchmarkPasswordHashing).
+const (
+	minPasswordGuesses = 1e8 // zxcvbn's score 3: "safely unguessable", for an online attack
+	guessLength        = 32
+)
+
+// easyToGuess reports whether a password falls short of minPasswordGuesses.
+func easyToGuess(password string) bool {
+	if utf8.RuneCountInString(password) > guessLength {
+		n := 0
+		for i := range password {
+			if n == guessLength {
+				password = password[:i]
+				break
+			}
+			n++
+		}
+	}
+	return zxcvbn.PasswordStrength(password, nil).Guesses < minPasswordGuesses
+}
 
 // ChangePasswordInput is what ChangePassword needs.
 type ChangePasswordInput struct {
@@ -70,7 +101,20 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 	if err != nil {
 		return err
 	}
-	if _, err := s.setPassword(ctx, EventPasswordChanged, u.ID, hash, sess.tokenHash, nil); err != nil {
+	// The hash that was verified must be the one replaced: a change, reset
+	// or upgrade that committed meanwhile makes the current password given
+	// here a stale one.
+	verified := u.PasswordHash
+	check := func(u *User) error {
+		if u.PasswordHash != verified {
+			return ErrIncorrectPassword
+		}
+		if !u.IsActive {
+			return ErrInactiveUser
+		}
+		return nil
+	}
+	if _, err := s.setPassword(ctx, EventPasswordChanged, u.ID, hash, sess.tokenHash, check); err != nil {
 		return userError(err)
 	}
 	return nil
@@ -81,8 +125,13 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, in ChangePa
 // user but the one with keepTokenHash ("" ends them all), revokes every
 // API token and voids every reset token; it emits kind and, when sessions
 // ended, EventSessionsEnded. check, when not nil, vets the user as read
-// inside the transaction first and may refuse. Errors are the store's,
-// unclassified, or a before hook's veto.
+// inside the transaction first and may refuse. The session kept must still
+// exist (ErrInvalidCredentials otherwise): a change made from a session
+// that ended meanwhile does not commit. Errors are the store's,
+// unclassified, a refusal of check, or a before hook's veto.
+//
+// The user is read first, locked (see Store.InTx), so concurrent changes
+// run one after the other, each seeing what the one before committed.
 func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.UUID, hash, keepTokenHash string, check func(u *User) error) (*User, error) {
 	var out *User
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -92,6 +141,14 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 		}
 		if check != nil {
 			if err := check(u); err != nil {
+				return err
+			}
+		}
+		if keepTokenHash != "" {
+			if _, _, err := tx.FindSession(ctx, keepTokenHash, s.now()); err != nil {
+				if ErrorCode(err) == NotFound {
+					return ErrInvalidCredentials.withCause(err)
+				}
 				return err
 			}
 		}
@@ -120,8 +177,9 @@ func (s *Service) setPassword(ctx context.Context, kind EventKind, userID uuid.U
 }
 
 // CheckPassword reports whether a password meets keel's rules
-// (MinPasswordLength to MaxPasswordLength code points, not a common
-// password): nil, or an Invalid *Error naming the field "password".
+// (MinPasswordLength to MaxPasswordLength code points, no NUL, not common
+// or otherwise easy to guess): nil, or an Invalid *Error naming the field
+// "password".
 // Programs use it to vet a configured password before creating an
 // account with it.
 func (s *Service) CheckPassword(password string) error {

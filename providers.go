@@ -67,11 +67,11 @@ const (
 
 // Reasons of EventLoginFailed for sign-ins through a provider.
 const (
-	ReasonInvalidState     = "invalid_state"      // the flow's state (a callback's, a passkey ceremony's) is unknown, used, expired or another's
-	ReasonProviderDenied   = "provider_denied"    // the provider answered with an error
-	ReasonProviderRefused  = "provider_refused"   // the code or the ID token failed the checks
-	ReasonEmailUnverified  = "email_unverified"   // a first sign-in without an email the provider verified
-	ReasonAccountNotLinked = "account_not_linked" // a first sign-in with the email of an account that cannot be linked
+	ReasonInvalidState            = "invalid_state"             // the flow's state (a callback's, a passkey ceremony's) is unknown, used, expired or another's
+	ReasonProviderDenied          = "provider_denied"           // the provider answered with an error
+	ReasonProviderRefused         = "provider_refused"          // the code or the ID token failed the checks
+	ReasonProviderEmailUnverified = "provider_email_unverified" // a first sign-in without an email the provider verified
+	ReasonAccountNotLinked        = "account_not_linked"        // a first sign-in with the email of an account that cannot be linked
 )
 
 // Errors of provider sign-ins.
@@ -215,7 +215,7 @@ func (s *Service) FinishProviderLogin(ctx context.Context, in ProviderCallback) 
 	u, err := s.providerUser(ctx, in.Provider, claims)
 	switch {
 	case errors.Is(err, ErrProviderEmailUnverified):
-		return refuse(ReasonEmailUnverified, nil, NormalizeEmail(claims.Email), err)
+		return refuse(ReasonProviderEmailUnverified, nil, NormalizeEmail(claims.Email), err)
 	case errors.Is(err, ErrAccountNotLinked):
 		// Someone tried to sign in to an existing account through a
 		// provider: its owner's audit should show it.
@@ -280,13 +280,16 @@ func (s *Service) linkProviderAccount(ctx context.Context, tx Tx, provider strin
 	u, err := tx.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
-		if !emailVerified(u) {
+		// Both must vouch for the address: the provider (above) and keel,
+		// by a verification the account's owner completed.
+		if !u.IsVerified {
 			return nil, ErrAccountNotLinked
 		}
 	case ErrorCode(err) != NotFound:
 		return nil, err
 	default:
-		u = &User{ID: newID(), Email: email, IsActive: true, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+		// The provider verified the address: so is the new user's.
+		u = &User{ID: newID(), Email: email, IsActive: true, IsVerified: true, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
 		if name := strings.TrimSpace(c.Name); name != "" && runeLen(name) <= 255 {
 			u.FullName = &name
 		}
@@ -316,11 +319,6 @@ type providerEmail struct {
 	Email string `json:"email" validate:"max=255,email"`
 }
 
-// emailVerified reports whether the user proved it reads its address.
-// keel does not verify addresses yet, so no account counts as verified:
-// a provider's account is then never linked to an existing user.
-func emailVerified(*User) bool { return false }
-
 // RedeemLoginCode turns a login code from FinishProviderLogin into a new
 // session, once (EventLoginSucceeded, with the provider as Method). The
 // user is read again: one deactivated meanwhile gets ErrInactiveUser.
@@ -341,14 +339,35 @@ func (s *Service) RedeemLoginCode(ctx context.Context, code string) (*Session, e
 }
 
 // signIn starts a session for u, who proved itself by method (a provider
-// or a passkey), and emits EventLoginSucceeded; an inactive u is refused
-// with EventLoginFailed.
+// or a passkey), and emits EventLoginSucceeded, on Login's terms: an
+// inactive u is refused, and one whose address is unverified when
+// verification is required (EventLoginFailed); a u with a second factor
+// gets a *Challenge instead of a session, as from Login.
 func (s *Service) signIn(ctx context.Context, u *User, method string) (*Session, error) {
-	if !u.IsActive {
+	refuse := func(reason string, err error) error {
 		e := s.newEvent(ctx, EventLoginFailed, uuid.Nil, u)
-		e.Method, e.Reason = method, ReasonInactiveUser
-		return nil, s.refusal(ctx, e, ErrInactiveUser)
+		e.Method, e.Reason = method, reason
+		return s.refusal(ctx, e, err)
 	}
+	if !u.IsActive {
+		return nil, refuse(ReasonInactiveUser, ErrInactiveUser)
+	}
+	if s.cfg.EmailVerification == VerificationRequired && !u.IsVerified {
+		return nil, refuse(ReasonEmailNotVerified, ErrEmailNotVerified)
+	}
+	ch, err := s.challenge(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if ch != nil {
+		return nil, ch
+	}
+	return s.startSignedIn(ctx, u, method)
+}
+
+// startSignedIn starts the session of u, who proved itself by method, and
+// gives its client a device token.
+func (s *Service) startSignedIn(ctx context.Context, u *User, method string) (*Session, error) {
 	var sess *Session
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error

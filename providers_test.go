@@ -110,7 +110,7 @@ func TestProviderSignUpAndSignIn(t *testing.T) {
 		}
 	})
 
-	t.Run("once the account has a password the identity can be unlinked, and then signs up anew", func(t *testing.T) {
+	t.Run("once the account has a password the identity can be unlinked, and links again only by the verified address", func(t *testing.T) {
 		if err := e.svc.RequestPasswordReset(ctx, keel.RecoveryInput{Email: u.Email}); err != nil {
 			t.Fatal(err)
 		}
@@ -122,10 +122,26 @@ func TestProviderSignUpAndSignIn(t *testing.T) {
 			t.Fatalf("UnlinkIdentity: %v", err)
 		}
 		wantErr(t, e.svc.UnlinkIdentity(ctx, u, ids[0].ID), keel.ErrIdentityNotFound)
-		// Unlinked, the provider's account is a stranger with ada's
-		// (unverified) address: it may not take her account.
+		// Unlinked, the provider's account is linked again at its next
+		// sign-in because both the provider and keel vouch for ada's
+		// address (a provider's new user has a verified one)...
 		ops["google"].User("sub-ada", "ada@example.com", true)
-		_, err := e.providerSession(t, e.callback(t, "google"))
+		again, err := e.providerSession(t, e.callback(t, "google"))
+		if err != nil || again.User.ID != u.ID {
+			t.Fatalf("sign-in after unlinking = %v, %v; want ada again", again, err)
+		}
+		// ...and never once ada's address is no longer verified.
+		ids, _ := e.svc.Identities(ctx, u)
+		if err := e.svc.UnlinkIdentity(ctx, u, ids[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := e.store.User(ctx, u.ID)
+		cur.IsVerified = false
+		if err := e.store.UpdateUser(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		ops["google"].User("sub-ada", "ada@example.com", true)
+		_, err = e.providerSession(t, e.callback(t, "google"))
 		wantErr(t, err, keel.ErrAccountNotLinked)
 	})
 }

@@ -28,7 +28,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 		return err
 	}
 	if s.cfg.Mailer == nil {
-		return Errorf(Unavailable, "no mailer is configured")
+		return ErrNoMailer
 	}
 	ctx = withClientAddr(ctx, in.ClientAddr)
 	email := NormalizeEmail(in.Email)
@@ -42,7 +42,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RecoveryInput) er
 		e.Email, e.Reason = email, reason
 		return s.report(ctx, e)
 	}
-	if email == "" || len(email) > 255 {
+	if email == "" || len(email) > 255 || textFault("text", email) != 0 {
 		return noToken(nil, ReasonUnknownEmail)
 	}
 	u, err := s.db(ctx).UserByEmail(ctx, email)

@@ -22,8 +22,9 @@ type Service struct {
 	hasher    *hasher
 	sessions  *sessionManager
 	log       *slog.Logger
+	totpBox   *secretBox // seals TOTP secrets; not ready without a key
 
-	mailing sync.WaitGroup // password-reset emails being sent in the background
+	mailing sync.WaitGroup // emails being sent in the background
 	after   *afterHooks    // delivers committed events to Config.Hooks.After
 	audit   *auditor       // records events in the audit log
 
@@ -52,13 +53,20 @@ func New(store Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, deviceKey: bytes.Clone(cfg.DeviceKey)}
-	s.validator = newValidator()
-	if err := s.validator.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
-		return !h.isCommon(fl.Field().String())
-	}); err != nil {
+	if cfg.EmailVerification < VerificationOff || cfg.EmailVerification > VerificationRequired {
+		return nil, fmt.Errorf("keel: Config.EmailVerification %v is not a mode", cfg.EmailVerification)
+	}
+	if cfg.EmailVerification != VerificationOff {
+		if _, ok := cfg.Mailer.(VerificationMailer); !ok {
+			return nil, errors.New("keel: Config.EmailVerification needs a Mailer that is a VerificationMailer too")
+		}
+	}
+	box, err := newSecretBox(cfg.TOTP.Keys)
+	if err != nil {
 		return nil, err
 	}
+	s := &Service{store: store, cfg: cfg, hasher: h, log: cfg.Logger, totpBox: box, deviceKey: bytes.Clone(cfg.DeviceKey)}
+	s.validator = newValidator()
 	s.sessions = newSessionManager(s)
 	s.after = newAfterHooks(cfg.Hooks.After, cfg.Hooks.Queue, cfg.Logger)
 	s.audit = newAuditor(cfg.Logger)

@@ -91,7 +91,7 @@ func TestSignInsReportTheirEvents(t *testing.T) {
 			{"an unverified email", func() keel.ProviderCallback {
 				ops["google"].User("sub-eve", "eve@example.com", false)
 				return e.callback(t, "google")
-			}, wantEvent{Kind: keel.EventLoginFailed, Email: "eve@example.com", Reason: keel.ReasonEmailUnverified}},
+			}, wantEvent{Kind: keel.EventLoginFailed, Email: "eve@example.com", Reason: keel.ReasonProviderEmailUnverified}},
 			{"an existing account's email, reported on that account", func() keel.ProviderCallback {
 				ops["google"].User("sub-mallory", "victim@example.com", true)
 				return e.callback(t, "google")

@@ -40,12 +40,16 @@ type Store interface {
 	// that read a user or an item, change it and write it back never lose an
 	// update to each other: inside InTx, User and Item lock the row they read
 	// until the end of the transaction (or the store runs transactions one
-	// at a time).
+	// at a time). Reads after such a lock see every write committed before
+	// it was granted, so a password change that locks the user and then
+	// finds its caller's session gone (a change before it ended the
+	// session) does not commit.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
-	// DeleteExpired removes sessions, reset tokens, API tokens,
-	// authentication flows and counters that expired at or before now
-	// (Expiry, ExpiresAt or ResetAt <= now, as FindSession, FindAPIToken
-	// and IncrementCounter see it), and returns how many rows went.
+	// DeleteExpired removes sessions, reset tokens, one-time tokens, API
+	// tokens, authentication flows and counters that expired at or before
+	// now (Expiry, ExpiresAt or ResetAt <= now, as FindSession,
+	// FindAPIToken and IncrementCounter see it), and returns how many rows
+	// went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the store answers (Unavailable when it does not).
 	Ping(ctx context.Context) error
@@ -67,6 +71,8 @@ type Tx interface {
 	APITokenStore
 	CounterStore
 	SecretStore
+	OneTimeTokenStore
+	TOTPStore
 	IdentityStore
 	PasskeyStore
 	AuthFlowStore
@@ -88,8 +94,9 @@ type UserStore interface {
 	// CreatedAt. NotFound when there is none, Conflict when the email is taken.
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser deletes the user and, with it, its items, sessions, reset
-	// tokens, API tokens, linked identities, passkeys, WebAuthn user handle
-	// and authentication flows. NotFound when there is none.
+	// tokens, API tokens, one-time tokens, TOTP and recovery codes, linked
+	// identities, passkeys, WebAuthn user handle and authentication flows.
+	// NotFound when there is none.
 	DeleteUser(ctx context.Context, id uuid.UUID) error
 }
 
@@ -445,6 +452,9 @@ const (
 	FlowPasskeyRegistration AuthFlowKind = "passkey_registration"
 	// FlowPasskeyLogin: a sign-in with a passkey.
 	FlowPasskeyLogin AuthFlowKind = "passkey_login"
+	// FlowPasskeySecondFactor: a passkey of UserID completing a login
+	// challenge.
+	FlowPasskeySecondFactor AuthFlowKind = "passkey_second_factor"
 )
 
 // AuthFlow is the stored state of an authentication flow.
@@ -460,6 +470,101 @@ type AuthFlow struct {
 	Data      []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// OneTimeTokenStore keeps the single-use tokens of email verification,
+// email change and the second step of a two-factor login, hashed. A token
+// works for its Purpose only.
+type OneTimeTokenStore interface {
+	// CreateOneTimeToken inserts t and deletes the user's earlier tokens of
+	// the same purpose: only the newest works. NotFound when the user does
+	// not exist, Conflict when the hash exists.
+	CreateOneTimeToken(ctx context.Context, t *OneTimeToken) error
+	// OneTimeToken returns the token with the purpose and hash without
+	// using it up. NotFound when there is none (a token of another purpose
+	// included). Expiry is checked by keel.
+	OneTimeToken(ctx context.Context, purpose TokenPurpose, tokenHash string) (*OneTimeToken, error)
+	// ConsumeOneTimeToken deletes the token with the purpose and hash and
+	// returns it, so it can be used once even under concurrent attempts: of
+	// two concurrent calls with one hash, exactly one gets the token.
+	// NotFound when there is none; a token of another purpose stays.
+	// Expiry is checked by keel.
+	ConsumeOneTimeToken(ctx context.Context, purpose TokenPurpose, tokenHash string) (*OneTimeToken, error)
+	// DeleteUserOneTimeTokens deletes every token of the user with the
+	// purpose; deleting none is not an error.
+	DeleteUserOneTimeTokens(ctx context.Context, userID uuid.UUID, purpose TokenPurpose) error
+}
+
+// TOTPStore keeps each user's TOTP second factor and its recovery codes.
+// A user has at most one TOTP.
+type TOTPStore interface {
+	// PutTOTP inserts t, or replaces every field of the user's TOTP with
+	// t's. NotFound when the user does not exist.
+	PutTOTP(ctx context.Context, t *TOTP) error
+	// TOTP returns the user's TOTP. NotFound when there is none.
+	TOTP(ctx context.Context, userID uuid.UUID) (*TOTP, error)
+	// AdvanceTOTPStep sets the LastStep of the user's TOTP to step when
+	// step is after it, atomically, so that a code is accepted once: of
+	// concurrent calls with one step exactly one succeeds. Conflict when
+	// step is not after LastStep, NotFound when there is no TOTP.
+	AdvanceTOTPStep(ctx context.Context, userID uuid.UUID, step int64) error
+	// DeleteTOTP deletes the user's TOTP and recovery codes. NotFound when
+	// there is no TOTP (recovery codes are deleted all the same).
+	DeleteTOTP(ctx context.Context, userID uuid.UUID) error
+	// ReplaceRecoveryCodes deletes the user's recovery codes and keeps the
+	// hashes instead (duplicates count once). NotFound when the user does
+	// not exist.
+	ReplaceRecoveryCodes(ctx context.Context, userID uuid.UUID, hashes []string) error
+	// ConsumeRecoveryCode deletes the user's recovery code with the hash:
+	// of concurrent calls with one hash exactly one succeeds. NotFound when
+	// the user has no such code.
+	ConsumeRecoveryCode(ctx context.Context, userID uuid.UUID, hash string) error
+	// CountRecoveryCodes returns how many recovery codes the user has left.
+	CountRecoveryCodes(ctx context.Context, userID uuid.UUID) (int, error)
+}
+
+// TokenPurpose says what a OneTimeToken is for.
+type TokenPurpose string
+
+// The purposes of one-time tokens.
+const (
+	// PurposeVerifyEmail: the link that proves the user reads the mail of
+	// its address (OneTimeToken.Email).
+	PurposeVerifyEmail TokenPurpose = "verify_email"
+	// PurposeChangeEmail: the link, sent to the new address
+	// (OneTimeToken.Email), that makes it the user's.
+	PurposeChangeEmail TokenPurpose = "change_email"
+	// PurposeLoginChallenge: the proof of a correct password that a second
+	// factor turns into a session.
+	PurposeLoginChallenge TokenPurpose = "login_challenge"
+)
+
+// OneTimeToken is a stored single-use token.
+type OneTimeToken struct {
+	TokenHash string
+	UserID    uuid.UUID
+	Purpose   TokenPurpose
+	// Email is the address the token verifies or changes to; "" for a
+	// login challenge.
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TOTP is a user's time-based one-time password (RFC 6238) second factor.
+type TOTP struct {
+	UserID uuid.UUID
+	// Secret is the shared secret sealed by keel (encrypted with a key the
+	// store never sees); the store keeps the bytes as they are.
+	Secret []byte
+	// ConfirmedAt is when the user proved with a code that its
+	// authenticator works; zero while enrolment is pending, when the TOTP
+	// guards nothing yet.
+	ConfirmedAt time.Time
+	// LastStep is the time step (Unix seconds / period) of the last code
+	// accepted; codes of it and of earlier steps are refused.
+	LastStep  int64
+	CreatedAt time.Time
 }
 
 // AuditEvent is a stored security event: what happened, when, who did it,

@@ -64,9 +64,10 @@ type ambient struct {
 	// call with the context after that runs on its own.
 	ended atomic.Bool
 
-	mu     sync.Mutex
-	events []Event // for the after hooks, once the transaction commits
-	failed error   // a keel call inside failed: the transaction must roll back
+	mu       sync.Mutex
+	events   []Event  // for the after hooks, once the transaction commits
+	onCommit []func() // to run once the transaction commits (emails to send)
+	failed   error    // a keel call inside failed: the transaction must roll back
 }
 
 // joined returns the transaction of ctx that calls of s join, or nil.
@@ -112,7 +113,23 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx Tx) 
 		return err
 	}
 	s.committed(ctx, a.events)
+	for _, fn := range a.onCommit {
+		fn()
+	}
 	return nil
+}
+
+// afterCommit runs fn once the transaction of ctx has committed, and
+// never when it rolls back (an email whose token was rolled back would
+// carry a dead link); outside a transaction it runs fn at once.
+func (s *Service) afterCommit(ctx context.Context, fn func()) {
+	if a := s.joined(ctx); a != nil {
+		a.mu.Lock()
+		a.onCommit = append(a.onCommit, fn)
+		a.mu.Unlock()
+		return
+	}
+	fn()
 }
 
 // committed hands events that have committed to the consumers that wait

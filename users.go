@@ -15,6 +15,9 @@ type User struct {
 	FullName    *string // nil when not given
 	IsActive    bool
 	IsSuperuser bool
+	// IsVerified says that the user proved it reads Email's mail (see
+	// Config.EmailVerification). A new address is unverified until then.
+	IsVerified bool
 	// PasswordHash is a PHC string ($argon2id$...) or a bcrypt hash ($2a$...).
 	PasswordHash string `json:"-"`
 	// PasswordChangedAt voids reset tokens issued before it.
@@ -30,35 +33,41 @@ type User struct {
 
 // SignUpInput is what a person gives to open an account.
 type SignUpInput struct {
-	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Email    string  `json:"email" required:"true" validate:"text,max=255,email"`
 	Password string  `json:"password" required:"true" validate:"password,notcommon"`
-	FullName *string `json:"full_name" validate:"omitnil,max=255"`
+	FullName *string `json:"full_name" validate:"omitnil,text,max=255"`
 }
 
 // CreateUserInput is what a superuser gives to create an account.
 type CreateUserInput struct {
-	Email    string  `json:"email" required:"true" validate:"max=255,email"`
+	Email    string  `json:"email" required:"true" validate:"text,max=255,email"`
 	Password string  `json:"password" required:"true" validate:"password,notcommon"`
-	FullName *string `json:"full_name" validate:"omitnil,max=255"`
+	FullName *string `json:"full_name" validate:"omitnil,text,max=255"`
 	// IsActive defaults to true when nil.
 	IsActive    *bool `json:"is_active"`
 	IsSuperuser bool  `json:"is_superuser"`
+	// IsVerified creates the user with its address verified: the
+	// superuser vouches for it, and no verification email is sent.
+	IsVerified bool `json:"is_verified"`
 }
 
 // UpdateMeInput is what a user may change of itself. Absent fields stay.
 type UpdateMeInput struct {
-	FullName Optional[*string] `json:"full_name" optional:"max=255"`
-	Email    Optional[string]  `json:"email" optional:"max=255,email"`
+	FullName Optional[*string] `json:"full_name" optional:"text,max=255"`
+	Email    Optional[string]  `json:"email" optional:"text,max=255,email"`
 }
 
 // UpdateUserInput is what a superuser may change of any user. Absent
 // fields stay.
 type UpdateUserInput struct {
-	Email       Optional[string]  `json:"email" optional:"max=255,email"`
-	FullName    Optional[*string] `json:"full_name" optional:"max=255"`
+	Email       Optional[string]  `json:"email" optional:"text,max=255,email"`
+	FullName    Optional[*string] `json:"full_name" optional:"text,max=255"`
 	Password    Optional[string]  `json:"password" optional:"password,notcommon"`
 	IsActive    Optional[bool]    `json:"is_active"`
 	IsSuperuser Optional[bool]    `json:"is_superuser"`
+	// IsVerified marks the address verified (or not). A new email without
+	// it is unverified.
+	IsVerified Optional[bool] `json:"is_verified"`
 }
 
 // ListOptions pages a list. Limit 0 means Config.DefaultPageLimit;
@@ -75,13 +84,15 @@ type ListOptions struct {
 	Cursor string `json:"cursor"`
 }
 
-// SignUp opens an account for anyone: active, not a superuser.
+// SignUp opens an account for anyone: active, not a superuser, and
+// unverified; with verification on, a verification email goes to it.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*User, error) {
 	return s.createUser(ctx, EventSignedUp, nil, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName})
 }
 
-// CreateUser creates an account as a superuser, who may set IsActive and
-// IsSuperuser.
+// CreateUser creates an account as a superuser, who may set IsActive,
+// IsSuperuser and IsVerified. With verification on, an unverified user
+// gets a verification email.
 func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInput) (*User, error) {
 	if err := requireSuperuser(actor, toWrite); err != nil {
 		return nil, err
@@ -97,9 +108,9 @@ func (s *Service) CreateUser(ctx context.Context, actor *User, in CreateUserInpu
 // it is safe to run at every start and cannot promote anyone. Its caller's
 // authority is running the program, so no request may reach it: a client
 // opens an account with SignUp, and a superuser makes another with
-// CreateUser.
+// CreateUser. The operator vouches for the address: it is verified.
 func (s *Service) Bootstrap(ctx context.Context, in SignUpInput) (*User, error) {
-	return s.createUser(ctx, EventUserCreated, nil, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true})
+	return s.createUser(ctx, EventUserCreated, nil, CreateUserInput{Email: in.Email, Password: in.Password, FullName: in.FullName, IsSuperuser: true, IsVerified: true})
 }
 
 // createUser creates the account and emits kind (by actor; by the new user
@@ -127,6 +138,7 @@ func (s *Service) createUser(ctx context.Context, kind EventKind, actor *User, i
 		FullName:          in.FullName,
 		IsActive:          in.IsActive == nil || *in.IsActive,
 		IsSuperuser:       in.IsSuperuser,
+		IsVerified:        in.IsVerified,
 		PasswordHash:      hash,
 		PasswordChangedAt: now,
 		CreatedAt:         now,
@@ -143,7 +155,13 @@ func (s *Service) createUser(ctx context.Context, kind EventKind, actor *User, i
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, s.newEvent(ctx, kind, actorID, u))
+		if err := s.emit(ctx, tx, s.newEvent(ctx, kind, actorID, u)); err != nil {
+			return err
+		}
+		if s.verifying() && !u.IsVerified && u.IsActive {
+			return s.sendVerification(ctx, tx, actorID, u)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, userError(err)
@@ -189,7 +207,11 @@ func (s *Service) Users(ctx context.Context, actor *User, opts ListOptions) ([]*
 }
 
 // UpdateMe changes the actor's own name or email. Changing the email takes
-// a session, not an API token.
+// a session, not an API token. With verification off a new email takes
+// effect at once, unverified; with it on, the new address gets a link
+// that makes the change (ConfirmEmailChange), the current one a notice,
+// and the user returned still has its current email. A taken email is
+// ErrEmailTaken either way.
 func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (*User, error) {
 	n := toWrite
 	if in.Email.Set {
@@ -203,6 +225,18 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 	}
 	if err := s.validate(in); err != nil {
 		return nil, err
+	}
+	var pendingEmail string
+	if s.verifying() && in.Email.Set {
+		// The address changes only once the new one confirms it
+		// (ConfirmEmailChange); the answer shows the current one.
+		if in.Email.Value != actor.Email {
+			pendingEmail = in.Email.Value
+			if reason, err := s.hitLimits(ctx, s.emailChangeLimit(actor.ID)); err != nil {
+				return nil, s.rateLimitRefusal(ctx, reason, err, actor.Email, actor)
+			}
+		}
+		in.Email = Optional[string]{}
 	}
 	// Read and write in one transaction: UpdateUser replaces every field, so
 	// a read outside it would write back a password, flag or session state
@@ -219,6 +253,9 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		}
 		if in.Email.Set && u.Email != in.Email.Value {
 			u.Email, changes = in.Email.Value, append(changes, "email")
+			if u.IsVerified { // a new address is unverified
+				u.IsVerified, changes = false, append(changes, "is_verified")
+			}
 		}
 		u.UpdatedAt = s.now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
@@ -226,6 +263,11 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 		}
 		if err := s.emitUpdated(ctx, tx, actor.ID, u, changes); err != nil {
 			return err
+		}
+		if pendingEmail != "" && pendingEmail != u.Email {
+			if err := s.requestEmailChange(ctx, tx, u, pendingEmail); err != nil {
+				return err
+			}
 		}
 		out = u
 		return nil
@@ -238,7 +280,9 @@ func (s *Service) UpdateMe(ctx context.Context, actor *User, in UpdateMeInput) (
 
 // UpdateUser changes any field of a user. Superuser only. A new password
 // or a deactivation ends every session of that user and revokes its API
-// tokens; they, and a new email, take a session, not an API token.
+// tokens; they, and a new email, take a session, not an API token. A new
+// email takes effect at once (the superuser vouches for the change) and is
+// unverified unless IsVerified says otherwise.
 func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in UpdateUserInput) (*User, error) {
 	n := toWrite
 	if in.Email.Set || in.Password.Set || (in.IsActive.Set && !in.IsActive.Value) {
@@ -270,8 +314,15 @@ func (s *Service) UpdateUser(ctx context.Context, actor *User, id uuid.UUID, in 
 		now := s.now()
 		wasActive := u.IsActive
 		var changes []string
+		wasVerified := u.IsVerified
 		if in.Email.Set && u.Email != in.Email.Value {
-			u.Email, changes = in.Email.Value, append(changes, "email")
+			u.Email, u.IsVerified, changes = in.Email.Value, false, append(changes, "email") // a new address is unverified
+		}
+		if in.IsVerified.Set {
+			u.IsVerified = in.IsVerified.Value
+		}
+		if u.IsVerified != wasVerified {
+			changes = append(changes, "is_verified")
 		}
 		if in.FullName.Set && !sameName(u.FullName, in.FullName.Value) {
 			u.FullName, changes = in.FullName.Value, append(changes, "full_name")

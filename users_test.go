@@ -355,9 +355,20 @@ func TestCheckPassword(t *testing.T) {
 		ok       bool
 	}{
 		{"a long unusual password passes", goodPassword, true},
+		{"the README's password passes", "analytical engine", true},
+		{"a long passphrase passes", "the quick brown fox jumps over the lazy dog near the river bank", true},
 		{"the template's placeholder fails", "changethis", false},
 		{"a short password fails", "abc", false},
 		{"a 129-character password fails", strings.Repeat("p", 129), false},
+		// Near the top of every breach corpus, and past the old list.
+		{"a breached password with digits fails", "iloveyou123", false},
+		{"a breached password in l33t fails", "P@ssw0rd123", false},
+		{"a word and a year fails", "sunshine2020", false},
+		{"a capitalised word, a year and a symbol fails", "Password2024!", false},
+		{"a keyboard run with digits fails", "qwertyuiop123", false},
+		{"a name and digits fails", "jennifer1987", false},
+		{"a repeated character fails", "aaaaaaaaaaaa", false},
+		{"a long password that starts with a guessable run fails", strings.Repeat("ab", 20) + "Xq7$kP2!vR9#", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := e.svc.CheckPassword(tt.password)

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
@@ -54,9 +55,59 @@ func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	// Report fields by the name clients use.
 	v.RegisterTagNameFunc(jsonName)
-	// The one statement of the password length rule.
-	v.RegisterAlias("password", fmt.Sprintf("min=%d,max=%d", MinPasswordLength, MaxPasswordLength))
+	// The characters text fields take (see textFault).
+	for _, rule := range []string{"text", "multiline", "nonul"} {
+		if err := v.RegisterValidation(rule, func(fl validator.FieldLevel) bool {
+			return textFault(rule, fl.Field().String()) == 0
+		}); err != nil {
+			panic("keel: registering the " + rule + " rule: " + err.Error()) // only a bug gets here
+		}
+	}
+	// The one statement of the password rule: any Unicode but NUL, of a
+	// length in code points; a new password must also be hard to guess.
+	v.RegisterAlias("password", fmt.Sprintf("nonul,min=%d,max=%d", MinPasswordLength, MaxPasswordLength))
+	if err := v.RegisterValidation("notcommon", func(fl validator.FieldLevel) bool {
+		return !easyToGuess(fl.Field().String())
+	}); err != nil {
+		panic("keel: registering the notcommon rule: " + err.Error()) // only a bug gets here
+	}
 	return v
+}
+
+// textFault says why s does not fit a text field with the rule: NotUTF8,
+// ControlCharacter, or 0 when it fits. This is the one statement of which
+// characters keel takes, as validate tags:
+//
+//   - text: single-line text (email, full_name, title, an API token's
+//     name): no control character at all (U+0000 to U+001F, U+007F to
+//     U+009F, as unicode.IsControl says);
+//   - multiline: text that may run over lines (description): tab, line
+//     feed and carriage return, and no other control character;
+//   - nonul: passwords, which are hashed, never stored: anything but NUL.
+//
+// All of them refuse bytes that are not UTF-8 rather than let them be
+// replaced, and NUL, which PostgreSQL cannot store in text (bun drops it
+// from what it writes, so "\x00" would be stored as "", and cannot look
+// it up) while SQLite keeps it: the same input must give the same result
+// on every store.
+func textFault(rule, s string) Violation {
+	if !utf8.ValidString(s) {
+		return NotUTF8
+	}
+	for _, r := range s {
+		if !unicode.IsControl(r) {
+			continue
+		}
+		switch {
+		case r == 0:
+			return ControlCharacter
+		case rule == "nonul":
+		case rule == "multiline" && (r == '\t' || r == '\n' || r == '\r'):
+		default:
+			return ControlCharacter
+		}
+	}
+	return 0
 }
 
 // validate checks in against its `validate` tags, and each set Optional
@@ -136,6 +187,13 @@ func fieldError(field string, fe validator.FieldError) FieldError {
 		return violation(field, NotEmail, 0, fe.Value())
 	case "notcommon":
 		return violation(field, TooCommon, 0, fe.Value())
+	case "text", "multiline", "nonul":
+		s, _ := fe.Value().(string)
+		f := violation(field, textFault(tag, s), 0, fe.Value())
+		if f.Violation == ControlCharacter && tag == "multiline" {
+			f.Message = "contains a control character other than tab, line feed or carriage return"
+		}
+		return f
 	default:
 		f := violation(field, Malformed, 0, fe.Value())
 		f.Message = fmt.Sprintf("fails the %q rule", tag)
@@ -164,7 +222,11 @@ func violation(field string, v Violation, bound int, value any) FieldError {
 	case NotEmail:
 		f.Message = "is not a valid email address"
 	case TooCommon:
-		f.Message = "is too common; choose another"
+		f.Message = "is too common or too easy to guess; choose another"
+	case ControlCharacter:
+		f.Message = "contains a control character"
+	case NotUTF8:
+		f.Message = "is not valid UTF-8"
 	case Malformed:
 		f.Message = "is malformed"
 	case Unsupported:

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -45,6 +46,9 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 	w.Header().Set("Cache-Control", "no-store")
 	sess, err := a.svc.Login(r.Context(), keel.LoginInput{Email: form.Username, Password: form.Password,
 		ClientAddr: a.clientAddr(r), DeviceToken: a.deviceToken(r)})
+	if answerChallenge(w, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -61,8 +65,8 @@ func (a *api) writeSession(w http.ResponseWriter, sess *keel.Session) {
 }
 
 // decodeLoginForm reads the urlencoded login form: 415 for another content
-// type, 413 past the body limit, 422 for missing fields or a grant_type
-// other than "password".
+// type, 413 past the body limit, 408 for a body too slow to arrive, 422 for
+// missing fields or a grant_type other than "password".
 func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
@@ -102,8 +106,8 @@ func (a *api) decodeLoginForm(w http.ResponseWriter, r *http.Request) (loginForm
 }
 
 // testToken serves POST /login/test-token.
-func testToken(_ *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
-	writeJSON(w, http.StatusOK, newUserPublic(sess.User))
+func testToken(a *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
+	writeJSON(w, http.StatusOK, a.userPublic(sess.User))
 	return nil
 }
 
@@ -118,16 +122,21 @@ func logout(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) 
 	return nil
 }
 
-// recoverPassword serves POST /password-recovery/{email}: always the same
-// 200, whether or not the account exists or mail could be sent, except
-// 429 when the client is over the rate limit.
+// recoverPassword serves POST /password-recovery/{email}: the same 200
+// whether or not the account exists or mail could be sent; 429 when the
+// client is over the rate limit, 503 when the store is down.
 func recoverPassword(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
 	err := a.svc.RequestPasswordReset(r.Context(), keel.RecoveryInput{Email: r.PathValue("email"), ClientAddr: a.clientAddr(r)})
-	if err != nil {
-		if keel.ErrorCode(err) == keel.RateLimited {
-			return err
-		}
+	if errors.Is(err, keel.ErrNoMailer) {
+		// Mail that cannot go out is the program's to fix, as a mail that
+		// fails later is: the client gets the answer a sent one gets.
 		a.log.ErrorContext(r.Context(), "httpapi: password recovery failed", "err", err)
+		err = nil
+	}
+	if err != nil {
+		// 429 over the limit, 503 when the store is down, a program's
+		// refusal: none depends on whether the account exists.
+		return err
 	}
 	writeJSON(w, http.StatusOK, message{msgRecovery})
 	return nil

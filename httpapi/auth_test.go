@@ -299,6 +299,20 @@ func TestPasswordRecovery(t *testing.T) {
 			t.Fatalf("no log line: %s", e.logs)
 		}
 	})
+	t.Run("with the store down the answer is 503, for any email, and nothing is sent", func(t *testing.T) {
+		e := newEnv(t)
+		e.account("alice@example.com", false)
+		e.store.Close()
+		for _, email := range []string{"alice@example.com", "nobody@example.com"} {
+			expect(t, e.do(req{method: "POST", path: "/password-recovery/" + email}), 503, "Service Unavailable")
+		}
+		if err := e.svc.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(e.mail.Resets()); n != 0 {
+			t.Fatalf("%d mails sent", n)
+		}
+	})
 	t.Run("too many requests from one address answer 429 with Retry-After", func(t *testing.T) {
 		e := newEnv(t, withKeel(func(c *keel.Config) { c.RateLimits.RecoveryPerAddress = keel.Limit{Max: 2, Window: time.Hour} }))
 		for range 2 {

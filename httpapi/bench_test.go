@@ -14,9 +14,9 @@ import (
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/metrics"
-	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
 )
 
@@ -30,27 +30,7 @@ func benchStores() []string {
 	return s
 }
 
-func openBenchStore(b *testing.B, name string) keel.Store {
-	ctx := context.Background()
-	var url string
-	switch name {
-	case "mem":
-		return memstore.New()
-	case "sqlite":
-		url = "sqlite://" + b.TempDir() + "/bench.db"
-	case "postgres":
-		url = pgtest.Schema(b)
-	}
-	st, err := bunstore.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return st
-}
+func openBenchStore(b *testing.B, name string) keel.Store { return keeltest.OpenStore(b, name) }
 
 const (
 	benchEmail    = "bench@example.com"

@@ -7,9 +7,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
@@ -46,10 +48,11 @@ func jsonFields(t reflect.Type) []jsonField {
 
 // decodeJSON reads the JSON object body of r into dst, a pointer to a
 // request struct. It is strict about types and reports every failing field
-// at once: a body over the limit is 413, a content type other than JSON
-// 415, malformed JSON 422 json_invalid, a missing required field 422
-// missing, a value of the wrong type 422 string_type (bool_type, ...).
-// Unknown fields are ignored. It never panics.
+// at once: a body over the limit is 413, a body too slow to arrive 408, a
+// content type other than JSON 415, malformed JSON 422 json_invalid, a
+// missing required field 422 missing, a value of the wrong type 422
+// string_type (bool_type, ...), a string that is not Unicode 422
+// string_unicode. Unknown fields are ignored. It never panics.
 func (a *api) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -64,13 +67,18 @@ func (a *api) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error 
 	return decodeObject(body, dst)
 }
 
-// readBody reads the whole body, at most limit bytes.
+// readBody reads the whole body, at most limit bytes: 413 past the limit,
+// 408 when the server's read timeout cuts a slow body off.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: msgTooLarge}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close") // the rest of the body is still on its way
+			return nil, &requestError{status: http.StatusRequestTimeout, detail: msgRequestTimeout}
 		}
 		return nil, invalid(validationError{Type: "json_invalid", Loc: []any{"body"}, Msg: "The request body could not be read", Input: nil})
 	}
@@ -123,12 +131,77 @@ func decodeObject(body []byte, dst any) error {
 			bad = append(bad, typeError(f.name, fv.Type(), v))
 			continue
 		}
+		if !validUnicode(v) {
+			// encoding/json has replaced what is not Unicode with U+FFFD;
+			// keel refuses it instead (keel.NotUTF8).
+			var input any
+			if !keel.IsPasswordField(f.name) {
+				input = echo(v)
+			}
+			bad = append(bad, wordViolation("body", keel.FieldError{Field: f.name, Violation: keel.NotUTF8, Value: input}))
+			continue
+		}
 		fv.Set(nv.Elem())
 	}
 	if len(bad) > 0 {
 		return invalid(bad...)
 	}
 	return nil
+}
+
+// validUnicode reports whether the strings of the JSON value raw are
+// valid Unicode: UTF-8 bytes, and \u escapes that never leave half of a
+// surrogate pair. raw is valid JSON.
+func validUnicode(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: \\ and \" never start another escape
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		r := hex4(raw[i+1:])
+		i += 4
+		switch {
+		case r >= 0xDC00 && r < 0xE000: // a low half alone
+			return false
+		case r >= 0xD800 && r < 0xDC00: // a high half: a low one must follow
+			if i+6 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
+				return false
+			}
+			if lo := hex4(raw[i+3:]); lo < 0xDC00 || lo >= 0xE000 {
+				return false
+			}
+			i += 6
+		}
+	}
+	return true
+}
+
+// hex4 reads the four hexadecimal digits of a \u escape (-1 when they are not).
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 func hasRequired(fields []jsonField) bool {

@@ -75,12 +75,15 @@
 // Each middleware is a func(http.Handler) http.Handler usable on its own.
 // New composes them, outermost first:
 //
-//	RequestID -> Observe -> AccessLog -> Recover -> SecurityHeaders -> CORS -> routes
+//	RequestID -> Observe -> AccessLog -> Recover -> SecurityHeaders -> StrictFraming -> CORS -> routes
 //
 // so that every log line has the request id, a recovered panic is logged
 // and observed with its 500, and every answer, the JSON 404 and 405
 // included, carries the security headers and, for a listed origin, the
-// CORS headers. CORS answers preflight requests itself. Each route then
+// CORS headers. CORS answers preflight requests itself. StrictFraming
+// refuses a request whose body could be framed two ways (request
+// smuggling); serve the handler on a FramingListener, with FramingContext
+// as the server's ConnContext, so that it can see them. Each route then
 // runs, when its method is unsafe, under CompleteWrites: a write whose
 // client goes away still completes (within Config.CompletionTimeout)
 // instead of being rolled back; reads stop early. Every request's context

@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/internal/plural"
@@ -64,6 +66,7 @@ const (
 	msgInternal         = "Internal Server Error"
 	msgUnavailable      = "Service Unavailable"
 	msgTooLarge         = "Request body too large"
+	msgRequestTimeout   = "Request Timeout"
 	msgUnsupportedMedia = "Unsupported Media Type"
 	msgCrossOrigin      = "Cross-origin request refused"
 	msgLoggedOut        = "Logged out"
@@ -111,6 +114,17 @@ var sentinelAnswers = []struct {
 	{keel.ErrPasskeyNotRegistered, answer{http.StatusBadRequest, "The passkey could not be registered"}},
 	{keel.ErrPasskeyTaken, answer{http.StatusConflict, "This passkey is registered already"}},
 	{keel.ErrPasskeyNotFound, answer{http.StatusNotFound, "Passkey not found"}},
+	{keel.ErrNoPasskeys, answer{http.StatusNotFound, "No passkey is registered"}},
+	{keel.ErrEmailNotVerified, answer{http.StatusForbidden, "Email not verified"}},
+	{keel.ErrInvalidEmailToken, answer{http.StatusBadRequest, "Invalid token"}},
+	{keel.ErrVerificationOff, answer{http.StatusNotFound, msgNotFound}},
+	{keel.ErrSecondFactorRequired, answer{http.StatusForbidden, msgSecondFactorRequired}},
+	{keel.ErrInvalidChallenge, answer{http.StatusBadRequest, "Invalid or expired login challenge"}},
+	{keel.ErrInvalidCode, answer{http.StatusBadRequest, "Invalid code"}},
+	{keel.ErrTOTPEnabled, answer{http.StatusConflict, "Two-factor authentication is already enabled"}},
+	{keel.ErrTOTPNotEnabled, answer{http.StatusNotFound, "Two-factor authentication is not enabled"}},
+	{keel.ErrNoTOTPEnrolment, answer{http.StatusBadRequest, "No two-factor enrolment is pending"}},
+	{keel.ErrTOTPUnavailable, answer{http.StatusServiceUnavailable, "Two-factor authentication is not configured"}},
 	{keel.ErrSessionRequired, answer{http.StatusForbidden, "API tokens cannot do this: log in with a password"}},
 	{keel.ErrReadOnlyToken, answer{http.StatusForbidden, "This API token is read-only"}},
 	{keel.ErrSessionNotFound, answer{http.StatusNotFound, "Session not found"}},
@@ -150,7 +164,10 @@ var violationWords = map[keel.Violation]func(f keel.FieldError) (typ, msg string
 	keel.NotEmail: func(keel.FieldError) (string, string) { return "value_error", "value is not a valid email address" },
 	keel.Rejected: func(f keel.FieldError) (string, string) { return "value_error", "Value error, " + f.Message },
 	keel.TooCommon: func(keel.FieldError) (string, string) {
-		return "value_error", "Value error, this password is too common; choose another"
+		return "value_error", "Value error, this password is too common or too easy to guess; choose another"
+	},
+	keel.NotUTF8: func(keel.FieldError) (string, string) {
+		return "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string"
 	},
 }
 
@@ -174,7 +191,7 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 	var re *requestError
 	if errors.As(err, &re) {
 		if re.status == http.StatusUnprocessableEntity {
-			return re.status, httpValidationError{Detail: re.fields}, 0
+			return re.status, validationAnswer(re.fields), 0
 		}
 		return re.status, httpError{Detail: re.detail}, 0
 	}
@@ -190,7 +207,7 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 		for i, f := range ke.Fields {
 			out[i] = wordViolation(loc, f)
 		}
-		return http.StatusUnprocessableEntity, httpValidationError{Detail: out}, 0
+		return http.StatusUnprocessableEntity, validationAnswer(out), 0
 	}
 	a, ok := sentinelAnswer(rt, err)
 	if !ok && ke != nil && ke.Public && ke.Message != "" {
@@ -210,6 +227,51 @@ func errorResponse(rt route, err error) (status int, body any, retryAfter int) {
 		}
 	}
 	return a.status, httpError{a.detail}, retryAfter
+}
+
+// maxEcho bounds how much of a rejected value a 422 echoes: a 1 MB title
+// must not come back as a 1 MB answer.
+const maxEcho = 64
+
+// validationAnswer is the body of a 422: the failing fields, each
+// echoing at most maxEcho bytes of its input. Every 422 passes here.
+func validationAnswer(fields []validationError) httpValidationError {
+	out := make([]validationError, len(fields))
+	for i, f := range fields {
+		f.Input = clipInput(f.Input)
+		out[i] = f
+	}
+	return httpValidationError{Detail: out}
+}
+
+// clipInput is v, or its first maxEcho bytes when it is longer: a string
+// cut at a character boundary, and an object or array whose JSON is
+// longer given as the start of that JSON, as a string.
+func clipInput(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		switch v.(type) {
+		case map[string]any, []any:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil
+			}
+			if len(b) <= maxEcho {
+				return v
+			}
+			s = string(b)
+		default:
+			return v // a number, a boolean or null: short
+		}
+	}
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(s[:cut], "\uFFFD")
 }
 
 // sentinelAnswer finds the answer to a keel sentinel err matches: the

@@ -56,7 +56,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	return newEnvOn(t, memstore.New(), opts...)
 }
 
-// newEnvOn is newEnv over the store st.
+// newEnvOn is newEnv over the store st (see keeltest.EachStore).
 func newEnvOn(t testing.TB, st keel.Store, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, store: st, mail: keeltest.NewMailbox(), logs: &keeltest.SyncBuffer{}}
@@ -66,7 +66,7 @@ func newEnvOn(t testing.TB, st keel.Store, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&kc, &hc)
 	}
-	svc, err := keel.New(e.store, kc)
+	svc, err := keel.New(st, kc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func (e *env) checkResponse(r *http.Request, res *http.Response) {
 // document names.
 func canonical(p string) string {
 	switch p {
-	case "/users", "/items", "/reset-password", "/utils/health-check", "/utils/test-email", "/private/users":
+	case "/users", "/items", "/reset-password", "/utils/health-check", "/utils/test-email", "/private/users", "/verify-email", "/confirm-email":
 		return p + "/"
 	}
 	return p

@@ -175,7 +175,8 @@ func callbackErrorKind(err error, status int) string {
 }
 
 // redeemLoginCode serves POST /login/oidc/token: a login code for a
-// session, answered as POST /login/access-token answers a password.
+// session, answered as POST /login/access-token answers a password (a 403
+// with a challenge for a user with a second factor).
 func redeemLoginCode(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
 	var in loginCode
 	if err := a.decodeJSON(w, r, &in); err != nil {
@@ -183,6 +184,9 @@ func redeemLoginCode(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Ses
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	sess, err := a.svc.RedeemLoginCode(r.Context(), in.Code)
+	if answerChallenge(w, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

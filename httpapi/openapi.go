@@ -33,6 +33,9 @@ type opDoc struct {
 	// errorStatuses are the route's own error statuses; allErrorStatuses
 	// adds those every route of its kind answers.
 	errorStatuses []int
+	// errorBodies are the body types of error statuses whose body is not
+	// the usual one.
+	errorBodies map[int]any
 }
 
 // unauthorizedError is httpError with the header a 401 carries.
@@ -68,6 +71,15 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[unauthorizedError]():   "UnauthorizedError",
 	reflect.TypeFor[rateLimitedError]():    "RateLimitedError",
 
+	reflect.TypeFor[loginChallenge]():         "LoginChallenge",
+	reflect.TypeFor[tokenBody]():              "TokenBody",
+	reflect.TypeFor[codeBody]():               "TOTPCode",
+	reflect.TypeFor[totpStatus]():             "TOTPStatus",
+	reflect.TypeFor[totpEnrolment]():          "TOTPEnrolment",
+	reflect.TypeFor[recoveryCodes]():          "RecoveryCodes",
+	reflect.TypeFor[keel.SecondFactorInput](): "TwoFactorLogin",
+	reflect.TypeFor[keel.DisableTOTPInput]():  "TOTPDisable",
+
 	reflect.TypeFor[keel.SignUpInput]():         "UserRegister",
 	reflect.TypeFor[keel.CreateUserInput]():     "UserCreate",
 	reflect.TypeFor[keel.UpdateMeInput]():       "UserUpdateMe",
@@ -94,6 +106,8 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[passkeysPublic]():                "PasskeysPublic",
 	reflect.TypeFor[keel.PasskeyRegistrationInput](): "PasskeyRegistration",
 	reflect.TypeFor[keel.PasskeyLoginInput]():        "PasskeyLogin",
+	reflect.TypeFor[keel.PasskeySecondFactorInput](): "PasskeySecondFactor",
+	reflect.TypeFor[challengeBody]():                 "LoginChallengeToken",
 }
 
 // securityName is the name of the OAuth2 password-flow security scheme,
@@ -229,6 +243,9 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 				v = rateLimitedError{}
 			case http.StatusUnprocessableEntity:
 				v = httpValidationError{}
+			}
+			if b, ok := d.errorBodies[st]; ok {
+				v = b
 			}
 			oc.AddRespStructure(v, openapi.WithHTTPStatus(st))
 		}

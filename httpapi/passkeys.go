@@ -127,6 +127,46 @@ func passkeyLogin(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Sessio
 	in.ClientAddr = a.clientAddr(r)
 	w.Header().Set("Cache-Control", "no-store")
 	sess, err := a.svc.FinishPasskeyLogin(r.Context(), in)
+	if answerChallenge(w, err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.writeSession(w, sess)
+	return nil
+}
+
+// challengeBody is a login challenge's token.
+type challengeBody struct {
+	Challenge string `json:"challenge" required:"true" description:"The challenge of the 403 a sign-in answered."`
+}
+
+// passkeySecondFactorOptions serves POST /login/two-factor/passkey/options.
+func passkeySecondFactorOptions(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
+	var in challengeBody
+	if err := a.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	c, err := a.svc.BeginPasskeySecondFactor(r.Context(), in.Challenge)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPasskeyCeremony(c))
+	return nil
+}
+
+// passkeySecondFactor serves POST /login/two-factor/passkey: a challenge
+// and a passkey give the Token a code gives at POST /login/two-factor.
+func passkeySecondFactor(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) error {
+	var in keel.PasskeySecondFactorInput
+	if err := a.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	in.ClientAddr = a.clientAddr(r)
+	w.Header().Set("Cache-Control", "no-store")
+	sess, err := a.svc.CompleteLoginWithPasskey(r.Context(), in)
 	if err != nil {
 		return err
 	}

@@ -109,13 +109,16 @@ type api struct {
 	routes  []route
 	mux     *http.ServeMux
 	openapi []byte // the OpenAPI document, built once
+	// verifying is whether svc verifies email addresses.
+	verifying bool
 }
 
 // New returns an http.Handler serving the keel HTTP API (see docs/API.md and
 // the package documentation) over svc. It composes the middleware of this
 // package around the routes, outermost first: RequestID, Observe (with
-// cfg.Observers, if any), AccessLog, Recover, SecurityHeaders, CORS. The
-// handler may be mounted under any prefix with http.StripPrefix.
+// cfg.Observers, if any), AccessLog, Recover, SecurityHeaders,
+// StrictFraming, CORS. The handler may be mounted under any prefix with
+// http.StripPrefix. Serve it on a FramingListener (see StrictFraming).
 //
 // New panics if http.CrossOriginProtection refuses one of
 // cfg.CORSOrigins (other than "*") as an origin, if cfg.LoginRedirectURL
@@ -125,6 +128,7 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 	a := newAPI(svc, cfg)
 	var h http.Handler = a
 	h = CORS(a.cfg.CORSOrigins)(h)
+	h = StrictFraming(h)
 	h = SecurityHeaders(h)
 	h = Recover(a.log)(h)
 	h = AccessLog(a.log, a.cfg.TrustedProxies)(h)
@@ -135,7 +139,8 @@ func New(svc *keel.Service, cfg Config) http.Handler {
 
 func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux()}
+	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux(),
+		verifying: svc.Config().EmailVerification != keel.VerificationOff}
 	if cfg.LoginRedirectURL != "" {
 		if err := CheckLoginRedirectURL(cfg.LoginRedirectURL); err != nil {
 			panic("httpapi: LoginRedirectURL: " + err.Error())
@@ -250,8 +255,7 @@ var emailExistsFullStop = map[*keel.Error]answer{keel.ErrEmailTaken: {http.Statu
 func (a *api) routeTable() []route {
 	rts := []route{
 		{method: "POST", path: "/login/access-token", tag: "login", operation: "login_access_token", serve: login,
-			summary: "Log in with an email and password (OAuth2 password flow)",
-			doc:     opDoc{form: loginForm{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}}},
+			summary: "Log in with an email and password (OAuth2 password flow)", doc: a.loginDoc()},
 		{method: "POST", path: "/login/test-token", tag: "login", operation: "test_token", access: requireUser, serve: testToken,
 			summary: "Test the access token", doc: opDoc{status: 200, response: userPublic{}}},
 		{method: "POST", path: "/logout", tag: "login", operation: "logout", access: requireUser, serve: logout,
@@ -272,13 +276,13 @@ func (a *api) routeTable() []route {
 				errorStatuses: []int{400, 403, 404, 409}}},
 		{method: "POST", path: "/login/oidc/token", tag: "login", operation: "redeem_login_code", serve: redeemLoginCode,
 			summary: "Exchange a login code from a provider sign-in for an access token",
-			doc:     opDoc{body: loginCode{}, status: 200, response: accessToken{}, errorStatuses: []int{400}}},
+			doc:     a.signInDoc(opDoc{body: loginCode{}, status: 200, response: accessToken{}, errorStatuses: []int{400}})},
 		{method: "POST", path: "/login/passkey/options", tag: "login", operation: "passkey_login_options", serve: passkeyLoginOptions,
 			summary: "Begin a sign-in with a passkey: the options for navigator.credentials.get",
 			doc:     opDoc{status: 200, response: passkeyCeremony{}, errorStatuses: []int{404}}},
 		{method: "POST", path: "/login/passkey", tag: "login", operation: "passkey_login", serve: passkeyLogin,
 			summary: "Sign in with a passkey: the browser's answer for an access token",
-			doc:     opDoc{body: keel.PasskeyLoginInput{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 404, 429}}},
+			doc:     a.signInDoc(opDoc{body: keel.PasskeyLoginInput{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 404, 429}})},
 
 		{method: "GET", path: "/users/", tag: "users", operation: "read_users", access: requireSuperuser, fieldLocation: "query", serve: readUsers,
 			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, response: usersPublic{}}},
@@ -365,6 +369,19 @@ func (a *api) routeTable() []route {
 			summary: "Liveness", doc: opDoc{status: 200, response: true}},
 		{method: "GET", path: "/utils/ready", tag: "utils", operation: "ready", serve: ready, probe: true,
 			summary: "Readiness: 200 when the store answers, 503 otherwise", doc: opDoc{status: 200, response: true}},
+	}
+	if a.svc.TOTPAvailable() {
+		rts = append(rts, totpRoutes()...)
+	}
+	if a.verifying {
+		rts = append(rts,
+			route{method: "POST", path: "/email-verification/{email}", tag: "login", operation: "request_verification", fieldLocation: "path", serve: requestVerification,
+				summary: "Send a new email verification link", doc: opDoc{params: verificationPath{}, status: 200, response: message{}, errorStatuses: []int{429}}},
+			route{method: "POST", path: "/verify-email/", tag: "login", operation: "verify_email", serve: verifyEmail,
+				summary: "Verify an email address with the token of its link", doc: opDoc{body: tokenBody{}, status: 200, response: message{}, errorStatuses: []int{400}}},
+			route{method: "POST", path: "/confirm-email/", tag: "login", operation: "confirm_email", serve: confirmEmail,
+				summary: "Confirm an email change with the token of its link", doc: opDoc{body: tokenBody{}, status: 200, response: message{}, errorStatuses: []int{400, 409}}},
+		)
 	}
 	if a.cfg.Development {
 		rts = append(rts, route{method: "POST", path: "/private/users/", tag: "private", operation: "create_user", serve: createPrivateUser, answers: emailExistsFullStop,

@@ -4,46 +4,18 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
 	"github.com/keel-dev/keel/internal/oidctest"
-	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/internal/webauthntest"
 	"github.com/keel-dev/keel/oidc"
 	"github.com/keel-dev/keel/passkey"
-	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/memstore"
 )
-
-// The sign-in tests run end to end on every store: the state, codes,
-// identities, passkeys and counters they rely on live there.
-var signInStores = []struct {
-	name string
-	open func(t *testing.T) keel.Store
-}{
-	{"memstore", func(*testing.T) keel.Store { return memstore.New() }},
-	{"SQLite", func(t *testing.T) keel.Store {
-		return openBunstore(t, "sqlite://"+filepath.Join(t.TempDir(), "keel.db"))
-	}},
-	{"PostgreSQL", func(t *testing.T) keel.Store { return openBunstore(t, pgtest.Schema(t)) }},
-}
-
-func openBunstore(t *testing.T, rawURL string) keel.Store {
-	t.Helper()
-	s, err := bunstore.Open(t.Context(), rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 const (
 	frontendURL  = "https://app.keel.example/signed-in"
@@ -58,7 +30,7 @@ type signInEnv struct {
 	auth *webauthntest.Authenticator
 }
 
-func newSignInEnv(t *testing.T, store keel.Store, redirect string) *signInEnv {
+func newSignInEnv(t *testing.T, store keel.Store, redirect string, opts ...envOption) *signInEnv {
 	t.Helper()
 	op := oidctest.Start(t)
 	p, err := oidc.New(oidc.Config{Name: "mock", Issuer: op.Issuer(), ClientID: op.ClientID, ClientSecret: op.ClientSecret, RedirectURL: callbackBase + "mock/callback"})
@@ -69,9 +41,10 @@ func newSignInEnv(t *testing.T, store keel.Store, redirect string) *signInEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvOn(t, store,
+	opts = append(opts,
 		withKeel(func(c *keel.Config) { c.IdentityProviders, c.Passkeys = []keel.IdentityProvider{p}, rp }),
 		withHTTP(func(c *httpapi.Config) { c.LoginRedirectURL = redirect }))
+	e := newEnvOn(t, store, opts...)
 	return &signInEnv{env: e, op: op, auth: &webauthntest.Authenticator{Origin: webOrigin}}
 }
 
@@ -148,7 +121,7 @@ func (e *signInEnv) me(t *testing.T, token string) map[string]any {
 }
 
 func TestProviderSignInOverHTTP(t *testing.T) {
-	for _, st := range signInStores {
+	for _, st := range accountStores {
 		t.Run(st.name, func(t *testing.T) {
 			e := newSignInEnv(t, st.open(t), frontendURL)
 
@@ -271,7 +244,7 @@ func passkeyCeremonyOf(t *testing.T, res *resp) (id string, options []byte) {
 }
 
 func TestPasskeysOverHTTP(t *testing.T) {
-	for _, st := range signInStores {
+	for _, st := range accountStores {
 		t.Run(st.name, func(t *testing.T) {
 			e := newSignInEnv(t, st.open(t), frontendURL)
 			_, token := e.userToken("ada@example.com", false)
@@ -382,3 +355,99 @@ type rawJSON []byte
 func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// enrolTOTP turns TOTP on for the token's user and returns the secret.
+func (e *signInEnv) enrolTOTP(t *testing.T, clock *testClock, token string) string {
+	t.Helper()
+	res := e.do(req{method: "POST", path: "/users/me/totp", bearer: token})
+	expect(t, res, 200, "")
+	secret := res.json(t)["secret"].(string)
+	expect(t, e.do(req{method: "POST", path: "/users/me/totp/confirm", bearer: token, json: map[string]string{"code": e.code(clock, secret)}}), 200, "")
+	clock.nextStep()
+	return secret
+}
+
+// registerPasskey registers a passkey for the token's user.
+func (e *signInEnv) registerPasskey(t *testing.T, token string) *webauthntest.Credential {
+	t.Helper()
+	ceremony, options := passkeyCeremonyOf(t, e.do(req{method: "POST", path: "/users/me/passkeys/options", bearer: token}))
+	answer, cred, err := e.auth.Register(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.do(req{method: "POST", path: "/users/me/passkeys", bearer: token,
+		json: map[string]any{"ceremony": ceremony, "name": "Key", "credential": rawJSON(answer)}}), 201, "")
+	return cred
+}
+
+// challengeOf reads the 403 of a sign-in of a user with a second factor.
+func challengeOf(t *testing.T, res *resp) string {
+	t.Helper()
+	expect(t, res, http.StatusForbidden, "Two-factor authentication required")
+	body := res.json(t)
+	if _, ok := body["access_token"]; ok || res.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("a challenged sign-in carried credentials: %s", res.body)
+	}
+	return body["challenge"].(string)
+}
+
+func TestSecondFactorsOverHTTP(t *testing.T) {
+	for _, st := range accountStores {
+		t.Run(st.name, func(t *testing.T) {
+			clock := &testClock{now: time.Now().UTC()}
+			e := newSignInEnv(t, st.open(t), frontendURL, withClock(clock), withKeel(withTOTPKey))
+			_, token := e.userToken("ada@example.com", false)
+			secret := e.enrolTOTP(t, clock, token)
+			cred := e.registerPasskey(t, token)
+			_, bobToken := e.userToken("bob@example.com", false)
+			bobCred := e.registerPasskey(t, bobToken)
+
+			// withPasskey completes the challenge with c.
+			withPasskey := func(t *testing.T, challenge string, c *webauthntest.Credential) *resp {
+				t.Helper()
+				id, opts := passkeyCeremonyOf(t, e.do(req{method: "POST", path: "/login/two-factor/passkey/options", json: map[string]string{"challenge": challenge}}))
+				answer, err := e.auth.Assert(opts, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return e.do(req{method: "POST", path: "/login/two-factor/passkey",
+					json: map[string]any{"challenge": challenge, "ceremony": id, "credential": rawJSON(answer)}})
+			}
+
+			t.Run("a passkey completes a password login's challenge", func(t *testing.T) {
+				res := withPasskey(t, e.challenge(t, "ada@example.com"), cred)
+				expect(t, res, 200, "")
+				tok, _ := res.json(t)["access_token"].(string)
+				if me := e.me(t, tok); me["email"] != "ada@example.com" {
+					t.Errorf("signed in %v", me)
+				}
+			})
+			t.Run("another user's passkey is refused", func(t *testing.T) {
+				expect(t, withPasskey(t, e.challenge(t, "ada@example.com"), bobCred), 400, "The passkey was refused")
+			})
+			t.Run("a challenge completed once is spent", func(t *testing.T) {
+				ch := e.challenge(t, "ada@example.com")
+				expect(t, withPasskey(t, ch, cred), 200, "")
+				expect(t, e.do(req{method: "POST", path: "/login/two-factor/passkey/options", json: map[string]string{"challenge": ch}}),
+					400, "Invalid or expired login challenge")
+			})
+			t.Run("a passkey sign-in of a user with TOTP answers the challenge, which a code completes", func(t *testing.T) {
+				id, opts := passkeyCeremonyOf(t, e.do(req{method: "POST", path: "/login/passkey/options"}))
+				answer, _ := e.auth.Assert(opts, cred)
+				ch := challengeOf(t, e.do(req{method: "POST", path: "/login/passkey", json: map[string]any{"ceremony": id, "credential": rawJSON(answer)}}))
+				expect(t, e.do(req{method: "POST", path: "/login/two-factor", json: map[string]string{"challenge": ch, "code": e.code(clock, secret)}}), 200, "")
+				clock.nextStep()
+			})
+			t.Run("a provider sign-in of a user with TOTP answers the challenge at the code's redemption", func(t *testing.T) {
+				e.op.User("sub-cy", "cy@example.com", true)
+				res := e.redeem(t, e.roundTrip(t).Get("code"))
+				expect(t, res, 200, "")
+				cyToken := res.json(t)["access_token"].(string)
+				cySecret := e.enrolTOTP(t, clock, cyToken)
+				e.op.User("sub-cy", "cy@example.com", true)
+				ch := challengeOf(t, e.redeem(t, e.roundTrip(t).Get("code")))
+				expect(t, e.do(req{method: "POST", path: "/login/two-factor", json: map[string]string{"challenge": ch, "code": e.code(clock, cySecret)}}), 200, "")
+			})
+		})
+	}
+}

@@ -17,6 +17,9 @@ type userPublic struct {
 	IsActive    bool      `json:"is_active" required:"true"`
 	IsSuperuser bool      `json:"is_superuser" required:"true"`
 	CreatedAt   time.Time `json:"created_at" required:"true"`
+	// IsVerified is shown only while keel verifies addresses, so that the
+	// template's shape is unchanged with verification off.
+	IsVerified *bool `json:"is_verified,omitempty" description:"Whether the address is verified; present only while email verification is on (keel)."`
 }
 
 // usersPublic is a page of users with the total count.
@@ -25,8 +28,14 @@ type usersPublic struct {
 	Count int          `json:"count" required:"true" minimum:"0"`
 }
 
-func newUserPublic(u *keel.User) userPublic {
-	return userPublic{ID: u.ID, Email: u.Email, FullName: u.FullName, IsActive: u.IsActive, IsSuperuser: u.IsSuperuser, CreatedAt: u.CreatedAt.UTC()}
+// userPublic is u as the API shows it.
+func (a *api) userPublic(u *keel.User) userPublic {
+	out := userPublic{ID: u.ID, Email: u.Email, FullName: u.FullName, IsActive: u.IsActive, IsSuperuser: u.IsSuperuser, CreatedAt: u.CreatedAt.UTC()}
+	if a.verifying {
+		v := u.IsVerified
+		out.IsVerified = &v
+	}
+	return out
 }
 
 // privateUserCreate is the body of the development-only POST /private/users/.
@@ -56,12 +65,12 @@ func signUp(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, newUserPublic(u))
+	writeJSON(w, http.StatusCreated, a.userPublic(u))
 	return nil
 }
 
-func readUserMe(_ *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
-	writeJSON(w, http.StatusOK, newUserPublic(sess.User))
+func readUserMe(a *api, w http.ResponseWriter, _ *http.Request, sess *keel.Session) error {
+	writeJSON(w, http.StatusOK, a.userPublic(sess.User))
 	return nil
 }
 
@@ -74,7 +83,7 @@ func updateUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newUserPublic(u))
+	writeJSON(w, http.StatusOK, a.userPublic(u))
 	return nil
 }
 
@@ -110,7 +119,7 @@ func readUsers(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessio
 	}
 	out := usersPublic{Data: make([]userPublic, len(users)), Count: n}
 	for i, u := range users {
-		out.Data[i] = newUserPublic(u)
+		out.Data[i] = a.userPublic(u)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -125,7 +134,7 @@ func createUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, newUserPublic(u))
+	writeJSON(w, http.StatusCreated, a.userPublic(u))
 	return nil
 }
 
@@ -138,7 +147,7 @@ func readUserByID(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newUserPublic(u))
+	writeJSON(w, http.StatusOK, a.userPublic(u))
 	return nil
 }
 
@@ -155,7 +164,7 @@ func updateUser(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newUserPublic(u))
+	writeJSON(w, http.StatusOK, a.userPublic(u))
 	return nil
 }
 
@@ -184,6 +193,6 @@ func createPrivateUser(a *api, w http.ResponseWriter, r *http.Request, _ *keel.S
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, newUserPublic(u))
+	writeJSON(w, http.StatusCreated, a.userPublic(u))
 	return nil
 }

@@ -1,7 +1,7 @@
 // Package metrics exports keel's metrics to Prometheus
 // (github.com/prometheus/client_golang): requests by route and status,
-// logins by outcome, rate-limit refusals, sessions started and ended, and
-// the password hasher's slots. A Metrics is a prometheus.Collector, an
+// logins and second factors by outcome, rate-limit refusals, sessions
+// started and ended, and the password hasher's slots. A Metrics is a prometheus.Collector, an
 // httpapi.Observer and, with its Count method, a keel.AfterHook; register
 // it, with Hashing and, for a bunstore, prometheus's DBStats collector for
 // each of its Pools, on a registry of your own:

@@ -22,6 +22,7 @@ type Metrics struct {
 	observers map[requestKey]prometheus.Observer
 
 	logins          *prometheus.CounterVec
+	secondFactors   *prometheus.CounterVec
 	rateLimited     *prometheus.CounterVec
 	sessionsStarted prometheus.Counter
 	sessionsEnded   *prometheus.CounterVec
@@ -50,12 +51,17 @@ func New() *Metrics {
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "keel",
 			Name:      "logins_total",
-			Help:      "Password checks by outcome: succeeded (a login that started a session), or failed, with keel's reason (unknown_email, wrong_password, inactive_user, password_out_of_range; password_check for the current password given to change it). Attempts a rate limit refused are keel_rate_limited_total.",
+			Help:      "Password checks by outcome: succeeded (a login that started a session), challenged (a right password of a user with a second factor: see keel_second_factors_total), or failed, with keel's reason (unknown_email, wrong_password, inactive_user, email_not_verified, password_out_of_range; password_check for the current password given to change it). Attempts a rate limit refused are keel_rate_limited_total.",
+		}, []string{"outcome", "reason"}),
+		secondFactors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "keel",
+			Name:      "second_factors_total",
+			Help:      "Second factors given, by outcome: succeeded, with the factor (totp_code, recovery_code), or failed, with keel's reason (wrong_code, used_code, wrong_recovery_code, invalid_challenge, second_factor_removed).",
 		}, []string{"outcome", "reason"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "keel",
 			Name:      "rate_limited_total",
-			Help:      "Attempts a rate limit refused, by limit: login_per_account, login_per_address, login_per_device, password_per_session (a session's guesses of its current password), recovery_per_address, recovery_per_account.",
+			Help:      "Attempts a rate limit refused, by limit: login_per_account, login_per_address, login_per_device, password_per_session (a session's guesses of its current password), recovery_per_address, recovery_per_account, verification_per_address, verification_per_account, second_factor_per_account.",
 		}, []string{"limit"}),
 		sessionsStarted: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "keel",
@@ -69,10 +75,18 @@ func New() *Metrics {
 		}, []string{"how"}),
 	}
 	m.logins.WithLabelValues(outcomeSucceeded, "")
-	for _, r := range []string{keel.ReasonUnknownEmail, keel.ReasonWrongPassword, keel.ReasonInactiveUser, keel.ReasonPasswordOutOfRange, keel.ReasonPasswordCheck} {
+	m.logins.WithLabelValues(outcomeChallenged, "")
+	for _, r := range []string{keel.ReasonUnknownEmail, keel.ReasonWrongPassword, keel.ReasonInactiveUser, keel.ReasonEmailNotVerified, keel.ReasonPasswordOutOfRange, keel.ReasonPasswordCheck} {
 		m.logins.WithLabelValues(outcomeFailed, r)
 	}
-	for _, l := range []string{keel.ReasonLoginAccount, keel.ReasonLoginAddress, keel.ReasonLoginDevice, keel.ReasonPasswordSession, keel.ReasonRecoveryAddress, keel.ReasonRecoveryAccount} {
+	for _, r := range []string{keel.ReasonTOTPCode, keel.ReasonRecoveryCode} {
+		m.secondFactors.WithLabelValues(outcomeSucceeded, r)
+	}
+	for _, r := range []string{keel.ReasonWrongCode, keel.ReasonUsedCode, keel.ReasonWrongRecoveryCode, keel.ReasonInvalidChallenge, keel.ReasonSecondFactorRemoved} {
+		m.secondFactors.WithLabelValues(outcomeFailed, r)
+	}
+	for _, l := range []string{keel.ReasonLoginAccount, keel.ReasonLoginAddress, keel.ReasonLoginDevice, keel.ReasonPasswordSession, keel.ReasonRecoveryAddress, keel.ReasonRecoveryAccount,
+		keel.ReasonVerificationAddress, keel.ReasonVerificationAccount, keel.ReasonSecondFactorAccount} {
 		m.rateLimited.WithLabelValues(l)
 	}
 	m.sessionsEnded.WithLabelValues(endedByLogout)
@@ -84,6 +98,7 @@ func New() *Metrics {
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.requests.Describe(ch)
 	m.logins.Describe(ch)
+	m.secondFactors.Describe(ch)
 	m.rateLimited.Describe(ch)
 	m.sessionsStarted.Describe(ch)
 	m.sessionsEnded.Describe(ch)
@@ -93,6 +108,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.requests.Collect(ch)
 	m.logins.Collect(ch)
+	m.secondFactors.Collect(ch)
 	m.rateLimited.Collect(ch)
 	m.sessionsStarted.Collect(ch)
 	m.sessionsEnded.Collect(ch)

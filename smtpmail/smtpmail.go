@@ -71,7 +71,10 @@ type Mailer struct {
 	client *gomail.Client
 }
 
-var _ keel.Mailer = (*Mailer)(nil)
+var (
+	_ keel.Mailer             = (*Mailer)(nil)
+	_ keel.VerificationMailer = (*Mailer)(nil)
+)
 
 // New checks cfg and returns a Mailer. It does not connect: a server that
 // is down shows at the first send (use SendTestEmail to check).
@@ -167,6 +170,38 @@ func (m *Mailer) SendTestEmail(ctx context.Context, to string) error {
 	return m.send(ctx, to, r)
 }
 
+// SendVerification sends the email-verification email with its link.
+func (m *Mailer) SendVerification(ctx context.Context, vm keel.VerificationMail) error {
+	data := verifyData(m.cfg.ProjectName, m.cfg.FrontendHost, vm, m.cfg.Now())
+	r, err := m.cfg.Templates.render(VerifyEmailSubject, VerifyEmailText, VerifyEmailHTML, data)
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, vm.To, r)
+}
+
+// SendEmailChange sends, to the new address, the email whose link
+// confirms an email change.
+func (m *Mailer) SendEmailChange(ctx context.Context, cm keel.EmailChangeMail) error {
+	data := emailChangeData(m.cfg.ProjectName, m.cfg.FrontendHost, cm, m.cfg.Now())
+	r, err := m.cfg.Templates.render(EmailChangeSubject, EmailChangeText, EmailChangeHTML, data)
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, cm.To, r)
+}
+
+// SendEmailChangeNotice tells the current address of an account that a
+// change to another was asked for.
+func (m *Mailer) SendEmailChangeNotice(ctx context.Context, nm keel.EmailChangeNoticeMail) error {
+	data := EmailChangeNoticeData{ProjectName: m.cfg.ProjectName, Email: nm.To, NewEmail: nm.NewEmail, Name: nm.Name}
+	r, err := m.cfg.Templates.render(EmailChangeNoticeSubject, EmailChangeNoticeText, EmailChangeNoticeHTML, data)
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, nm.To, r)
+}
+
 func (m *Mailer) send(ctx context.Context, to string, r rendered) error {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := msg.FromFormat(m.from.Name, m.from.Address); err != nil {
@@ -206,6 +241,45 @@ func frontendBase(s string) (string, error) {
 // {frontendHost}/reset-password?token=<token>, the token URL-escaped.
 func ResetLink(frontendHost, token string) string {
 	return strings.TrimRight(frontendHost, "/") + "/reset-password?token=" + url.QueryEscape(token)
+}
+
+// VerifyEmailLink is the link an email-verification email carries:
+// {frontendHost}/verify-email?token=<token>, the token URL-escaped.
+func VerifyEmailLink(frontendHost, token string) string {
+	return strings.TrimRight(frontendHost, "/") + "/verify-email?token=" + url.QueryEscape(token)
+}
+
+// EmailChangeLink is the link that confirms an email change:
+// {frontendHost}/confirm-email?token=<token>, the token URL-escaped.
+func EmailChangeLink(frontendHost, token string) string {
+	return strings.TrimRight(frontendHost, "/") + "/confirm-email?token=" + url.QueryEscape(token)
+}
+
+func verifyData(project, front string, vm keel.VerificationMail, now time.Time) VerifyEmailData {
+	hours, human := validity(vm.ExpiresAt.Sub(now))
+	return VerifyEmailData{
+		ProjectName: project,
+		Email:       vm.To,
+		Name:        vm.Name,
+		Link:        VerifyEmailLink(front, vm.Token),
+		ExpiresAt:   vm.ExpiresAt.UTC(),
+		ValidHours:  hours,
+		ValidFor:    human,
+	}
+}
+
+func emailChangeData(project, front string, cm keel.EmailChangeMail, now time.Time) EmailChangeData {
+	hours, human := validity(cm.ExpiresAt.Sub(now))
+	return EmailChangeData{
+		ProjectName: project,
+		Email:       cm.To,
+		OldEmail:    cm.OldEmail,
+		Name:        cm.Name,
+		Link:        EmailChangeLink(front, cm.Token),
+		ExpiresAt:   cm.ExpiresAt.UTC(),
+		ValidHours:  hours,
+		ValidFor:    human,
+	}
 }
 
 func resetData(project, front string, pm keel.PasswordResetMail, now time.Time) ResetPasswordData {

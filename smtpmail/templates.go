@@ -27,15 +27,26 @@ const (
 	TestEmailSubject     = "test_email.subject"
 	TestEmailText        = "test_email.txt"
 	TestEmailHTML        = "test_email.html"
+
+	VerifyEmailSubject       = "verify_email.subject"
+	VerifyEmailText          = "verify_email.txt"
+	VerifyEmailHTML          = "verify_email.html"
+	EmailChangeSubject       = "email_change.subject"
+	EmailChangeText          = "email_change.txt"
+	EmailChangeHTML          = "email_change.html"
+	EmailChangeNoticeSubject = "email_change_notice.subject"
+	EmailChangeNoticeText    = "email_change_notice.txt"
+	EmailChangeNoticeHTML    = "email_change_notice.html"
 )
 
 // Templates render keel's emails: every message has a subject and a text
 // body (text/template) and an HTML body (html/template). Text must define
-// ResetPasswordSubject, ResetPasswordText, TestEmailSubject and
-// TestEmailText; HTML must define ResetPasswordHTML and TestEmailHTML.
+// every *Subject and *Text name above, HTML every *HTML name.
 //
 // The password-reset templates receive a ResetPasswordData, the test-email
-// templates a TestEmailData.
+// templates a TestEmailData, the verification templates a VerifyEmailData,
+// the email-change templates an EmailChangeData and the email-change
+// notice templates an EmailChangeNoticeData.
 type Templates struct {
 	Text *texttemplate.Template
 	HTML *htmltemplate.Template
@@ -58,6 +69,43 @@ type ResetPasswordData struct {
 type TestEmailData struct {
 	ProjectName string
 	Email       string // the recipient
+}
+
+// VerifyEmailData is what the email-verification templates render.
+type VerifyEmailData struct {
+	ProjectName string
+	Email       string // the recipient: the address to verify
+	Name        string // the user's full name, or ""
+	// Link is {FrontendHost}/verify-email?token=<token>, the token
+	// URL-escaped.
+	Link       string
+	ExpiresAt  time.Time // in UTC
+	ValidHours int       // hours the link stays valid, rounded, at least 1
+	ValidFor   string    // the same for people: "1 hour", "48 hours"
+}
+
+// EmailChangeData is what the email-change templates render: the mail to
+// the new address, with the link that confirms the change.
+type EmailChangeData struct {
+	ProjectName string
+	Email       string // the recipient: the new address
+	OldEmail    string // the account's current address
+	Name        string // the user's full name, or ""
+	// Link is {FrontendHost}/confirm-email?token=<token>, the token
+	// URL-escaped.
+	Link       string
+	ExpiresAt  time.Time // in UTC
+	ValidHours int       // hours the link stays valid, rounded, at least 1
+	ValidFor   string    // the same for people: "1 hour", "48 hours"
+}
+
+// EmailChangeNoticeData is what the email-change notice templates render:
+// the mail to the current address, which has no link.
+type EmailChangeNoticeData struct {
+	ProjectName string
+	Email       string // the recipient: the account's current address
+	NewEmail    string // the address the change is to
+	Name        string // the user's full name, or ""
 }
 
 // DefaultTemplates returns keel's built-in templates.
@@ -119,12 +167,13 @@ func (t *Templates) check() error {
 		return errors.New("smtpmail: Templates needs both Text and HTML")
 	}
 	var missing []string
-	for _, name := range []string{ResetPasswordSubject, ResetPasswordText, TestEmailSubject, TestEmailText} {
+	for _, name := range []string{ResetPasswordSubject, ResetPasswordText, TestEmailSubject, TestEmailText,
+		VerifyEmailSubject, VerifyEmailText, EmailChangeSubject, EmailChangeText, EmailChangeNoticeSubject, EmailChangeNoticeText} {
 		if t.Text.Lookup(name) == nil {
 			missing = append(missing, name)
 		}
 	}
-	for _, name := range []string{ResetPasswordHTML, TestEmailHTML} {
+	for _, name := range []string{ResetPasswordHTML, TestEmailHTML, VerifyEmailHTML, EmailChangeHTML, EmailChangeNoticeHTML} {
 		if t.HTML.Lookup(name) == nil {
 			missing = append(missing, name)
 		}

@@ -142,12 +142,19 @@ func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHoo
 			LoginPerAddress:    c.LoginAddress,
 			RecoveryPerAddress: c.RecoveryAddress,
 			RecoveryPerAccount: c.RecoveryAccount,
+
+			VerificationPerAddress: c.VerificationAddress,
+			VerificationPerAccount: c.VerificationAccount,
+			SecondFactorPerAccount: c.SecondFactor,
 		},
-		MaxConcurrentHashes: c.MaxHashes,
-		HashNice:            c.HashNice,
-		Hooks:               keel.Hooks{After: after},
-		Mailer:              mailer,
-		Logger:              log,
+		EmailVerification:         c.EmailVerification,
+		VerificationTokenLifetime: c.VerificationTokenLifetime,
+		TOTP:                      keel.TOTPConfig{Keys: c.TOTPKeys, Issuer: c.ProjectName},
+		MaxConcurrentHashes:       c.MaxHashes,
+		HashNice:                  c.HashNice,
+		Hooks:                     keel.Hooks{After: after},
+		Mailer:                    mailer,
+		Logger:                    log,
 	})
 }
 
@@ -189,7 +196,7 @@ func deviceKey(v string) []byte {
 }
 
 // checkPassword reports whether a password passes keel's rules (length,
-// not common) with svc.CheckPassword, worded for a log line or terminal:
+// not easy to guess) with svc.CheckPassword, worded for a log line or terminal:
 // the failing rules' sentences, without keel's error code.
 func checkPassword(svc *keel.Service, password string) error {
 	err := svc.CheckPassword(password)
@@ -258,8 +265,8 @@ func bootstrapSuperuser(ctx context.Context, c config, svc *keel.Service, s keel
 
 // placeholderSuperuser creates the superuser email with the password
 // "changethis", as the FastAPI template does in development so that its
-// stack starts unchanged. keel's rules refuse that password (it is on the
-// list of common ones), so keel.Service cannot create the account: it is
+// stack starts unchanged. keel's rules refuse that password (it is too
+// easy to guess), so keel.Service cannot create the account: it is
 // written to the store with a bcrypt hash, which keel verifies and
 // replaces with an argon2id hash at the first login. Only
 // bootstrapSuperuser calls it, in development only.

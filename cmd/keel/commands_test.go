@@ -84,15 +84,17 @@ func TestInvalidConfigurationStopsEveryCommand(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	vars := map[string]string{"DATABASE_URL": sqliteURL(t)}
 	plan := "Rolling back group 1 undoes, in this order:\n" +
-		"  20261127150002_auth_flows        destroys table auth_flows\n" +
-		"  20261127150001_passkeys          destroys table passkeys, table webauthn_user_handles\n" +
-		"  20261127150000_identities        destroys table identities\n" +
-		"  20261127120000_audit_events      destroys table audit_events\n" +
-		"  20261127100002_secrets           destroys table secrets\n" +
-		"  20261127100001_api_tokens        destroys table api_tokens\n" +
-		"  20261127100000_session_metadata  destroys column sessions.id, column sessions.created_at, column sessions.last_used_at, column sessions.client_addr, column sessions.user_agent\n" +
-		"  20251125000001_item_counts       destroys table item_counts\n" +
-		"  20250601000001_init              destroys table counters, table reset_tokens, table sessions, table items, table users\n"
+		"  20261127150002_auth_flows          destroys table auth_flows\n" +
+		"  20261127150001_passkeys            destroys table passkeys, table webauthn_user_handles\n" +
+		"  20261127150000_identities          destroys table identities\n" +
+		"  20261127140001_totp                destroys table recovery_codes, table totp\n" +
+		"  20261127140000_email_verification  destroys table one_time_tokens, column users.is_verified\n" +
+		"  20261127120000_audit_events        destroys table audit_events\n" +
+		"  20261127100002_secrets             destroys table secrets\n" +
+		"  20261127100001_api_tokens          destroys table api_tokens\n" +
+		"  20261127100000_session_metadata    destroys column sessions.id, column sessions.created_at, column sessions.last_used_at, column sessions.client_addr, column sessions.user_agent\n" +
+		"  20251125000001_item_counts         destroys table item_counts\n" +
+		"  20250601000001_init                destroys table counters, table reset_tokens, table sessions, table items, table users\n"
 	steps := []struct {
 		name     string
 		args     []string
@@ -104,12 +106,12 @@ func TestMigrateCommand(t *testing.T) {
 		{"status on a new database lists pending migrations", []string{"migrate", "status"}, "", 0, []string{"pending", "0 of"}, ""},
 		{"up applies them", []string{"migrate", "up"}, "", 0, []string{"applied "}, ""},
 		{"up again has nothing to do", []string{"migrate"}, "", 0, []string{"up to date"}, ""},
-		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"9 of 9 applied", "0 pending"}, ""},
+		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"11 of 11 applied", "0 pending"}, ""},
 		{"down without -yes lists what it would destroy, newest first, and refuses", []string{"migrate", "down"}, "yes\n", 1, []string{plan}, "not rolled back: this destroys data for good; back the database up, then run keel migrate down -yes"},
 		{"the refused rollback left every migration applied", []string{"migrate", "status"}, "", 0, []string{"0 pending"}, ""},
 		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan +
 			"rolled back 20261127150002_auth_flows\nrolled back 20261127150001_passkeys\nrolled back 20261127150000_identities\n" +
-			"rolled back 20261127120000_audit_events\nrolled back 20261127100002_secrets\nrolled back 20261127100001_api_tokens\nrolled back 20261127100000_session_metadata\n" +
+			"rolled back 20261127140001_totp\nrolled back 20261127140000_email_verification\nrolled back 20261127120000_audit_events\nrolled back 20261127100002_secrets\nrolled back 20261127100001_api_tokens\nrolled back 20261127100000_session_metadata\n" +
 			"rolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
 		{"down again has nothing to roll back", []string{"migrate", "-yes", "down"}, "", 0, []string{"nothing to roll back"}, ""},
 		{"an argument after the action's flags is a usage error", []string{"migrate", "down", "-yes", "now"}, "", 2, nil, "migrate takes one action"},
@@ -148,7 +150,7 @@ func TestCreateSuperuserCommand(t *testing.T) {
 	}{
 		{"a password line creates the superuser", []string{"createsuperuser", "-email", " Admin@Example.com ", "-full-name", "Ada"}, "a long enough pass\r\n", 0, "Created superuser admin@example.com", ""},
 		{"the same email again fails", []string{"createsuperuser", "-email", "admin@example.com"}, "another long pass\n", 1, "", "already exists"},
-		{"a common password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "password1\n", 1, "", "password is too common; choose another"},
+		{"a common password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "password1\n", 1, "", "password is too common or too easy to guess; choose another"},
 		{"a short password fails with keel's reason", []string{"createsuperuser", "-email", "b@example.com"}, "short\n", 1, "", "password must be at least 8 characters"},
 		{"a bad email fails with keel's reason", []string{"createsuperuser", "-email", "not-an-email"}, "a long enough pass\n", 1, "", "email is not a valid email address"},
 		{"empty stdin fails", []string{"createsuperuser", "-email", "b@example.com"}, "", 1, "", "no password on stdin"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,23 +50,30 @@ type config struct {
 	ResetTokenLifetime time.Duration
 	EmailTemplatesDir  string // "" for smtpmail's built-in templates
 
+	EmailVerification         keel.VerificationMode
+	VerificationTokenLifetime time.Duration
+	TOTPKeys                  [][]byte
+
 	FirstSuperuser         string
 	FirstSuperuserPassword string
 
-	Addr            string
-	TrustedProxies  []netip.Prefix
-	RateLimits      bool
-	LoginAccount    keel.Limit
-	LoginDevice     keel.Limit
-	LoginAddress    keel.Limit
-	RecoveryAddress keel.Limit
-	RecoveryAccount keel.Limit
-	AuditRetention  time.Duration
-	LogLevel        slog.Level
-	LogFormat       string
-	Migrate         bool
-	MaxBodyBytes    int64
-	ShutdownTimeout time.Duration
+	Addr                string
+	TrustedProxies      []netip.Prefix
+	RateLimits          bool
+	LoginAccount        keel.Limit
+	LoginDevice         keel.Limit
+	LoginAddress        keel.Limit
+	RecoveryAddress     keel.Limit
+	RecoveryAccount     keel.Limit
+	VerificationAddress keel.Limit
+	VerificationAccount keel.Limit
+	SecondFactor        keel.Limit
+	AuditRetention      time.Duration
+	LogLevel            slog.Level
+	LogFormat           string
+	Migrate             bool
+	MaxBodyBytes        int64
+	ShutdownTimeout     time.Duration
 	// CompletionTimeout bounds a write request that runs on after its
 	// client went away (httpapi.Config.CompletionTimeout).
 	CompletionTimeout time.Duration
@@ -263,8 +271,29 @@ func settings() []setting {
 				c.ResetTokenLifetime, err = positiveDuration(v, time.Hour, "hours")
 				return err
 			}},
+		{Name: "KEEL_EMAIL_VERIFICATION", Default: "off",
+			Help: "off (the template's behaviour), optional (sign-up mails a verification link; users show is_verified; an email change waits for the new address to confirm it) or required (as optional, and an unverified address cannot log in). required needs SMTP_HOST outside development.",
+			parse: func(c *config, v string) (err error) {
+				c.EmailVerification, err = keel.ParseVerificationMode(strings.ToLower(strings.TrimSpace(v)))
+				if err != nil {
+					return fmt.Errorf("%q is not off, optional or required", v)
+				}
+				return nil
+			}},
+		{Name: "KEEL_VERIFICATION_TOKEN_EXPIRE_HOURS", Default: "48",
+			Help: "Hours a verification or email-change link works.",
+			parse: func(c *config, v string) (err error) {
+				c.VerificationTokenLifetime, err = positiveDuration(v, time.Hour, "hours")
+				return err
+			}},
+		{Name: "KEEL_TOTP_KEYS", Default: "", Secret: true,
+			Help: "Turns two-factor authentication (TOTP) on: comma-separated keys of 32 bytes in base64 (openssl rand -base64 32) that encrypt TOTP secrets in the database. The first encrypts; all decrypt, so a new key goes first and an old one stays while users enrolled under it remain. Keep it out of the database and its backups. Unset: users cannot enrol.",
+			parse: func(c *config, v string) (err error) {
+				c.TOTPKeys, err = parseKeys(v)
+				return err
+			}},
 		{Name: "KEEL_EMAIL_TEMPLATES_DIR", Default: "",
-			Help: "A directory of email templates laid over the built-in ones (see \"Email templates\"): reset_password.txt and .html, test_email.txt and .html, and subjects.txt; a file replaces the built-in template of its name, and every template must parse at start. Unset: the built-in templates.",
+			Help: "A directory of email templates laid over the built-in ones (see \"Email templates\"): reset_password, test_email, verify_email, email_change and email_change_notice (each .txt and .html), and subjects.txt; a file replaces the built-in template of its name, and every template must parse at start. Unset: the built-in templates.",
 			parse: func(c *config, v string) error {
 				c.EmailTemplatesDir = strings.TrimSpace(v)
 				if c.EmailTemplatesDir == "" {
@@ -280,7 +309,7 @@ func settings() []setting {
 				return err
 			}},
 		{Name: "FIRST_SUPERUSER_PASSWORD", Default: "", Secret: true,
-			Help: fmt.Sprintf("Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (%d to %d characters, not a common password). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
+			Help: fmt.Sprintf("Password of FIRST_SUPERUSER; required with it. Must pass keel's password rules (%d to %d characters, not common or otherwise easy to guess). \"changethis\" (the template's .env) is refused outside development; in development it is accepted with a warning, as the template does.",
 				keel.MinPasswordLength, keel.MaxPasswordLength),
 			parse: func(c *config, v string) error { c.FirstSuperuserPassword = v; return nil }},
 
@@ -326,6 +355,15 @@ func settings() []setting {
 		{Name: "KEEL_RATE_LIMIT_RECOVERY_ACCOUNT", Default: "3/1h",
 			Help:  "Password-recovery requests allowed per account and client address, as count/window.",
 			parse: func(c *config, v string) (err error) { c.RecoveryAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_VERIFICATION_ADDRESS", Default: "10/1h",
+			Help:  "Verification-link requests allowed per client address, as count/window.",
+			parse: func(c *config, v string) (err error) { c.VerificationAddress, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_VERIFICATION_ACCOUNT", Default: "3/1h",
+			Help:  "Verification-link requests allowed per account and client address, and email changes per account, as count/window.",
+			parse: func(c *config, v string) (err error) { c.VerificationAccount, err = parseLimit(v); return err }},
+		{Name: "KEEL_RATE_LIMIT_SECOND_FACTOR", Default: "5/15m",
+			Help:  "Two-factor codes tried per account, as count/window.",
+			parse: func(c *config, v string) (err error) { c.SecondFactor, err = parseLimit(v); return err }},
 		{Name: "KEEL_MAX_SESSIONS_PER_USER", Default: strconv.Itoa(keel.DefaultMaxSessionsPerUser),
 			Help: "Live sessions one user may have; a login past it ends the user's least recently used session.",
 			parse: func(c *config, v string) (err error) {
@@ -612,6 +650,9 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	}
 	if c.SMTPPassword != "" && c.SMTPUser == "" {
 		errs = append(errs, errors.New("SMTP_USER: required when SMTP_PASSWORD is set"))
+	}
+	if c.EmailVerification == keel.VerificationRequired && !c.EmailsEnabled() && !c.Development() {
+		errs = append(errs, errors.New("KEEL_EMAIL_VERIFICATION: required needs SMTP_HOST outside development: without mail nobody could verify, and so log in"))
 	}
 	if c.FirstSuperuser != "" && c.FirstSuperuserPassword == "" {
 		errs = append(errs, errors.New("FIRST_SUPERUSER_PASSWORD: required when FIRST_SUPERUSER is set"))
@@ -904,6 +945,28 @@ func parseLimit(v string) (keel.Limit, error) {
 		return keel.Limit{}, fmt.Errorf("%q is not count/window, such as 10/15m", v)
 	}
 	return keel.Limit{Max: max, Window: window}, nil
+}
+
+// parseKeys reads comma-separated base64 (standard or URL alphabet,
+// padded or not) keys of 32 bytes each.
+func parseKeys(v string) ([][]byte, error) {
+	var out [][]byte
+	for i, s := range strings.Split(v, ",") {
+		s = strings.TrimRight(strings.TrimSpace(s), "=")
+		if s == "" {
+			continue
+		}
+		k, err := base64.RawStdEncoding.DecodeString(s)
+		if err != nil {
+			k, err = base64.RawURLEncoding.DecodeString(s)
+		}
+		if err != nil || len(k) != 32 {
+			// Never repeat a key, even a broken one.
+			return nil, fmt.Errorf("key %d is not 32 bytes in base64 (make one with: openssl rand -base64 32)", i+1)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 func parsePrefixes(v string) ([]netip.Prefix, error) {

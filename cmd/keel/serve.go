@@ -164,8 +164,12 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 		defer stopMetrics()
 	}
 
+	// StrictFraming covers the routes outside the API too, and
+	// FramingListener with FramingContext lets it see the requests that
+	// could smuggle another (docs/SECURITY.md).
 	srv := &http.Server{
-		Handler:           routes(apiHandler(c, svc, log, observers...), frontend),
+		Handler:           httpapi.StrictFraming(routes(apiHandler(c, svc, log, observers...), frontend)),
+		ConnContext:       httpapi.FramingContext,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -186,7 +190,7 @@ func serve(ctx context.Context, c config, ln net.Listener, createSuperuser strin
 		config: c, addr: ln.Addr(), pprofAddr: pprofAddr, metricsAddr: metricsAddr, store: s, createSuperuser: createSuperuser, log: log,
 	})
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(httpapi.FramingListener(ln)) }()
 	log.InfoContext(ctx, "keel is serving", "addr", ln.Addr().String(), "environment", c.Environment, "development", c.Development())
 
 	select {

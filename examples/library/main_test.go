@@ -18,7 +18,7 @@ func TestRun(t *testing.T) {
 	}
 	want := []string{
 		"signed up ada@example.com (superuser: false)",
-		"signing up with a common password: invalid (password is too common; choose another)",
+		"signing up with a common password: invalid (password is too common or too easy to guess; choose another)",
 		"login with a wrong password: wrong email or password",
 		"logged in as ada@example.com",
 		`created item "Notes on the engine"`,

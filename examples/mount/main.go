@@ -85,15 +85,19 @@ func run(ctx context.Context, w io.Writer, args []string, getenv func(string) st
 	if err != nil {
 		return err
 	}
+	// StrictFraming covers the host's own routes as New covers keel's, and
+	// the FramingListener lets it refuse a request that could smuggle
+	// another (see httpapi.FramingListener).
 	srv := &http.Server{
-		Handler:           newHandler(svc, nb, log),
+		Handler:           httpapi.StrictFraming(newHandler(svc, nb, log)),
+		ConnContext:       httpapi.FramingContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(httpapi.FramingListener(ln)) }()
 	fmt.Fprintf(w, "listening on http://%s\n", ln.Addr())
 
 	select {

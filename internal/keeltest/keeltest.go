@@ -1,6 +1,6 @@
 // Package keeltest holds the test doubles keel's own tests share: a
-// Mailer that keeps what it is given, a goroutine-safe log sink, and cheap
-// hashing parameters.
+// Mailer that keeps what it is given, a goroutine-safe log sink, cheap
+// hashing parameters, and a fresh store of each kind.
 package keeltest
 
 import (
@@ -11,22 +11,94 @@ import (
 	"time"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/pgtest"
+	"github.com/keel-dev/keel/store/bunstore"
+	"github.com/keel-dev/keel/store/memstore"
 )
 
 // CheapArgon2 keeps hashing fast in tests; production uses keel's defaults.
 var CheapArgon2 = keel.Argon2Params{Memory: 64, Time: 1, Threads: 1}
 
-// Mailbox is a keel.Mailer that keeps what it is given.
+// Mailbox is a keel.Mailer and keel.VerificationMailer that keeps what it
+// is given.
 type Mailbox struct {
-	mu     sync.Mutex
-	resets []keel.PasswordResetMail
-	tests  []string
-	fail   error
-	sent   chan struct{} // one value per password-reset attempt
+	mu      sync.Mutex
+	resets  []keel.PasswordResetMail
+	tests   []string
+	verifs  []keel.VerificationMail
+	changes []keel.EmailChangeMail
+	notices []keel.EmailChangeNoticeMail
+	fail    error
+	sent    chan struct{} // one value per password-reset attempt
+	account chan struct{} // one value per verification, change or notice attempt
 }
 
+var _ keel.VerificationMailer = (*Mailbox)(nil)
+
 // NewMailbox returns an empty Mailbox.
-func NewMailbox() *Mailbox { return &Mailbox{sent: make(chan struct{}, 1000)} }
+func NewMailbox() *Mailbox {
+	return &Mailbox{sent: make(chan struct{}, 1000), account: make(chan struct{}, 1000)}
+}
+
+// SendVerification keeps m, or fails with the error given to Fail.
+func (b *Mailbox) SendVerification(_ context.Context, m keel.VerificationMail) error {
+	return b.keep(func() { b.verifs = append(b.verifs, m) })
+}
+
+// SendEmailChange keeps m, or fails with the error given to Fail.
+func (b *Mailbox) SendEmailChange(_ context.Context, m keel.EmailChangeMail) error {
+	return b.keep(func() { b.changes = append(b.changes, m) })
+}
+
+// SendEmailChangeNotice keeps m, or fails with the error given to Fail.
+func (b *Mailbox) SendEmailChangeNotice(_ context.Context, m keel.EmailChangeNoticeMail) error {
+	return b.keep(func() { b.notices = append(b.notices, m) })
+}
+
+func (b *Mailbox) keep(add func()) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	defer func() { b.account <- struct{}{} }()
+	if b.fail != nil {
+		return b.fail
+	}
+	add()
+	return nil
+}
+
+// WaitAccountMail waits until n more verification, email-change or notice
+// emails have been attempted (keel sends them in the background).
+func (b *Mailbox) WaitAccountMail(t testing.TB, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-b.account:
+		case <-time.After(10 * time.Second):
+			t.Fatal("an expected email was not sent")
+		}
+	}
+}
+
+// Verifications returns the verification mails kept so far.
+func (b *Mailbox) Verifications() []keel.VerificationMail {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]keel.VerificationMail(nil), b.verifs...)
+}
+
+// EmailChanges returns the email-change confirmations kept so far.
+func (b *Mailbox) EmailChanges() []keel.EmailChangeMail {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]keel.EmailChangeMail(nil), b.changes...)
+}
+
+// EmailChangeNotices returns the email-change notices kept so far.
+func (b *Mailbox) EmailChangeNotices() []keel.EmailChangeNoticeMail {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]keel.EmailChangeNoticeMail(nil), b.notices...)
+}
 
 // SendPasswordReset keeps m, or fails with the error given to Fail.
 func (b *Mailbox) SendPasswordReset(_ context.Context, m keel.PasswordResetMail) error {
@@ -105,4 +177,42 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// EachStore runs f, as a subtest, on a fresh migrated store of each kind:
+// memstore, SQLite and PostgreSQL (skipped without KEEL_TEST_DATABASE_URL,
+// unless CI=true). It is for behaviour that depends on what the database
+// does: transactions, locks, the text it takes.
+func EachStore(t *testing.T, f func(t *testing.T, st keel.Store)) {
+	for _, kind := range []string{"mem", "sqlite", "postgres"} {
+		t.Run("on "+kind, func(t *testing.T) { f(t, OpenStore(t, kind)) })
+	}
+}
+
+// OpenStore opens a fresh, migrated store of the kind: "mem", "sqlite" (a
+// file in the test's directory) or "postgres" (a schema of its own, see
+// pgtest). It is closed when tb ends.
+func OpenStore(tb testing.TB, kind string) keel.Store {
+	tb.Helper()
+	var url string
+	switch kind {
+	case "mem":
+		return memstore.New()
+	case "sqlite":
+		url = "sqlite://" + tb.TempDir() + "/keel.db"
+	case "postgres":
+		url = pgtest.Schema(tb)
+	default:
+		tb.Fatalf("keeltest: no store kind %q", kind)
+	}
+	ctx := context.Background()
+	st, err := bunstore.Open(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }

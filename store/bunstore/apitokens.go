@@ -34,7 +34,7 @@ func (h *handle) FindAPIToken(ctx context.Context, tokenHash string, now time.Ti
 		err := h.readStmts.observe(ctx, sqlFindAPIToken, args, func(ctx context.Context) (sql.Result, error) {
 			return nil, st.QueryRowContext(ctx, args...).Scan(
 				&row.ID, &row.UserID, &row.Name, &row.Scope, &row.TokenHash, &row.CreatedAt, &lastUsed, &row.ExpiresAt,
-				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
 		})
 		if err != nil {
 			return nil, nil, storeError("find API token", err, msgAPITokenNotFound, "")

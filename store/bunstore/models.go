@@ -22,6 +22,7 @@ type userRow struct {
 	FullName          *string   `bun:"full_name"`
 	IsActive          bool      `bun:"is_active"`
 	IsSuperuser       bool      `bun:"is_superuser"`
+	IsVerified        bool      `bun:"is_verified"`
 	PasswordHash      string    `bun:"password_hash"`
 	PasswordChangedAt time.Time `bun:"password_changed_at"`
 	CreatedAt         time.Time `bun:"created_at"`
@@ -35,6 +36,7 @@ func toUserRow(u *keel.User) *userRow {
 		FullName:          cloneString(u.FullName),
 		IsActive:          u.IsActive,
 		IsSuperuser:       u.IsSuperuser,
+		IsVerified:        u.IsVerified,
 		PasswordHash:      u.PasswordHash,
 		PasswordChangedAt: u.PasswordChangedAt,
 		CreatedAt:         u.CreatedAt,
@@ -49,6 +51,7 @@ func (r *userRow) user() *keel.User {
 		FullName:          r.FullName,
 		IsActive:          r.IsActive,
 		IsSuperuser:       r.IsSuperuser,
+		IsVerified:        r.IsVerified,
 		PasswordHash:      r.PasswordHash,
 		PasswordChangedAt: r.PasswordChangedAt.UTC(),
 		CreatedAt:         r.CreatedAt.UTC(),
@@ -160,6 +163,70 @@ func (r *resetTokenRow) token() *keel.ResetToken {
 	}
 }
 
+type oneTimeTokenRow struct {
+	bun.BaseModel `bun:"table:one_time_tokens,alias:ot"`
+
+	TokenHash string    `bun:"token_hash,pk"`
+	UserID    uuid.UUID `bun:"user_id"`
+	Purpose   string    `bun:"purpose"`
+	Email     string    `bun:"email"`
+	CreatedAt time.Time `bun:"created_at"`
+	ExpiresAt time.Time `bun:"expires_at"`
+}
+
+func toOneTimeTokenRow(t *keel.OneTimeToken) *oneTimeTokenRow {
+	return &oneTimeTokenRow{
+		TokenHash: t.TokenHash,
+		UserID:    t.UserID,
+		Purpose:   string(t.Purpose),
+		Email:     t.Email,
+		CreatedAt: t.CreatedAt,
+		ExpiresAt: t.ExpiresAt,
+	}
+}
+
+func (r *oneTimeTokenRow) token() *keel.OneTimeToken {
+	return &keel.OneTimeToken{
+		TokenHash: r.TokenHash,
+		UserID:    r.UserID,
+		Purpose:   keel.TokenPurpose(r.Purpose),
+		Email:     r.Email,
+		CreatedAt: r.CreatedAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(),
+	}
+}
+
+type totpRow struct {
+	bun.BaseModel `bun:"table:totp,alias:tp"`
+
+	UserID uuid.UUID `bun:"user_id,pk"`
+	Secret []byte    `bun:"secret"`
+	// A pending TOTP's confirmed_at is NULL.
+	ConfirmedAt time.Time `bun:"confirmed_at,nullzero"`
+	LastStep    int64     `bun:"last_step"`
+	CreatedAt   time.Time `bun:"created_at"`
+}
+
+func toTOTPRow(t *keel.TOTP) *totpRow {
+	secret := t.Secret
+	if secret == nil {
+		secret = []byte{} // the column is NOT NULL
+	}
+	return &totpRow{UserID: t.UserID, Secret: secret, ConfirmedAt: t.ConfirmedAt, LastStep: t.LastStep, CreatedAt: t.CreatedAt}
+}
+
+func (r *totpRow) totp() *keel.TOTP {
+	secret := r.Secret
+	if secret == nil {
+		secret = []byte{}
+	}
+	t := &keel.TOTP{UserID: r.UserID, Secret: secret, LastStep: r.LastStep, CreatedAt: r.CreatedAt.UTC()}
+	if !r.ConfirmedAt.IsZero() {
+		t.ConfirmedAt = r.ConfirmedAt.UTC()
+	}
+	return t
+}
+
 type apiTokenRow struct {
 	bun.BaseModel `bun:"table:api_tokens,alias:t"`
 
@@ -204,6 +271,13 @@ func (r *apiTokenRow) token() *keel.APIToken {
 		t.LastUsedAt = r.LastUsedAt.UTC()
 	}
 	return t
+}
+
+type recoveryCodeRow struct {
+	bun.BaseModel `bun:"table:recovery_codes,alias:rc"`
+
+	UserID   uuid.UUID `bun:"user_id,pk"`
+	CodeHash string    `bun:"code_hash,pk"`
 }
 
 type secretRow struct {

@@ -28,11 +28,11 @@ import (
 
 const (
 	sqlFindSession = `SELECT s.token_hash, s.id, s.user_id, s.data, s.expiry, s.created_at, s.last_used_at, s.client_addr, s.user_agent,
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
+ u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
  FROM sessions AS s JOIN users AS u ON u.id = s.user_id
  WHERE s.token_hash = ? AND s.expiry > ?`
 	sqlFindAPIToken = `SELECT t.id, t.user_id, t.name, t.scope, t.token_hash, t.created_at, t.last_used_at, t.expires_at,
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
+ u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
  FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id
  WHERE t.token_hash = ? AND t.expires_at > ?`
 	// sqlOwnerItems is a page of one owner's items with their total count

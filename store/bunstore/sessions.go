@@ -25,7 +25,7 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 		err := h.readStmts.observe(ctx, sqlFindSession, args, func(ctx context.Context) (sql.Result, error) {
 			return nil, st.QueryRowContext(ctx, args...).Scan(
 				&row.TokenHash, &row.ID, &row.UserID, &row.Data, &row.Expiry, &row.CreatedAt, &row.LastUsedAt, &row.ClientAddr, &row.UserAgent,
-				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
+				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
 		})
 		if err != nil {
 			return nil, nil, storeError("find session", err, msgSessionNotFound, "")

@@ -68,6 +68,12 @@ type db struct {
 
 	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
 	auditIDs map[uuid.UUID]struct{}
+
+	oneTimeTokens       map[string]*keel.OneTimeToken // by hash
+	oneTimeTokensByUser index[uuid.UUID, string]
+
+	totps         map[uuid.UUID]*keel.TOTP
+	recoveryCodes map[uuid.UUID]map[string]struct{} // user → code hashes
 }
 
 // New returns an empty store.
@@ -98,6 +104,11 @@ func New() *Store {
 		authFlows:         make(map[string]*keel.AuthFlow),
 		authFlowsByUser:   make(index[uuid.UUID, string]),
 		auditIDs:          make(map[uuid.UUID]struct{}),
+
+		oneTimeTokens:       make(map[string]*keel.OneTimeToken),
+		oneTimeTokensByUser: make(index[uuid.UUID, string]),
+		totps:               make(map[uuid.UUID]*keel.TOTP),
+		recoveryCodes:       make(map[uuid.UUID]map[string]struct{}),
 	}}}
 }
 
@@ -165,8 +176,8 @@ func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) err
 	return nil
 }
 
-// DeleteExpired removes the sessions, reset tokens, API tokens,
-// authentication flows and counters that expired at or before now.
+// DeleteExpired removes the sessions, reset tokens, API tokens, one-time
+// tokens, authentication flows and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(d *db, u *undoLog) error {
@@ -186,6 +197,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for id, tok := range d.apiTokens {
 			if !tok.ExpiresAt.After(now) {
 				d.removeAPIToken(u, id)
+				n++
+			}
+		}
+		for hash, tok := range d.oneTimeTokens {
+			if !tok.ExpiresAt.After(now) {
+				d.removeOneTimeToken(u, hash)
 				n++
 			}
 		}

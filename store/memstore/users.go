@@ -123,8 +123,8 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 }
 
 // DeleteUser deletes the user with its items, sessions, reset tokens, API
-// tokens, identities, passkeys, user handle and authentication flows.
-// NotFound when there is none.
+// tokens, one-time tokens, TOTP and recovery codes, identities, passkeys,
+// user handle and authentication flows. NotFound when there is none.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
@@ -143,6 +143,11 @@ func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		for tokenID := range d.apiTokensByUser[id] {
 			d.removeAPIToken(log, tokenID)
 		}
+		for hash := range d.oneTimeTokensByUser[id] {
+			d.removeOneTimeToken(log, hash)
+		}
+		del(log, d.totps, id)
+		del(log, d.recoveryCodes, id)
 		for identityID := range d.identitiesByUser[id] {
 			d.removeIdentity(log, identityID)
 		}

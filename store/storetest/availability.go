@@ -23,6 +23,9 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 		it := mustCreateItem(t, s, NewItem(u.ID))
 		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
 		tok := mustCreateResetToken(t, s, NewResetToken(u.ID, now, now.Add(time.Hour)))
+		ott := mustCreateOneTimeToken(t, s, NewOneTimeToken(u.ID, keel.PurposeLoginChallenge, "", now, now.Add(time.Hour)))
+		mustPutTOTP(t, s, NewTOTP(u.ID))
+		wantNoError(t, "ReplaceRecoveryCodes", s.ReplaceRecoveryCodes(t.Context(), u.ID, []string{"a"}))
 		apiTok := mustCreateAPIToken(t, s, NewAPIToken(u.ID, now, now.Add(time.Hour)))
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -36,6 +39,11 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 			{"Item", func() error { _, err := s.Item(ctx, it.ID); return err }},
 			{"FindSession", func() error { _, _, err := s.FindSession(ctx, sess.TokenHash, now); return err }},
 			{"ConsumeResetToken", func() error { _, err := s.ConsumeResetToken(ctx, tok.TokenHash); return err }},
+			{"OneTimeToken", func() error { _, err := s.OneTimeToken(ctx, ott.Purpose, ott.TokenHash); return err }},
+			{"ConsumeOneTimeToken", func() error { _, err := s.ConsumeOneTimeToken(ctx, ott.Purpose, ott.TokenHash); return err }},
+			{"TOTP", func() error { _, err := s.TOTP(ctx, u.ID); return err }},
+			{"AdvanceTOTPStep", func() error { return s.AdvanceTOTPStep(ctx, u.ID, 1) }},
+			{"ConsumeRecoveryCode", func() error { return s.ConsumeRecoveryCode(ctx, u.ID, "a") }},
 			{"ListUserSessions", func() error { _, err := s.ListUserSessions(ctx, u.ID, now); return err }},
 			{"DeleteUserSession", func() error { return s.DeleteUserSession(ctx, u.ID, sess.ID) }},
 			{"FindAPIToken", func() error { _, _, err := s.FindAPIToken(ctx, apiTok.TokenHash, now); return err }},
@@ -55,6 +63,11 @@ func testAvailability(t *testing.T, newStore newStoreFunc) {
 		got, err := s.ConsumeResetToken(t.Context(), tok.TokenHash)
 		wantNoError(t, "ConsumeResetToken", err)
 		checkResetToken(t, "ConsumeResetToken", got, tok)
+		gotOTT, err := s.ConsumeOneTimeToken(t.Context(), ott.Purpose, ott.TokenHash)
+		wantNoError(t, "ConsumeOneTimeToken", err)
+		checkOneTimeToken(t, "ConsumeOneTimeToken", gotOTT, ott)
+		wantNoError(t, "AdvanceTOTPStep", s.AdvanceTOTPStep(t.Context(), u.ID, 1))
+		wantNoError(t, "ConsumeRecoveryCode", s.ConsumeRecoveryCode(t.Context(), u.ID, "a"))
 		_, total, err := s.ListUsers(t.Context(), keel.Page{Limit: 10})
 		wantNoError(t, "ListUsers", err)
 		if total != 1 {

@@ -13,7 +13,9 @@ func testSessions(t *testing.T, newStore newStoreFunc) {
 	t.Run("a created session is found with its user", func(t *testing.T) {
 		s := newStore(t)
 		now := Now()
-		u := mustCreateUser(t, s, NewUser())
+		verified := NewUser()
+		verified.IsVerified = true
+		u := mustCreateUser(t, s, verified)
 		other := mustCreateUser(t, s, NewUser())
 		mustCreateSession(t, s, NewSession(other.ID, now.Add(time.Hour))) // a neighbour
 		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))

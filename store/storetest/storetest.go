@@ -13,9 +13,10 @@
 //	}
 //
 // The helpers NewUser, NewItem, NewSession, NewResetToken, NewAPIToken,
-// NewAuditEvent, NewIdentity, NewPasskey, NewUserHandle and NewAuthFlow
-// build valid, unsaved records (UUIDv7 ids, UTC times truncated to
-// microseconds) for tests of stores and of code that uses them.
+// NewAuditEvent, NewOneTimeToken, NewTOTP, NewIdentity, NewPasskey,
+// NewUserHandle and NewAuthFlow build valid, unsaved records (UUIDv7 ids,
+// UTC times truncated to microseconds) for tests of stores and of code
+// that uses them.
 package storetest
 
 import (
@@ -49,6 +50,9 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("ResetTokens", func(t *testing.T) { testResetTokens(t, newStore) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, newStore) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, newStore) })
+	t.Run("OneTimeTokens", func(t *testing.T) { testOneTimeTokens(t, newStore) })
+	t.Run("TOTP", func(t *testing.T) { testTOTP(t, newStore) })
+	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, newStore) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, newStore) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, newStore) })
 	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, newStore) })
@@ -153,6 +157,30 @@ func NewResetToken(userID uuid.UUID, now, expires time.Time) *keel.ResetToken {
 	}
 }
 
+// NewOneTimeToken returns an unsaved one-time token of the user for the
+// purpose and email, with a random hash, created at now and expiring at
+// expires.
+func NewOneTimeToken(userID uuid.UUID, purpose keel.TokenPurpose, email string, now, expires time.Time) *keel.OneTimeToken {
+	return &keel.OneTimeToken{
+		TokenHash: NewTokenHash(),
+		UserID:    userID,
+		Purpose:   purpose,
+		Email:     email,
+		CreatedAt: now.UTC().Truncate(time.Microsecond),
+		ExpiresAt: expires.UTC().Truncate(time.Microsecond),
+	}
+}
+
+// NewTOTP returns an unsaved, pending (unconfirmed) TOTP of the user with
+// random secret bytes (every byte value, NUL included, may occur), LastStep
+// 0 and CreatedAt Now.
+func NewTOTP(userID uuid.UUID) *keel.TOTP {
+	secret := make([]byte, 48)
+	_, _ = rand.Read(secret)
+	secret[0], secret[1] = 0, 0xff
+	return &keel.TOTP{UserID: userID, Secret: secret, CreatedAt: Now()}
+}
+
 // ---- helpers that save fixtures and fail the test when they cannot ----
 
 func mustCreateUser(t *testing.T, s keel.Store, u *keel.User) *keel.User {
@@ -193,6 +221,22 @@ func mustCreateResetToken(t *testing.T, s keel.Store, r *keel.ResetToken) *keel.
 		t.Fatalf("CreateResetToken: %v", err)
 	}
 	return r
+}
+
+func mustCreateOneTimeToken(t *testing.T, s keel.Store, tok *keel.OneTimeToken) *keel.OneTimeToken {
+	t.Helper()
+	if err := s.CreateOneTimeToken(t.Context(), tok); err != nil {
+		t.Fatalf("CreateOneTimeToken: %v", err)
+	}
+	return tok
+}
+
+func mustPutTOTP(t *testing.T, s keel.Store, tp *keel.TOTP) *keel.TOTP {
+	t.Helper()
+	if err := s.PutTOTP(t.Context(), tp); err != nil {
+		t.Fatalf("PutTOTP: %v", err)
+	}
+	return tp
 }
 
 func mustUser(t *testing.T, s keel.Store, id uuid.UUID) *keel.User {
@@ -276,6 +320,9 @@ func checkUser(t *testing.T, what string, got, want *keel.User) {
 	}
 	if got.IsSuperuser != want.IsSuperuser {
 		t.Errorf("%s: IsSuperuser = %v, want %v", what, got.IsSuperuser, want.IsSuperuser)
+	}
+	if got.IsVerified != want.IsVerified {
+		t.Errorf("%s: IsVerified = %v, want %v", what, got.IsVerified, want.IsVerified)
 	}
 	if got.PasswordHash != want.PasswordHash {
 		t.Errorf("%s: PasswordHash = %q, want %q", what, got.PasswordHash, want.PasswordHash)
@@ -374,6 +421,53 @@ func checkResetToken(t *testing.T, what string, got, want *keel.ResetToken) {
 	}
 	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
 	checkTime(t, what+": ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+}
+
+func checkOneTimeToken(t *testing.T, what string, got, want *keel.OneTimeToken) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: one-time token = nil, want one", what)
+		return
+	}
+	if got.TokenHash != want.TokenHash {
+		t.Errorf("%s: TokenHash = %q, want %q", what, got.TokenHash, want.TokenHash)
+	}
+	if got.UserID != want.UserID {
+		t.Errorf("%s: UserID = %s, want %s", what, got.UserID, want.UserID)
+	}
+	if got.Purpose != want.Purpose {
+		t.Errorf("%s: Purpose = %q, want %q", what, got.Purpose, want.Purpose)
+	}
+	if got.Email != want.Email {
+		t.Errorf("%s: Email = %q, want %q", what, got.Email, want.Email)
+	}
+	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
+	checkTime(t, what+": ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+}
+
+func checkTOTP(t *testing.T, what string, got, want *keel.TOTP) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: TOTP = nil, want one", what)
+		return
+	}
+	if got.UserID != want.UserID {
+		t.Errorf("%s: UserID = %s, want %s", what, got.UserID, want.UserID)
+	}
+	if !bytes.Equal(got.Secret, want.Secret) {
+		t.Errorf("%s: Secret = %x, want %x", what, got.Secret, want.Secret)
+	}
+	if want.ConfirmedAt.IsZero() {
+		if !got.ConfirmedAt.IsZero() {
+			t.Errorf("%s: ConfirmedAt = %v, want the zero time (pending)", what, got.ConfirmedAt)
+		}
+	} else {
+		checkTime(t, what+": ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt)
+	}
+	if got.LastStep != want.LastStep {
+		t.Errorf("%s: LastStep = %d, want %d", what, got.LastStep, want.LastStep)
+	}
+	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
 }
 
 func checkCounter(t *testing.T, what string, got keel.Counter, wantCount int64, wantResetAt time.Time) {

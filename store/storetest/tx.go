@@ -628,6 +628,57 @@ func testNoLostUpdates(t *testing.T, newStore newStoreFunc) {
 			t.Fatalf("after %d increments the counter is %d: updates were lost", workers, n)
 		}
 	})
+	t.Run("concurrent transactions that each keep only their own session of a user leave exactly one", func(t *testing.T) {
+		// A password change: lock the user, check that the caller's session
+		// still exists, end every other session. Each transaction must see
+		// what the one before it (on the user's row) committed, so the
+		// first to commit wins and every later one finds its session gone.
+		s := newStore(t)
+		ctx := t.Context()
+		u := mustCreateUser(t, s, NewUser())
+		now := Now()
+		sessions := make([]*keel.SessionRecord, workers)
+		for i := range sessions {
+			sessions[i] = mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		}
+		errGone := errors.New("storetest: the session is gone")
+		errs := make(chan error, workers)
+		for _, sess := range sessions {
+			go func() {
+				errs <- s.InTx(ctx, func(tx keel.Tx) error {
+					if _, err := tx.User(ctx, u.ID); err != nil {
+						return err
+					}
+					if _, _, err := tx.FindSession(ctx, sess.TokenHash, now); err != nil {
+						if keel.ErrorCode(err) == keel.NotFound {
+							return errGone
+						}
+						return err
+					}
+					_, err := tx.DeleteUserSessions(ctx, u.ID, sess.TokenHash)
+					return err
+				})
+			}()
+		}
+		won := 0
+		for range workers {
+			switch err := <-errs; {
+			case err == nil:
+				won++
+			case !errors.Is(err, errGone):
+				t.Errorf("InTx: %v", err)
+			}
+		}
+		left := 0
+		for _, sess := range sessions {
+			if _, _, err := s.FindSession(ctx, sess.TokenHash, now); err == nil {
+				left++
+			}
+		}
+		if won != 1 || left != 1 {
+			t.Fatalf("%d transactions kept their session and %d sessions are left; want 1 and 1", won, left)
+		}
+	})
 	t.Run("concurrent read-modify-write transactions on an item lose no update", func(t *testing.T) {
 		s := newStore(t)
 		u := NewUser()

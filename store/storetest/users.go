@@ -13,6 +13,7 @@ func testUsers(t *testing.T, newStore newStoreFunc) {
 		s := newStore(t)
 		u := NewUser()
 		u.IsSuperuser = true
+		u.IsVerified = true
 		u.PasswordChangedAt = u.CreatedAt.Add(-time.Hour)
 		u.UpdatedAt = u.CreatedAt.Add(time.Second)
 		mustCreateUser(t, s, NewUser()) // a neighbour, so a store that returns any row fails
@@ -130,6 +131,7 @@ func testUsers(t *testing.T, newStore newStoreFunc) {
 			FullName:          nil,
 			IsActive:          false,
 			IsSuperuser:       true,
+			IsVerified:        true,
 			PasswordHash:      "$2a$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01",
 			PasswordChangedAt: later,
 			CreatedAt:         u.CreatedAt.Add(-48 * time.Hour), // must be ignored

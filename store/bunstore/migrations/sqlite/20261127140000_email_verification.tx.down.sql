@@ -1,0 +1,5 @@
+DROP TABLE one_time_tokens;
+
+--bun:split
+
+ALTER TABLE users DROP COLUMN is_verified;
