@@ -3,60 +3,23 @@ package keel_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/keel-dev/keel"
-	"github.com/keel-dev/keel/internal/pgtest"
-	"github.com/keel-dev/keel/store/bunstore"
-	"github.com/keel-dev/keel/store/memstore"
+	"github.com/keel-dev/keel/internal/keeltest"
 )
-
-// twoProcesses returns, for each store keel has, a function that opens two
-// Stores on one fresh database: two pools, as two processes have (memstore
-// shares one Store, its only way to share data).
-func twoProcesses() []struct {
-	name string
-	open func(t *testing.T) (keel.Store, keel.Store)
-} {
-	bun := func(t *testing.T, url string) (keel.Store, keel.Store) {
-		var out [2]keel.Store
-		for i := range out {
-			s, err := bunstore.Open(t.Context(), url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if _, err := s.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			out[i] = s
-		}
-		return out[0], out[1]
-	}
-	return []struct {
-		name string
-		open func(t *testing.T) (keel.Store, keel.Store)
-	}{
-		{"memstore", func(*testing.T) (keel.Store, keel.Store) { s := memstore.New(); return s, s }},
-		{"SQLite", func(t *testing.T) (keel.Store, keel.Store) {
-			return bun(t, "sqlite://"+filepath.Join(t.TempDir(), "keel.db"))
-		}},
-		{"PostgreSQL", func(t *testing.T) (keel.Store, keel.Store) { return bun(t, pgtest.Schema(t)) }},
-	}
-}
 
 // TestAccountSecurityAcrossProcesses runs sessions, API tokens, device
 // tokens and the session cap on every store, through two Services on one
 // database: what one process ends, the other refuses at once.
 func TestAccountSecurityAcrossProcesses(t *testing.T) {
-	for _, st := range twoProcesses() {
-		t.Run(st.name, func(t *testing.T) {
+	for _, kind := range keeltest.StoreKinds {
+		t.Run("on "+kind, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			storeA, storeB := st.open(t)
+			storeA, storeB := keeltest.TwoProcesses(t, kind)
 			clk := newClock()
 			cfg := keel.Config{Argon2: cheap, Now: clk.Now, MaxSessionsPerUser: 3,
 				RateLimits: keel.RateLimits{LoginPerAccount: keel.Limit{Max: 3, Window: time.Hour}}}
@@ -187,11 +150,11 @@ func TestAccountSecurityAcrossProcesses(t *testing.T) {
 // have from two processes at once: exactly as many succeed as there is
 // room for, on every store.
 func TestConcurrentTokenCreatesKeepTheCap(t *testing.T) {
-	for _, st := range twoProcesses() {
-		t.Run(st.name, func(t *testing.T) {
+	for _, kind := range keeltest.StoreKinds {
+		t.Run("on "+kind, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			storeA, storeB := st.open(t)
+			storeA, storeB := keeltest.TwoProcesses(t, kind)
 			var svcs []*keel.Service
 			for _, s := range []keel.Store{storeA, storeB} {
 				svc, err := keel.New(s, keel.Config{Argon2: cheap})

@@ -2,58 +2,21 @@ package httpapi_test
 
 import (
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/keel-dev/keel"
-	"github.com/keel-dev/keel/internal/pgtest"
-	"github.com/keel-dev/keel/store/bunstore"
-	"github.com/keel-dev/keel/store/memstore"
+	"github.com/keel-dev/keel/internal/keeltest"
 )
-
-// twoServers returns, for each store, a function that serves two APIs on
-// one fresh database through two Stores (two pools, as two processes
-// have; memstore shares its one Store).
-func twoServers() []struct {
-	name string
-	open func(t *testing.T) (keel.Store, keel.Store)
-} {
-	bun := func(t *testing.T, rawURL string) (keel.Store, keel.Store) {
-		var out [2]keel.Store
-		for i := range out {
-			s, err := bunstore.Open(t.Context(), rawURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if _, err := s.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			out[i] = s
-		}
-		return out[0], out[1]
-	}
-	return []struct {
-		name string
-		open func(t *testing.T) (keel.Store, keel.Store)
-	}{
-		{"memstore", func(*testing.T) (keel.Store, keel.Store) { s := memstore.New(); return s, s }},
-		{"SQLite", func(t *testing.T) (keel.Store, keel.Store) {
-			return bun(t, "sqlite://"+filepath.Join(t.TempDir(), "keel.db"))
-		}},
-		{"PostgreSQL", func(t *testing.T) (keel.Store, keel.Store) { return bun(t, pgtest.Schema(t)) }},
-	}
-}
 
 // TestAccountSecurityOverHTTPOnEveryStore runs sessions, API tokens, the
 // lockout and the session cap end to end through two APIs on one
 // database: what one ends, the other refuses at once.
 func TestAccountSecurityOverHTTPOnEveryStore(t *testing.T) {
-	for _, st := range twoServers() {
-		t.Run(st.name, func(t *testing.T) {
+	for _, kind := range keeltest.StoreKinds {
+		t.Run("on "+kind, func(t *testing.T) {
 			t.Parallel()
-			storeA, storeB := st.open(t)
+			storeA, storeB := keeltest.TwoProcesses(t, kind)
 			cfg := withKeel(func(c *keel.Config) {
 				c.MaxSessionsPerUser = 3
 				c.RateLimits.LoginPerAccount = keel.Limit{Max: 3, Window: time.Hour}

@@ -184,7 +184,7 @@ func (s *SyncBuffer) String() string {
 // unless CI=true). It is for behaviour that depends on what the database
 // does: transactions, locks, the text it takes.
 func EachStore(t *testing.T, f func(t *testing.T, st keel.Store)) {
-	for _, kind := range []string{"mem", "sqlite", "postgres"} {
+	for _, kind := range StoreKinds {
 		t.Run("on "+kind, func(t *testing.T) { f(t, OpenStore(t, kind)) })
 	}
 }
@@ -194,17 +194,42 @@ func EachStore(t *testing.T, f func(t *testing.T, st keel.Store)) {
 // pgtest). It is closed when tb ends.
 func OpenStore(tb testing.TB, kind string) keel.Store {
 	tb.Helper()
-	var url string
-	switch kind {
-	case "mem":
+	if kind == "mem" {
 		return memstore.New()
-	case "sqlite":
-		url = "sqlite://" + tb.TempDir() + "/keel.db"
-	case "postgres":
-		url = pgtest.Schema(tb)
-	default:
-		tb.Fatalf("keeltest: no store kind %q", kind)
 	}
+	return openBun(tb, storeURL(tb, kind))
+}
+
+// TwoProcesses opens two Stores of the kind on one fresh database: two
+// pools, as two processes sharing it have (memstore has no second pool, so
+// both are its one Store, its only way to share data).
+func TwoProcesses(tb testing.TB, kind string) (keel.Store, keel.Store) {
+	tb.Helper()
+	if kind == "mem" {
+		s := memstore.New()
+		return s, s
+	}
+	url := storeURL(tb, kind)
+	return openBun(tb, url), openBun(tb, url)
+}
+
+// StoreKinds are the kinds OpenStore and TwoProcesses take.
+var StoreKinds = []string{"mem", "sqlite", "postgres"}
+
+func storeURL(tb testing.TB, kind string) string {
+	switch kind {
+	case "sqlite":
+		return "sqlite://" + tb.TempDir() + "/keel.db"
+	case "postgres":
+		return pgtest.Schema(tb)
+	}
+	tb.Fatalf("keeltest: no store kind %q", kind)
+	return ""
+}
+
+// openBun opens and migrates a bunstore on url, closed when tb ends.
+func openBun(tb testing.TB, url string) keel.Store {
+	tb.Helper()
 	ctx := context.Background()
 	st, err := bunstore.Open(ctx, url)
 	if err != nil {
