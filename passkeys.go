@@ -104,7 +104,7 @@ type PasskeyCeremony struct {
 // PublicKeyCredential as JSON).
 type PasskeyRegistrationInput struct {
 	Ceremony   string          `json:"ceremony" required:"true"`
-	Name       string          `json:"name" required:"true" validate:"min=1,max=64"`
+	Name       string          `json:"name" required:"true" validate:"text,min=1,max=64"`
 	Credential json.RawMessage `json:"credential" required:"true" nullable:"false"`
 }
 

@@ -253,3 +253,16 @@ func TestPasskeysOff(t *testing.T) {
 	_, err = e.svc.BeginPasskeyRegistration(context.Background(), e.login(t, u.Email, goodPassword))
 	wantErr(t, err, keel.ErrPasskeysDisabled)
 }
+
+func TestAPasskeyNameIsText(t *testing.T) {
+	e := newEnv(t, withPasskeys(t))
+	auth := &webauthntest.Authenticator{Origin: passkeyOrigin}
+	u := e.signUp(t, "ada@example.com")
+	sess := e.login(t, u.Email, goodPassword)
+	for _, name := range []string{"lap\x00top", "lap\ntop", "\x1b[31mred"} {
+		c, _ := e.svc.BeginPasskeyRegistration(context.Background(), sess)
+		resp, _, _ := auth.Register(c.Options)
+		_, err := e.svc.FinishPasskeyRegistration(context.Background(), sess, keel.PasskeyRegistrationInput{Ceremony: c.ID, Name: name, Credential: resp})
+		wantCode(t, err, keel.Invalid)
+	}
+}

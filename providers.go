@@ -290,7 +290,9 @@ func (s *Service) linkProviderAccount(ctx context.Context, tx Tx, provider strin
 	default:
 		// The provider verified the address: so is the new user's.
 		u = &User{ID: newID(), Email: email, IsActive: true, IsVerified: true, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
-		if name := strings.TrimSpace(c.Name); name != "" && runeLen(name) <= 255 {
+		// The provider's display name, when it passes keel's rules for a
+		// full name; a user is not refused for the provider's choice.
+		if name := strings.TrimSpace(c.Name); name != "" && s.validator.Var(name, "text,max=255") == nil {
 			u.FullName = &name
 		}
 		if err := tx.CreateUser(ctx, u); err != nil {

@@ -2,11 +2,13 @@ package keel_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/internal/oidctest"
 	"github.com/keel-dev/keel/oidc"
@@ -366,5 +368,32 @@ func TestIdentityProvidersNeedNamesOfTheirOwn(t *testing.T) {
 	_, err = keel.New(newEnv(t).store, keel.Config{IdentityProviders: []keel.IdentityProvider{p, p}})
 	if err == nil {
 		t.Error("New with two providers named corp succeeded")
+	}
+}
+
+func TestAProviderNameBecomesTheFullNameWhenItIsText(t *testing.T) {
+	with, ops := withProviders(t, "google")
+	e := newEnv(t, with)
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"  Ada Lovelace ", "Ada Lovelace"},
+		{"Ada\x00Lovelace", ""},
+		{"", ""},
+	} {
+		t.Run(fmt.Sprintf("the name %q", tc.name), func(t *testing.T) {
+			ops["google"].NamedUser("sub-"+uuid.NewString(), uuid.NewString()+"@example.com", tc.name, true)
+			sess, err := e.providerSession(t, e.callback(t, "google"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if sess.User.FullName != nil {
+				got = *sess.User.FullName
+			}
+			if got != tc.want {
+				t.Errorf("full name %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

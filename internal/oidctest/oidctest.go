@@ -61,6 +61,34 @@ func (p *Provider) User(subject, email string, verified bool) {
 	p.QueueUser(&mockoidc.MockUser{Subject: subject, Email: email, EmailVerified: verified, PreferredUsername: subject})
 }
 
+// NamedUser is User with a display name (the ID token's name claim) too.
+func (p *Provider) NamedUser(subject, email, name string, verified bool) {
+	p.QueueUser(&namedUser{MockUser: mockoidc.MockUser{Subject: subject, Email: email, EmailVerified: verified}, name: name})
+}
+
+// namedUser adds the name claim to a MockUser's ID token.
+type namedUser struct {
+	mockoidc.MockUser
+	name string
+}
+
+func (u *namedUser) Claims(scope []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
+	c, err := u.MockUser.Claims(scope, base)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	m := jwt.MapClaims{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["name"] = u.name
+	return m, nil
+}
+
 // IssueForAudience makes the provider issue the ID token of its next
 // token answer to another client (aud), signed with its real key.
 func (p *Provider) IssueForAudience(aud string) { p.audience.Store(&aud) }
