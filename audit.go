@@ -30,6 +30,7 @@ const (
 	detailTokenName  = "token_name"
 	detailTokenScope = "token_scope"
 	detailTokens     = "api_tokens" // Event.APITokens
+	detailMethod     = "method"     // Event.Method: oidc:<provider> or passkey
 	detailNewEmail   = "new_email"  // Event.NewEmail
 )
 
@@ -129,6 +130,9 @@ func (s *Service) auditEvent(e Event) *AuditEvent {
 	if e.APITokens > 0 {
 		d[detailTokens] = strconv.FormatInt(e.APITokens, 10)
 	}
+	if e.Method != "" {
+		d[detailMethod] = e.Method
+	}
 	if e.NewEmail != "" {
 		d[detailNewEmail] = e.NewEmail
 	}
@@ -174,6 +178,9 @@ func (a *auditor) logCommitted(ctx context.Context, events []Event) {
 		}
 		if e.APITokens > 0 {
 			attrs = append(attrs, slog.Int64("api_tokens", e.APITokens))
+		}
+		if e.Method != "" {
+			attrs = append(attrs, slog.String("method", e.Method))
 		}
 		if e.Client.Addr != "" {
 			attrs = append(attrs, slog.String("client_addr", e.Client.Addr))

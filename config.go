@@ -80,6 +80,14 @@ type Config struct {
 	// Without one, RequestPasswordReset and SendTestEmail report
 	// Unavailable.
 	Mailer Mailer
+	// IdentityProviders are the OpenID Connect providers users may sign in
+	// with (see oidc.New), each under its own Name. Default none.
+	IdentityProviders []IdentityProvider
+	// Passkeys runs the WebAuthn ceremonies of passkeys (see passkey.New).
+	// Default nil: passkeys are off, and their calls answer
+	// ErrPasskeysDisabled.
+	Passkeys PasskeyVerifier
+
 	// Logger receives keel's own log lines (never a password, token or
 	// hash). Default: discard.
 	Logger *slog.Logger

@@ -55,6 +55,20 @@
 // owner (Unlock and UnlockEmail lift a lockout). Reset tokens are
 // single-use, expire, and die with any password change.
 //
+// # Providers and passkeys
+//
+// Users may also sign in through OpenID Connect providers
+// (Config.IdentityProviders, see package oidc) and with passkeys
+// (Config.Passkeys, see package passkey). A provider's account is linked to
+// one user; at its first sign-in it makes a user without a password, or is
+// linked to an existing user only when both the provider and keel vouch
+// for the address (User.IsVerified). A user with a second factor gets a
+// *Challenge from these sign-ins too, which a code or a passkey
+// (CompleteLoginWithPasskey) completes. Each flow that spans two requests (a provider's state,
+// nonce and PKCE verifier; a WebAuthn challenge) is kept by keel,
+// single-use and short-lived. No one removes an account's last way to
+// sign in.
+//
 // # Email verification and two-factor authentication
 //
 // Both are off or optional by default. Config.EmailVerification makes

@@ -115,6 +115,7 @@ func EventKinds() []EventKind {
 		EventVerificationSent, EventEmailVerified, EventEmailChangeRequested, EventEmailChangeConfirmed,
 		EventLoginChallenged, EventSecondFactorSucceeded, EventSecondFactorFailed, EventRecoveryCodeUsed,
 		EventTOTPEnrolled, EventTOTPDisabled, EventRecoveryCodesRegenerated,
+		EventIdentityLinked, EventIdentityUnlinked, EventPasskeyRegistered, EventPasskeyDeleted,
 	}
 }
 
@@ -146,6 +147,10 @@ type Event struct {
 	// Sessions is, for EventSessionsEnded and EventLoggedOut, how many
 	// sessions ended.
 	Sessions int64
+	// Method is how the user signed in or up, for the events of sign-ins
+	// that use no password: "oidc:" and the provider's name, or
+	// "passkey". "" for the others.
+	Method string
 	// NewEmail is, for EventEmailChangeRequested and
 	// EventEmailChangeConfirmed, the address the change is to.
 	NewEmail string

@@ -125,9 +125,15 @@ func (h *hasher) hashNow(password string) (string, error) {
 }
 
 // Verify checks the password against a stored hash (argon2id PHC or
-// bcrypt). needsRehash is true when the hash is not argon2id with the
+// bcrypt; "" for an account without a password, which nothing matches). needsRehash is true when the hash is not argon2id with the
 // current parameters, so the caller can upgrade it after a good login.
 func (h *hasher) Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
+	if encoded == "" {
+		// An account without a password (made through a provider) matches
+		// none, after the time a wrong password takes.
+		_, _, err := h.Verify(ctx, password, h.dummy)
+		return false, false, err
+	}
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}

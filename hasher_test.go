@@ -58,7 +58,6 @@ func TestMalformedStoredHashesAreErrorsNotPanics(t *testing.T) {
 		{"too few parts", "$argon2id$v=19$m=64,t=1,p=1"},
 		{"argon2i, not argon2id", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"},
 		{"plain text", "hunter2"},
-		{"empty", ""},
 	} {
 		t.Run("a hash with "+tt.name+" is an internal error", func(t *testing.T) {
 			ok, _, err := h.Verify(context.Background(), "s3cret-probe", tt.hash)
@@ -69,6 +68,19 @@ func TestMalformedStoredHashesAreErrorsNotPanics(t *testing.T) {
 				t.Fatalf("the error names the password: %v", err)
 			}
 		})
+	}
+}
+
+func TestAnEmptyHashIsAnAccountWithoutAPasswordThatNothingMatches(t *testing.T) {
+	h, err := newHasher(cheapParams, 1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{"", "s3cret-probe", "correct horse battery"} {
+		ok, rehash, err := h.Verify(context.Background(), pw, "")
+		if ok || rehash || err != nil {
+			t.Errorf("Verify(%q, \"\") = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
+		}
 	}
 }
 

@@ -39,6 +39,13 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, errors.New("keel: New needs a Store")
 	}
 	cfg = cfg.withDefaults()
+	names := map[string]bool{}
+	for _, p := range cfg.IdentityProviders {
+		if p == nil || p.Name() == "" || names[p.Name()] {
+			return nil, errors.New("keel: every identity provider needs a name of its own")
+		}
+		names[p.Name()] = true
+	}
 	if cfg.DeviceKey != nil && len(cfg.DeviceKey) < DeviceKeyLength {
 		return nil, fmt.Errorf("keel: Config.DeviceKey has %d bytes, want at least %d", len(cfg.DeviceKey), DeviceKeyLength)
 	}
@@ -94,9 +101,10 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 }
 
-// PurgeExpired deletes expired sessions, reset tokens and rate-limit
-// counters from the store, and the audit events older than
-// Config.AuditRetention, and returns how many rows went.
+// PurgeExpired deletes expired sessions, reset tokens, provider sign-ins
+// and passkey ceremonies never finished, and rate-limit counters from the
+// store, and the audit events older than Config.AuditRetention, and
+// returns how many rows went.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	now := s.now()
 	n, err := s.store.DeleteExpired(ctx, now)

@@ -46,9 +46,10 @@ type Store interface {
 	// session) does not commit.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// DeleteExpired removes sessions, reset tokens, one-time tokens, API
-	// tokens and counters that expired at or before now (Expiry, ExpiresAt
-	// or ResetAt <= now, as FindSession, FindAPIToken and IncrementCounter
-	// see it), and returns how many rows went.
+	// tokens, authentication flows and counters that expired at or before
+	// now (Expiry, ExpiresAt or ResetAt <= now, as FindSession,
+	// FindAPIToken and IncrementCounter see it), and returns how many rows
+	// went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the store answers (Unavailable when it does not).
 	Ping(ctx context.Context) error
@@ -72,6 +73,9 @@ type Tx interface {
 	SecretStore
 	OneTimeTokenStore
 	TOTPStore
+	IdentityStore
+	PasskeyStore
+	AuthFlowStore
 	AuditStore
 }
 
@@ -90,7 +94,8 @@ type UserStore interface {
 	// CreatedAt. NotFound when there is none, Conflict when the email is taken.
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser deletes the user and, with it, its items, sessions, reset
-	// tokens, API tokens, one-time tokens, TOTP and recovery codes.
+	// tokens, API tokens, one-time tokens, TOTP and recovery codes, linked
+	// identities, passkeys, WebAuthn user handle and authentication flows.
 	// NotFound when there is none.
 	DeleteUser(ctx context.Context, id uuid.UUID) error
 }
@@ -310,6 +315,161 @@ type ResetToken struct {
 type Counter struct {
 	Count   int64
 	ResetAt time.Time
+}
+
+// IdentityStore keeps the accounts at OpenID Connect providers that are
+// linked to users. A provider's account (Provider, Subject) is linked to
+// one user at most.
+type IdentityStore interface {
+	// CreateIdentity links id. Conflict when the provider's account is
+	// linked already (to anyone) or the ID is taken, NotFound when the user
+	// does not exist.
+	CreateIdentity(ctx context.Context, id *Identity) error
+	// Identity returns the identity of the provider's account with the
+	// subject. NotFound when it is not linked.
+	Identity(ctx context.Context, provider, subject string) (*Identity, error)
+	// ListIdentities returns the user's identities, newest first (none for
+	// an unknown user).
+	ListIdentities(ctx context.Context, userID uuid.UUID) ([]*Identity, error)
+	// DeleteIdentity unlinks the user's identity with the id. NotFound when
+	// the user has none with it (another user's identity stays).
+	DeleteIdentity(ctx context.Context, userID, id uuid.UUID) error
+}
+
+// PasskeyStore keeps WebAuthn credentials (passkeys) and the WebAuthn user
+// handle of each user that registered one.
+type PasskeyStore interface {
+	// CreateUserHandle gives the user the WebAuthn user handle. Conflict
+	// when the user has one already or the handle is taken, NotFound when
+	// the user does not exist.
+	CreateUserHandle(ctx context.Context, userID uuid.UUID, handle []byte) error
+	// UserHandle returns the user's WebAuthn user handle. NotFound when it
+	// has none.
+	UserHandle(ctx context.Context, userID uuid.UUID) ([]byte, error)
+	// UserByHandle returns the user with the WebAuthn user handle. NotFound
+	// when there is none.
+	UserByHandle(ctx context.Context, handle []byte) (*User, error)
+
+	// CreatePasskey inserts p. Conflict when its ID or CredentialID is
+	// taken (by anyone), NotFound when the user does not exist.
+	CreatePasskey(ctx context.Context, p *Passkey) error
+	// Passkey returns the passkey with the credential id. NotFound when
+	// there is none.
+	Passkey(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// ListPasskeys returns the user's passkeys, newest first (none for an
+	// unknown user).
+	ListPasskeys(ctx context.Context, userID uuid.UUID) ([]*Passkey, error)
+	// UsePasskey records a use of the passkey with the credential id:
+	// SignCount becomes signCount, Flags flags and LastUsedAt at, in one
+	// atomic step that checks the counter, so that of two uses with one
+	// counter value only one is recorded. Conflict when signCount is not
+	// greater than the stored SignCount, unless both are 0 (an
+	// authenticator without a counter); NotFound when there is no such
+	// passkey.
+	UsePasskey(ctx context.Context, credentialID []byte, signCount uint32, flags PasskeyFlags, at time.Time) error
+	// DeletePasskey deletes the user's passkey with the id. NotFound when
+	// the user has none with it (another user's passkey stays).
+	DeletePasskey(ctx context.Context, userID, id uuid.UUID) error
+}
+
+// AuthFlowStore keeps the state of the authentication flows that span two
+// requests (an OpenID Connect authorization, a WebAuthn ceremony), hashed,
+// until the second request consumes it. A flow is single-use and works for
+// its Kind only.
+type AuthFlowStore interface {
+	// CreateAuthFlow inserts f. Conflict when the key hash exists,
+	// NotFound when f.UserID is set and the user does not exist.
+	CreateAuthFlow(ctx context.Context, f *AuthFlow) error
+	// ConsumeAuthFlow deletes the flow with the kind and key hash and
+	// returns it, so it can be used once even under concurrent attempts: of
+	// two concurrent calls with one hash, exactly one gets the flow.
+	// NotFound when there is none; a flow of another kind stays. Expiry is
+	// checked by keel.
+	ConsumeAuthFlow(ctx context.Context, kind AuthFlowKind, keyHash string) (*AuthFlow, error)
+}
+
+// Identity is an account at an OpenID Connect provider, linked to a user.
+type Identity struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+	// Provider is the name of the provider in keel's configuration.
+	Provider string
+	// Subject is the provider's identifier of the account (the ID token's
+	// sub claim), stable and never reassigned.
+	Subject string
+	// Email is the address the provider gave when the account was linked;
+	// for display only ("" when it gave none).
+	Email     string
+	CreatedAt time.Time
+}
+
+// Passkey is a WebAuthn credential registered by a user.
+type Passkey struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+	// CredentialID is the authenticator's id of the credential (at most
+	// 1023 bytes).
+	CredentialID []byte
+	// Name is the user's name for the passkey ("laptop", "phone").
+	Name string
+	// PublicKey is the credential's public key, COSE-encoded.
+	PublicKey []byte
+	// Transports are the authenticator's transport hints ("internal",
+	// "hybrid", "usb", ...), as the browser reported them.
+	Transports []string
+	// AAGUID identifies the authenticator's model (16 bytes; all zero when
+	// it does not say).
+	AAGUID []byte
+	// SignCount is the authenticator's signature counter at the last use;
+	// a use with a counter not above it reveals a cloned authenticator.
+	SignCount uint32
+	Flags     PasskeyFlags
+	CreatedAt time.Time
+	// LastUsedAt is when the passkey last signed a user in; zero when never.
+	LastUsedAt time.Time
+}
+
+// PasskeyFlags are the authenticator data flags of a passkey's last use.
+type PasskeyFlags struct {
+	UserPresent    bool
+	UserVerified   bool
+	BackupEligible bool // the credential may be synced to other devices
+	BackupState    bool // the credential is synced now
+}
+
+// AuthFlowKind says what an AuthFlow is for.
+type AuthFlowKind string
+
+// The kinds of authentication flows.
+const (
+	// FlowOIDC: a sign-in through an OpenID Connect provider, between the
+	// redirect to the provider and the callback (keyed by the state).
+	FlowOIDC AuthFlowKind = "oidc"
+	// FlowOIDCCode: the one-time code a browser exchanges for the result
+	// of a provider sign-in.
+	FlowOIDCCode AuthFlowKind = "oidc_code"
+	// FlowPasskeyRegistration: a passkey being registered by UserID.
+	FlowPasskeyRegistration AuthFlowKind = "passkey_registration"
+	// FlowPasskeyLogin: a sign-in with a passkey.
+	FlowPasskeyLogin AuthFlowKind = "passkey_login"
+	// FlowPasskeySecondFactor: a passkey of UserID completing a login
+	// challenge.
+	FlowPasskeySecondFactor AuthFlowKind = "passkey_second_factor"
+)
+
+// AuthFlow is the stored state of an authentication flow.
+type AuthFlow struct {
+	// KeyHash is the hash of the secret the client holds for the flow.
+	KeyHash string
+	Kind    AuthFlowKind
+	// UserID is the user the flow belongs to; uuid.Nil when there is none
+	// yet (a sign-in).
+	UserID uuid.UUID
+	// Data is the flow's state, encoded by keel; the store keeps the bytes
+	// as they are.
+	Data      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // OneTimeTokenStore keeps the single-use tokens of email verification,

@@ -135,6 +135,10 @@ func TestAPITokensCannotDoWhatTheirScopeForbids(t *testing.T) {
 		"PUT /items/{id}":                               {json: map[string]any{"title": "changed"}},
 		"DELETE /items/{id}":                            {},
 		"POST /utils/test-email/":                       {path: "/utils/test-email/?email_to=x@example.com"},
+		"DELETE /users/me/identities/{id}":              {},
+		"POST /users/me/passkeys/options":               {},
+		"POST /users/me/passkeys":                       {json: map[string]any{"ceremony": "c", "name": "key", "credential": map[string]any{}}},
+		"DELETE /users/me/passkeys/{id}":                {},
 	}
 	// Routes that take no credentials, and the one that changes nothing.
 	skip := map[string]bool{"POST /login/test-token": true}
@@ -143,6 +147,8 @@ func TestAPITokensCannotDoWhatTheirScopeForbids(t *testing.T) {
 		"POST /logout": true, "DELETE /users/me": true, "PATCH /users/me/password": true, "DELETE /users/{user_id}": true,
 		"DELETE /users/me/sessions": true, "DELETE /users/me/sessions/{session_id}": true, "DELETE /users/{user_id}/sessions/{session_id}": true,
 		"POST /users/me/tokens": true, "DELETE /users/me/tokens/{token_id}": true, "DELETE /users/{user_id}/tokens/{token_id}": true,
+		"DELETE /users/me/identities/{id}": true, "POST /users/me/passkeys/options": true, "POST /users/me/passkeys": true,
+		"DELETE /users/me/passkeys/{id}": true,
 	}
 	extra := map[string]req{
 		"PATCH /users/me with an email":          {method: "PATCH", path: "/users/me", json: map[string]any{"email": "root2@example.com"}},

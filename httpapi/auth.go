@@ -52,10 +52,16 @@ func login(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Session) erro
 	if err != nil {
 		return err
 	}
+	a.writeSession(w, sess)
+	return nil
+}
+
+// writeSession answers a sign-in (a password, a login code, a passkey):
+// the session cookie, and the token as the template's login answers it.
+func (a *api) writeSession(w http.ResponseWriter, sess *keel.Session) {
 	a.auth.setCookie(w, sess)
 	a.setDeviceCookie(w, sess.DeviceToken)
 	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
-	return nil
 }
 
 // decodeLoginForm reads the urlencoded login form: 415 for another content

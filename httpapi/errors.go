@@ -99,6 +99,22 @@ var sentinelAnswers = []struct {
 	{keel.ErrItemNotFound, answer{http.StatusNotFound, "Item not found"}},
 	{keel.ErrTooManyRequests, answer{http.StatusTooManyRequests, "Too many requests"}},
 
+	{keel.ErrUnknownProvider, answer{http.StatusNotFound, "Identity provider not found"}},
+	{keel.ErrInvalidProviderState, answer{http.StatusBadRequest, "Invalid or expired sign-in; start again"}},
+	{keel.ErrProviderDenied, answer{http.StatusBadRequest, "The identity provider did not sign you in"}},
+	{keel.ErrProviderRefused, answer{http.StatusBadRequest, "The identity provider's answer could not be verified"}},
+	{keel.ErrProviderEmailUnverified, answer{http.StatusForbidden, "The identity provider has not verified your email address"}},
+	{keel.ErrAccountNotLinked, answer{http.StatusConflict, "An account with this email already exists; sign in with its password. It is linked to a provider only once its email address is verified"}},
+	{keel.ErrInvalidLoginCode, answer{http.StatusBadRequest, "Invalid or expired login code"}},
+	{keel.ErrIdentityNotFound, answer{http.StatusNotFound, "Identity not found"}},
+	{keel.ErrLastSignInMethod, answer{http.StatusConflict, "This is the account's last way to sign in; add another first"}},
+	{keel.ErrPasskeysDisabled, answer{http.StatusNotFound, "Passkeys are not enabled"}},
+	{keel.ErrInvalidCeremony, answer{http.StatusBadRequest, "Invalid or expired passkey ceremony; start again"}},
+	{keel.ErrPasskeyRefused, answer{http.StatusBadRequest, "The passkey was refused"}},
+	{keel.ErrPasskeyNotRegistered, answer{http.StatusBadRequest, "The passkey could not be registered"}},
+	{keel.ErrPasskeyTaken, answer{http.StatusConflict, "This passkey is registered already"}},
+	{keel.ErrPasskeyNotFound, answer{http.StatusNotFound, "Passkey not found"}},
+	{keel.ErrNoPasskeys, answer{http.StatusNotFound, "No passkey is registered"}},
 	{keel.ErrEmailNotVerified, answer{http.StatusForbidden, "Email not verified"}},
 	{keel.ErrInvalidEmailToken, answer{http.StatusBadRequest, "Invalid token"}},
 	{keel.ErrVerificationOff, answer{http.StatusNotFound, msgNotFound}},
@@ -291,20 +307,25 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, rt rou
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
 	}
 	if status >= 500 {
-		level := slog.LevelError
-		if status == http.StatusServiceUnavailable {
-			level = slog.LevelWarn
-		}
 		op := rt.operationID()
 		if rt.operation == "" {
 			op = r.Pattern // a host's route
 		}
-		log.Log(r.Context(), level, "httpapi: request failed",
+		log.Log(r.Context(), levelOf(status), "httpapi: request failed",
 			"operation", op,
 			"status", status,
 			"err", err)
 	}
 	writeJSON(w, status, body)
+}
+
+// levelOf is the log level of a 5xx answer: a dependency that is down
+// (503) is a warning, anything else an error.
+func levelOf(status int) slog.Level {
+	if status == http.StatusServiceUnavailable {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }
 
 // writeJSON writes v as the JSON body of an answer with the status.

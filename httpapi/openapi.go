@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"slices"
@@ -25,6 +26,10 @@ type opDoc struct {
 	status int  // the success status
 	// response is the success body type.
 	response any
+	// altStatus and altResponse are a second success answer, for a route
+	// whose success depends on configuration (a redirect, or JSON).
+	altStatus   int
+	altResponse any
 	// errorStatuses are the route's own error statuses; allErrorStatuses
 	// adds those every route of its kind answers.
 	errorStatuses []int
@@ -91,6 +96,18 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[keel.UpdateItemInput]():     "ItemUpdate",
 	reflect.TypeFor[loginForm]():                "Body_login-login_access_token",
 	reflect.TypeFor[privateUserCreate]():        "PrivateUserCreate",
+
+	reflect.TypeFor[providerList]():                  "ProviderList",
+	reflect.TypeFor[loginCode]():                     "LoginCode",
+	reflect.TypeFor[identityPublic]():                "IdentityPublic",
+	reflect.TypeFor[identitiesPublic]():              "IdentitiesPublic",
+	reflect.TypeFor[passkeyCeremony]():               "PasskeyCeremony",
+	reflect.TypeFor[passkeyPublic]():                 "PasskeyPublic",
+	reflect.TypeFor[passkeysPublic]():                "PasskeysPublic",
+	reflect.TypeFor[keel.PasskeyRegistrationInput](): "PasskeyRegistration",
+	reflect.TypeFor[keel.PasskeyLoginInput]():        "PasskeyLogin",
+	reflect.TypeFor[keel.PasskeySecondFactorInput](): "PasskeySecondFactor",
+	reflect.TypeFor[challengeBody]():                 "LoginChallengeToken",
 }
 
 // securityName is the name of the OAuth2 password-flow security scheme,
@@ -119,6 +136,8 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 	reflector.AddTypeMapping(keel.Optional[string]{}, "")
 	reflector.AddTypeMapping(keel.Optional[*string]{}, "")
 	reflector.AddTypeMapping(keel.Optional[bool]{}, false)
+	// WebAuthn options and credentials pass through as JSON objects.
+	reflector.AddTypeMapping(json.RawMessage{}, map[string]any{})
 	// A UUID is an inline {"type": "string", "format": "uuid"}, as FastAPI
 	// writes it, not a shared component a generated client would name.
 	reflector.JSONSchemaReflector().InlineDefinition(uuid.UUID{})
@@ -209,6 +228,9 @@ func (a *api) buildOpenAPI() ([]byte, error) {
 			oc.AddReqStructure(d.form, openapi.WithContentType("application/x-www-form-urlencoded"))
 		}
 		oc.AddRespStructure(d.response, openapi.WithHTTPStatus(d.status))
+		if d.altStatus != 0 {
+			oc.AddRespStructure(d.altResponse, openapi.WithHTTPStatus(d.altStatus))
+		}
 		if rt.access != public {
 			oc.AddSecurity(securityName)
 		}

@@ -22,6 +22,10 @@ var operationIDs = []string{
 	"users-update_password_me", "users-register_user", "users-read_user_by_id", "users-update_user", "users-delete_user",
 	"items-read_items", "items-create_item", "items-read_item", "items-update_item", "items-delete_item",
 	"utils-test_email", "utils-health_check", "utils-ready", "private-create_user",
+	"login-list_providers", "login-provider_login", "login-provider_callback", "login-redeem_login_code",
+	"login-passkey_login_options", "login-passkey_login",
+	"users-read_identities", "users-unlink_identity", "users-read_passkeys", "users-passkey_registration_options",
+	"users-register_passkey", "users-delete_passkey",
 	// keel's account security: sessions, personal API tokens, unlocking.
 	"sessions-read_my_sessions", "sessions-end_other_sessions", "sessions-end_my_session",
 	"sessions-read_user_sessions", "sessions-end_user_session",

@@ -42,6 +42,12 @@ type Config struct {
 	// answers (never a password, token, cookie or body), each line with
 	// its request id (see LogHandler). Default slog.Default().
 	Logger *slog.Logger
+	// LoginRedirectURL is where the browser goes after a provider sign-in
+	// (the frontend's page that finishes it), with "code=..." (a login code
+	// for POST /login/oidc/token) or "error=...&error_description=..." in
+	// the URL's fragment. Only this URL is ever redirected to. Empty: the
+	// callback answers the code as JSON.
+	LoginRedirectURL string
 	// Observers watch every request, for metrics (package metrics) or
 	// traces (package tracing). Default none, which costs nothing.
 	Observers []Observer
@@ -115,7 +121,8 @@ type api struct {
 // http.StripPrefix. Serve it on a FramingListener (see StrictFraming).
 //
 // New panics if http.CrossOriginProtection refuses one of
-// cfg.CORSOrigins (other than "*") as an origin, or if the OpenAPI
+// cfg.CORSOrigins (other than "*") as an origin, if cfg.LoginRedirectURL
+// is not an absolute http(s) URL without a fragment, or if the OpenAPI
 // document cannot be built, which only a bug in this package can cause.
 func New(svc *keel.Service, cfg Config) http.Handler {
 	a := newAPI(svc, cfg)
@@ -134,6 +141,11 @@ func newAPI(svc *keel.Service, cfg Config) *api {
 	cfg = cfg.withDefaults()
 	a := &api{svc: svc, cfg: cfg, log: withRequestIDs(cfg.Logger), auth: NewAuth(svc, cfg), mux: http.NewServeMux(),
 		verifying: svc.Config().EmailVerification != keel.VerificationOff}
+	if cfg.LoginRedirectURL != "" {
+		if err := CheckLoginRedirectURL(cfg.LoginRedirectURL); err != nil {
+			panic("httpapi: LoginRedirectURL: " + err.Error())
+		}
+	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		h := a.handle(rt)
@@ -253,6 +265,25 @@ func (a *api) routeTable() []route {
 		{method: "POST", path: "/reset-password/", tag: "login", operation: "reset_password", serve: resetPassword,
 			summary: "Set a new password with a reset token", doc: opDoc{body: keel.ResetPasswordInput{}, status: 200, response: message{}, errorStatuses: []int{400}}},
 
+		{method: "GET", path: "/login/providers", tag: "login", operation: "list_providers", serve: listProviders,
+			summary: "List the identity providers users may sign in with", doc: opDoc{status: 200, response: providerList{}}},
+		{method: "GET", path: "/login/oidc/{provider}", tag: "login", operation: "provider_login", fieldLocation: "path", serve: beginProviderLogin,
+			summary: "Sign in with an identity provider: redirects the browser to it",
+			doc:     opDoc{params: providerPath{}, status: 302, response: redirect{}, errorStatuses: []int{404}}},
+		{method: "GET", path: "/login/oidc/{provider}/callback", tag: "login", operation: "provider_callback", serve: providerCallback,
+			summary: "The provider's redirect back: redirects to the frontend with a login code or an error in the fragment (without a frontend URL configured, answers the code)",
+			doc: opDoc{params: providerCallbackQuery{}, status: 303, response: redirect{}, altStatus: 200, altResponse: loginCode{},
+				errorStatuses: []int{400, 403, 404, 409}}},
+		{method: "POST", path: "/login/oidc/token", tag: "login", operation: "redeem_login_code", serve: redeemLoginCode,
+			summary: "Exchange a login code from a provider sign-in for an access token",
+			doc:     a.signInDoc(opDoc{body: loginCode{}, status: 200, response: accessToken{}, errorStatuses: []int{400}})},
+		{method: "POST", path: "/login/passkey/options", tag: "login", operation: "passkey_login_options", serve: passkeyLoginOptions,
+			summary: "Begin a sign-in with a passkey: the options for navigator.credentials.get",
+			doc:     opDoc{status: 200, response: passkeyCeremony{}, errorStatuses: []int{404}}},
+		{method: "POST", path: "/login/passkey", tag: "login", operation: "passkey_login", serve: passkeyLogin,
+			summary: "Sign in with a passkey: the browser's answer for an access token",
+			doc:     a.signInDoc(opDoc{body: keel.PasskeyLoginInput{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 404, 429}})},
+
 		{method: "GET", path: "/users/", tag: "users", operation: "read_users", access: requireSuperuser, fieldLocation: "query", serve: readUsers,
 			summary: "List users, newest first", doc: opDoc{params: pageQuery{}, status: 200, response: usersPublic{}}},
 		{method: "POST", path: "/users/", tag: "users", operation: "create_user", access: requireSuperuser, serve: createUser, answers: emailExistsFullStop,
@@ -278,6 +309,22 @@ func (a *api) routeTable() []route {
 		{method: "DELETE", path: "/users/{user_id}", tag: "users", operation: "delete_user", access: requireSuperuser, fieldLocation: "path", serve: deleteUser,
 			summary: "Delete a user", doc: opDoc{params: userIDPath{}, status: 200, response: message{}, errorStatuses: []int{404}}},
 
+		{method: "GET", path: "/users/me/identities", tag: "users", operation: "read_identities", access: requireUser, serve: readIdentities,
+			summary: "List the current user's linked provider accounts", doc: opDoc{status: 200, response: identitiesPublic{}}},
+		{method: "DELETE", path: "/users/me/identities/{id}", tag: "users", operation: "unlink_identity", access: requireUser, fieldLocation: "path", serve: unlinkIdentity,
+			summary: "Unlink a provider account (never the account's last way to sign in)",
+			doc:     opDoc{params: identityIDPath{}, status: 200, response: message{}, errorStatuses: []int{404, 409}}},
+		{method: "GET", path: "/users/me/passkeys", tag: "users", operation: "read_passkeys", access: requireUser, serve: readPasskeys,
+			summary: "List the current user's passkeys", doc: opDoc{status: 200, response: passkeysPublic{}}},
+		{method: "POST", path: "/users/me/passkeys/options", tag: "users", operation: "passkey_registration_options", access: requireUser, serve: passkeyRegistrationOptions,
+			summary: "Begin registering a passkey: the options for navigator.credentials.create",
+			doc:     opDoc{status: 200, response: passkeyCeremony{}, errorStatuses: []int{404}}},
+		{method: "POST", path: "/users/me/passkeys", tag: "users", operation: "register_passkey", access: requireUser, serve: registerPasskey,
+			summary: "Register a passkey: the browser's answer and the passkey's name",
+			doc:     opDoc{body: keel.PasskeyRegistrationInput{}, status: 201, response: passkeyPublic{}, errorStatuses: []int{404, 409}}},
+		{method: "DELETE", path: "/users/me/passkeys/{id}", tag: "users", operation: "delete_passkey", access: requireUser, fieldLocation: "path", serve: deletePasskey,
+			summary: "Delete a passkey (never the account's last way to sign in)",
+			doc:     opDoc{params: passkeyIDPath{}, status: 200, response: message{}, errorStatuses: []int{404, 409}}},
 		{method: "GET", path: "/users/me/sessions", tag: "sessions", operation: "read_my_sessions", access: requireUser, serve: readMySessions,
 			summary: "List the current user's live sessions, newest first (keel)", doc: opDoc{status: 200, response: sessionsPublic{}}},
 		{method: "DELETE", path: "/users/me/sessions", tag: "sessions", operation: "end_other_sessions", access: requireUser, serve: endOtherSessions,

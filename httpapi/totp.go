@@ -46,6 +46,12 @@ type recoveryCodes struct {
 // users can enrol (a TOTP key is configured).
 func totpRoutes() []route {
 	return []route{
+		{method: "POST", path: "/login/two-factor/passkey/options", tag: "login", operation: "login_two_factor_passkey_options", serve: passkeySecondFactorOptions,
+			summary: "Begin completing a login challenge with a passkey: the options for navigator.credentials.get",
+			doc:     opDoc{body: challengeBody{}, status: 200, response: passkeyCeremony{}, errorStatuses: []int{400, 404}}},
+		{method: "POST", path: "/login/two-factor/passkey", tag: "login", operation: "login_two_factor_passkey", serve: passkeySecondFactor,
+			summary: "Complete a login challenge with a passkey: the browser's answer for an access token",
+			doc:     opDoc{body: keel.PasskeySecondFactorInput{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 404, 429}}},
 		{method: "POST", path: "/login/two-factor", tag: "login", operation: "login_two_factor", serve: loginTwoFactor,
 			summary: "Complete a login with a second factor: the challenge and a TOTP or recovery code",
 			doc:     opDoc{body: keel.SecondFactorInput{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}}},
@@ -74,7 +80,13 @@ const (
 // challenge when users can have a second factor, or refuses an
 // unverified address when verification is required.
 func (a *api) loginDoc() opDoc {
-	d := opDoc{form: loginForm{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}}
+	return a.signInDoc(opDoc{form: loginForm{}, status: 200, response: accessToken{}, errorStatuses: []int{400, 429}})
+}
+
+// signInDoc adds to d, of a route that signs a user in (a password, a
+// login code, a passkey), the 403 a user with a second factor or an
+// unverified address gets.
+func (a *api) signInDoc(d opDoc) opDoc {
 	if a.svc.TOTPAvailable() || a.svc.Config().EmailVerification == keel.VerificationRequired {
 		d.errorStatuses = append(d.errorStatuses, http.StatusForbidden)
 		d.errorBodies = map[int]any{http.StatusForbidden: loginChallenge{}}
@@ -107,9 +119,7 @@ func loginTwoFactor(a *api, w http.ResponseWriter, r *http.Request, _ *keel.Sess
 	if err != nil {
 		return err
 	}
-	a.auth.setCookie(w, sess)
-	a.setDeviceCookie(w, sess.DeviceToken)
-	writeJSON(w, http.StatusOK, accessToken{AccessToken: sess.Token, TokenType: "bearer"})
+	a.writeSession(w, sess)
 	return nil
 }
 

@@ -24,6 +24,9 @@ func apiHandler(c config, svc *keel.Service, log *slog.Logger, observers ...http
 
 		CompletionTimeout: c.CompletionTimeout,
 	}
+	if len(c.OIDCProviders) > 0 {
+		cfg.LoginRedirectURL = c.LoginRedirectURL
+	}
 	// A released build names its version in the OpenAPI document; a
 	// build from a checkout ("(devel)") keeps httpapi's default.
 	if v := moduleVersion(); strings.HasPrefix(v, "v") {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/httpapi"
+	"github.com/keel-dev/keel/oidc"
+	"github.com/keel-dev/keel/passkey"
 	"github.com/keel-dev/keel/smtpmail"
 	"github.com/keel-dev/keel/store/bunstore"
 )
@@ -120,7 +122,13 @@ func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHoo
 	if err != nil {
 		return nil, err
 	}
+	providers, passkeys, err := signIn(c)
+	if err != nil {
+		return nil, err
+	}
 	return keel.New(s, keel.Config{
+		IdentityProviders:   providers,
+		Passkeys:            passkeys,
 		SessionLifetime:     c.SessionLifetime,
 		ResetTokenLifetime:  c.ResetTokenLifetime,
 		MaxSessionsPerUser:  c.MaxSessionsPerUser,
@@ -148,6 +156,34 @@ func newService(c config, s keel.Store, log *slog.Logger, after ...keel.AfterHoo
 		Mailer:                    mailer,
 		Logger:                    log,
 	})
+}
+
+// signIn builds the OpenID Connect providers and the passkey relying
+// party the configuration names (none, and nil, when it names none).
+func signIn(c config) ([]keel.IdentityProvider, keel.PasskeyVerifier, error) {
+	var providers []keel.IdentityProvider
+	for _, p := range c.OIDCProviders {
+		op, err := oidc.New(oidc.Config{
+			Name:         p.Name,
+			Issuer:       p.Issuer,
+			ClientID:     p.ClientID,
+			ClientSecret: p.ClientSecret,
+			Scopes:       p.Scopes,
+			RedirectURL:  c.CallbackURL(p.Name),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("KEEL_OIDC_PROVIDERS: %w", err)
+		}
+		providers = append(providers, op)
+	}
+	if c.WebAuthnRPID == "" {
+		return providers, nil, nil
+	}
+	rp, err := passkey.New(passkey.Config{RPID: c.WebAuthnRPID, RPName: c.WebAuthnRPName, Origins: c.WebAuthnOrigins})
+	if err != nil {
+		return nil, nil, fmt.Errorf("KEEL_WEBAUTHN_RP_ID: %w", err)
+	}
+	return providers, rp, nil
 }
 
 // deviceKey is KEEL_DEVICE_KEY as keel takes it: nil when unset, so that

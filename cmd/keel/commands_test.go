@@ -84,6 +84,9 @@ func TestInvalidConfigurationStopsEveryCommand(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	vars := map[string]string{"DATABASE_URL": sqliteURL(t)}
 	plan := "Rolling back group 1 undoes, in this order:\n" +
+		"  20261127150002_auth_flows          destroys table auth_flows\n" +
+		"  20261127150001_passkeys            destroys table passkeys, table webauthn_user_handles\n" +
+		"  20261127150000_identities          destroys table identities\n" +
 		"  20261127140001_totp                destroys table recovery_codes, table totp\n" +
 		"  20261127140000_email_verification  destroys table one_time_tokens, column users.is_verified\n" +
 		"  20261127120000_audit_events        destroys table audit_events\n" +
@@ -103,10 +106,12 @@ func TestMigrateCommand(t *testing.T) {
 		{"status on a new database lists pending migrations", []string{"migrate", "status"}, "", 0, []string{"pending", "0 of"}, ""},
 		{"up applies them", []string{"migrate", "up"}, "", 0, []string{"applied "}, ""},
 		{"up again has nothing to do", []string{"migrate"}, "", 0, []string{"up to date"}, ""},
-		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"8 of 8 applied", "0 pending"}, ""},
+		{"status shows them applied", []string{"migrate", "status"}, "", 0, []string{"11 of 11 applied", "0 pending"}, ""},
 		{"down without -yes lists what it would destroy, newest first, and refuses", []string{"migrate", "down"}, "yes\n", 1, []string{plan}, "not rolled back: this destroys data for good; back the database up, then run keel migrate down -yes"},
 		{"the refused rollback left every migration applied", []string{"migrate", "status"}, "", 0, []string{"0 pending"}, ""},
-		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan + "rolled back 20261127140001_totp\nrolled back 20261127140000_email_verification\nrolled back 20261127120000_audit_events\nrolled back 20261127100002_secrets\nrolled back 20261127100001_api_tokens\nrolled back 20261127100000_session_metadata\n" +
+		{"down -yes rolls them back in the order listed", []string{"migrate", "down", "-yes"}, "", 0, []string{plan +
+			"rolled back 20261127150002_auth_flows\nrolled back 20261127150001_passkeys\nrolled back 20261127150000_identities\n" +
+			"rolled back 20261127140001_totp\nrolled back 20261127140000_email_verification\nrolled back 20261127120000_audit_events\nrolled back 20261127100002_secrets\nrolled back 20261127100001_api_tokens\nrolled back 20261127100000_session_metadata\n" +
 			"rolled back 20251125000001_item_counts\nrolled back 20250601000001_init\n"}, ""},
 		{"down again has nothing to roll back", []string{"migrate", "-yes", "down"}, "", 0, []string{"nothing to roll back"}, ""},
 		{"an argument after the action's flags is a usage error", []string{"migrate", "down", "-yes", "now"}, "", 2, nil, "migrate takes one action"},

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -91,6 +92,28 @@ type config struct {
 	MaxSessionsPerUser int
 	APITokenMaxDays    int
 	DeviceKey          string // "": kept in the database
+
+	OIDCProviders    []oidcProvider // KEEL_OIDC_PROVIDERS, each with its KEEL_OIDC_<NAME>_* variables
+	OIDCRedirectBase string         // "" when there are no providers
+	LoginRedirectURL string
+	WebAuthnRPID     string // "" when passkeys are off
+	WebAuthnRPName   string
+	WebAuthnOrigins  []string
+}
+
+// oidcProvider is one OpenID Connect provider of KEEL_OIDC_PROVIDERS.
+type oidcProvider struct {
+	Name         string
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	Scopes       []string
+}
+
+// CallbackURL is the provider's redirect URL, which the provider must
+// have registered.
+func (c config) CallbackURL(provider string) string {
+	return c.OIDCRedirectBase + "/login/oidc/" + provider + "/callback"
 }
 
 // placeholder is the FastAPI template's placeholder secret; outside
@@ -149,6 +172,19 @@ type setting struct {
 	Help       string
 	Secret     bool // never printed
 	parse      func(c *config, v string) error
+	// provider, instead of parse, sets one provider of KEEL_OIDC_PROVIDERS:
+	// the setting is read once per provider, with <NAME> in its name
+	// replaced by the provider's name in upper case (- as _).
+	provider func(p *oidcProvider, v string) error
+}
+
+// providerPlaceholder stands for a provider's name in the names of the
+// per-provider settings.
+const providerPlaceholder = "<NAME>"
+
+// providerVariable is the name of a per-provider setting for one provider.
+func providerVariable(name, provider string) string {
+	return strings.ReplaceAll(name, providerPlaceholder, strings.ToUpper(strings.ReplaceAll(provider, "-", "_")))
 }
 
 // settings is the one description of every variable: loadConfig reads
@@ -439,6 +475,64 @@ func settings() []setting {
 				c.PprofAddr, err = parseLoopbackAddr(v)
 				return err
 			}},
+		{Name: "KEEL_OIDC_PROVIDERS", Default: "",
+			Help: "Comma-separated names of OpenID Connect providers users may sign in with (lower-case letters, digits, - and _; e.g. google,corp), each configured by the KEEL_OIDC_<NAME>_* variables. Unset: none.",
+			parse: func(c *config, v string) (err error) {
+				c.OIDCProviders, err = parseProviderNames(v)
+				return err
+			}},
+		{Name: "KEEL_OIDC_<NAME>_ISSUER", Default: "",
+			Help:     "The provider's issuer URL (e.g. https://accounts.google.com); its discovery document names its endpoints and keys. Required for each provider.",
+			provider: func(p *oidcProvider, v string) (err error) { p.Issuer, err = parseIssuer(v); return err }},
+		{Name: "KEEL_OIDC_<NAME>_CLIENT_ID", Default: "",
+			Help:     "keel's client id at the provider. Required for each provider.",
+			provider: func(p *oidcProvider, v string) error { p.ClientID = strings.TrimSpace(v); return nil }},
+		{Name: "KEEL_OIDC_<NAME>_CLIENT_SECRET", Default: "", Secret: true,
+			Help:     "keel's client secret at the provider. Required for each provider.",
+			provider: func(p *oidcProvider, v string) error { p.ClientSecret = v; return nil }},
+		{Name: "KEEL_OIDC_<NAME>_SCOPES", Default: "email profile",
+			Help: "Scopes asked of the provider besides openid, separated by spaces or commas.",
+			provider: func(p *oidcProvider, v string) error {
+				p.Scopes = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+				return nil
+			}},
+		{Name: "KEEL_OIDC_REDIRECT_BASE_URL", Default: "",
+			Help: "The API's public URL as browsers reach it, e.g. https://api.example.com/api/v1: each provider sends the browser back to {this}/login/oidc/{name}/callback, the redirect URL to register at the provider. Required with KEEL_OIDC_PROVIDERS.",
+			parse: func(c *config, v string) (err error) {
+				if strings.TrimSpace(v) == "" {
+					return nil
+				}
+				c.OIDCRedirectBase, err = parseOrigin(v, true)
+				return err
+			}},
+		{Name: "KEEL_OIDC_LOGIN_REDIRECT_URL", Default: "", DefaultDoc: "{FRONTEND_HOST}/login/oidc",
+			Help: "The frontend page a provider sign-in ends at: keel sends the browser there, and only there, with code=<login code> (for POST /api/v1/login/oidc/token) or error=<word>&error_description=<message> in the URL's fragment.",
+			parse: func(c *config, v string) (err error) {
+				if strings.TrimSpace(v) == "" {
+					return nil
+				}
+				c.LoginRedirectURL, err = parseOrigin(v, true)
+				return err
+			}},
+		{Name: "KEEL_WEBAUTHN_RP_ID", Default: "",
+			Help: "Passkeys: the relying-party id, the domain passkeys are bound to (e.g. example.com, valid for its subdomains too). Unset: passkeys are off.",
+			parse: func(c *config, v string) error {
+				v = strings.ToLower(strings.TrimSpace(v))
+				if v != "" && (strings.ContainsAny(v, ":/ ") || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".")) {
+					return fmt.Errorf("%q is not a domain such as example.com", v)
+				}
+				c.WebAuthnRPID = v
+				return nil
+			}},
+		{Name: "KEEL_WEBAUTHN_ORIGINS", Default: "", DefaultDoc: "FRONTEND_HOST",
+			Help: "Passkeys: the origins (comma-separated, scheme://host[:port]) whose pages may register passkeys and sign in with them; each must be the relying-party id or a subdomain of it.",
+			parse: func(c *config, v string) (err error) {
+				c.WebAuthnOrigins, err = parseCORSOrigins(v)
+				return err
+			}},
+		{Name: "KEEL_WEBAUTHN_RP_NAME", Default: "", DefaultDoc: "PROJECT_NAME",
+			Help:  "Passkeys: the name authenticators show for this service.",
+			parse: func(c *config, v string) error { c.WebAuthnRPName = strings.TrimSpace(v); return nil }},
 		{Name: "KEEL_COMPLETION_TIMEOUT", Default: "30s",
 			Help: "How long a write request (POST, PUT, PATCH, DELETE) may run on after its client went away: an accepted sign-up, item or password change completes instead of being rolled back.",
 			parse: func(c *config, v string) error {
@@ -516,6 +610,20 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	var c config
 	var errs []error
 	for _, s := range settings() {
+		if s.provider != nil {
+			// KEEL_OIDC_PROVIDERS comes before the per-provider settings.
+			for i := range c.OIDCProviders {
+				name := providerVariable(s.Name, c.OIDCProviders[i].Name)
+				v, ok := lookup(name)
+				if !ok || v == "" {
+					v = s.Default
+				}
+				if err := s.provider(&c.OIDCProviders[i], v); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				}
+			}
+			continue
+		}
 		v, ok := lookup(s.Name)
 		if !ok || v == "" {
 			v = s.Default
@@ -536,6 +644,7 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	if c.ProjectName == "" {
 		errs = append(errs, errors.New("PROJECT_NAME: may not be blank"))
 	}
+	errs = append(errs, c.checkSignIn()...)
 	if c.SMTPHost != "" && c.EmailsFromEmail == "" {
 		errs = append(errs, errors.New("EMAILS_FROM_EMAIL: required when SMTP_HOST is set"))
 	}
@@ -565,6 +674,77 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	}
 	return c, errors.Join(errs...)
 }
+
+// checkSignIn completes and checks the provider and passkey settings.
+func (c *config) checkSignIn() []error {
+	var errs []error
+	for _, p := range c.OIDCProviders {
+		for _, req := range []struct{ suffix, value string }{{"ISSUER", p.Issuer}, {"CLIENT_ID", p.ClientID}, {"CLIENT_SECRET", p.ClientSecret}} {
+			if req.value == "" {
+				errs = append(errs, fmt.Errorf("%s: required for the provider %s", providerVariable("KEEL_OIDC_<NAME>_"+req.suffix, p.Name), p.Name))
+			}
+		}
+	}
+	if len(c.OIDCProviders) > 0 && c.OIDCRedirectBase == "" {
+		errs = append(errs, errors.New("KEEL_OIDC_REDIRECT_BASE_URL: required when KEEL_OIDC_PROVIDERS is set"))
+	}
+	if c.LoginRedirectURL == "" {
+		c.LoginRedirectURL = c.FrontendHost + "/login/oidc"
+	}
+	if c.WebAuthnRPName == "" {
+		c.WebAuthnRPName = c.ProjectName
+	}
+	if len(c.WebAuthnOrigins) == 0 {
+		c.WebAuthnOrigins = []string{c.FrontendHost}
+	}
+	if c.WebAuthnRPID != "" {
+		for _, o := range c.WebAuthnOrigins {
+			u, err := url.Parse(o)
+			if err != nil || o == "*" || (u.Hostname() != c.WebAuthnRPID && !strings.HasSuffix(u.Hostname(), "."+c.WebAuthnRPID)) {
+				errs = append(errs, fmt.Errorf("KEEL_WEBAUTHN_ORIGINS: %q is not on %s or a subdomain of it (KEEL_WEBAUTHN_RP_ID)", o, c.WebAuthnRPID))
+			}
+		}
+	}
+	return errs
+}
+
+// parseIssuer checks an issuer URL, kept exactly as given (a trailing
+// slash included): the provider's discovery document must name the same.
+func parseIssuer(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q is not an issuer URL such as https://accounts.google.com", v)
+	}
+	return v, nil
+}
+
+// parseProviderNames reads KEEL_OIDC_PROVIDERS: distinct names of
+// lower-case letters, digits, - and _.
+func parseProviderNames(v string) ([]oidcProvider, error) {
+	var out []oidcProvider
+	seen := map[string]bool{}
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !providerNameRE.MatchString(name) {
+			return nil, fmt.Errorf("%q is not a provider name: 1 to 32 lower-case letters, digits, - or _", name)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("%q is named twice", name)
+		}
+		seen[name] = true
+		out = append(out, oidcProvider{Name: name})
+	}
+	return out, nil
+}
+
+var providerNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
 // parseEmailTemplates lays the templates of dir over smtpmail's built-in
 // ones.

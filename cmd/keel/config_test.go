@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +124,19 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"KEEL_RATE_LIMIT_VERIFICATION_ADDRESS": "7/3h",
 		"KEEL_RATE_LIMIT_VERIFICATION_ACCOUNT": "2/2h",
 		"KEEL_RATE_LIMIT_SECOND_FACTOR":        "4/10m",
+		"KEEL_OIDC_PROVIDERS":                  "google, corp-sso",
+		"KEEL_OIDC_GOOGLE_ISSUER":              "https://accounts.google.com",
+		"KEEL_OIDC_GOOGLE_CLIENT_ID":           "google-client",
+		"KEEL_OIDC_GOOGLE_CLIENT_SECRET":       "google-secret",
+		"KEEL_OIDC_CORP_SSO_ISSUER":            "https://sso.corp.example/realms/staff/",
+		"KEEL_OIDC_CORP_SSO_CLIENT_ID":         "keel",
+		"KEEL_OIDC_CORP_SSO_CLIENT_SECRET":     "corp-secret",
+		"KEEL_OIDC_CORP_SSO_SCOPES":            "email,groups",
+		"KEEL_OIDC_REDIRECT_BASE_URL":          "https://api.example.com/api/v1/",
+		"KEEL_OIDC_LOGIN_REDIRECT_URL":         "https://dashboard.example.com/sso",
+		"KEEL_WEBAUTHN_RP_ID":                  "Example.com",
+		"KEEL_WEBAUTHN_ORIGINS":                "https://dashboard.example.com,https://example.com",
+		"KEEL_WEBAUTHN_RP_NAME":                "Acme Inc.",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +197,15 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		VerificationAddress:       keel.Limit{Max: 7, Window: 3 * time.Hour},
 		VerificationAccount:       keel.Limit{Max: 2, Window: 2 * time.Hour},
 		SecondFactor:              keel.Limit{Max: 4, Window: 10 * time.Minute},
+		OIDCProviders: []oidcProvider{
+			{Name: "google", Issuer: "https://accounts.google.com", ClientID: "google-client", ClientSecret: "google-secret", Scopes: []string{"email", "profile"}},
+			{Name: "corp-sso", Issuer: "https://sso.corp.example/realms/staff/", ClientID: "keel", ClientSecret: "corp-secret", Scopes: []string{"email", "groups"}},
+		},
+		OIDCRedirectBase: "https://api.example.com/api/v1",
+		LoginRedirectURL: "https://dashboard.example.com/sso",
+		WebAuthnRPID:     "example.com",
+		WebAuthnRPName:   "Acme Inc.",
+		WebAuthnOrigins:  []string{"https://dashboard.example.com", "https://example.com"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -457,6 +481,60 @@ func TestDotenv(t *testing.T) {
 	})
 }
 
+func TestSignInSettings(t *testing.T) {
+	base := map[string]string{"FRONTEND_HOST": "https://app.example.com", "PROJECT_NAME": "Acme"}
+	with := func(vars map[string]string) map[string]string {
+		out := maps.Clone(base)
+		maps.Copy(out, vars)
+		return out
+	}
+	provider := map[string]string{"KEEL_OIDC_PROVIDERS": "corp", "KEEL_OIDC_CORP_ISSUER": "https://sso.example.com",
+		"KEEL_OIDC_CORP_CLIENT_ID": "c", "KEEL_OIDC_CORP_CLIENT_SECRET": "s", "KEEL_OIDC_REDIRECT_BASE_URL": "https://api.example.com/api/v1"}
+
+	t.Run("by default there are no providers, passkeys are off, and the defaults derive from FRONTEND_HOST and PROJECT_NAME", func(t *testing.T) {
+		c, err := loadConfig(env(base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.OIDCProviders) != 0 || c.WebAuthnRPID != "" || c.LoginRedirectURL != "https://app.example.com/login/oidc" ||
+			c.WebAuthnRPName != "Acme" || !slices.Equal(c.WebAuthnOrigins, []string{"https://app.example.com"}) {
+			t.Errorf("config = %+v", c)
+		}
+	})
+	t.Run("a provider's callback is under the redirect base URL", func(t *testing.T) {
+		c, err := loadConfig(env(with(provider)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.CallbackURL("corp"); got != "https://api.example.com/api/v1/login/oidc/corp/callback" {
+			t.Errorf("CallbackURL = %s", got)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"a provider without an issuer is refused, naming its variable", with(map[string]string{"KEEL_OIDC_PROVIDERS": "corp-sso", "KEEL_OIDC_REDIRECT_BASE_URL": "https://api.example.com"}), "KEEL_OIDC_CORP_SSO_ISSUER: required"},
+		{"a provider without a client secret is refused", with(map[string]string{"KEEL_OIDC_PROVIDERS": "corp", "KEEL_OIDC_CORP_ISSUER": "https://sso.example.com", "KEEL_OIDC_CORP_CLIENT_ID": "c", "KEEL_OIDC_REDIRECT_BASE_URL": "https://api.example.com"}), "KEEL_OIDC_CORP_CLIENT_SECRET: required"},
+		{"providers without a redirect base URL are refused", with(map[string]string{"KEEL_OIDC_PROVIDERS": "corp", "KEEL_OIDC_CORP_ISSUER": "https://sso.example.com", "KEEL_OIDC_CORP_CLIENT_ID": "c", "KEEL_OIDC_CORP_CLIENT_SECRET": "s"}), "KEEL_OIDC_REDIRECT_BASE_URL: required"},
+		{"a provider name with capitals is refused", with(map[string]string{"KEEL_OIDC_PROVIDERS": "Corp"}), "KEEL_OIDC_PROVIDERS"},
+		{"a provider named twice is refused", with(map[string]string{"KEEL_OIDC_PROVIDERS": "corp,corp"}), "named twice"},
+		{"an issuer that is not a URL is refused", with(map[string]string{"KEEL_OIDC_PROVIDERS": "corp", "KEEL_OIDC_CORP_ISSUER": "sso.example.com"}), "KEEL_OIDC_CORP_ISSUER"},
+		{"a login redirect URL with a fragment is refused", with(map[string]string{"KEEL_OIDC_LOGIN_REDIRECT_URL": "https://app.example.com/#x"}), "KEEL_OIDC_LOGIN_REDIRECT_URL"},
+		{"a passkey origin off the relying-party id is refused", with(map[string]string{"KEEL_WEBAUTHN_RP_ID": "example.com", "KEEL_WEBAUTHN_ORIGINS": "https://example.com.evil.test"}), "KEEL_WEBAUTHN_ORIGINS"},
+		{"FRONTEND_HOST off the relying-party id is refused as the default origin", with(map[string]string{"KEEL_WEBAUTHN_RP_ID": "other.example"}), "KEEL_WEBAUTHN_ORIGINS"},
+		{"a relying-party id that is a URL is refused", with(map[string]string{"KEEL_WEBAUTHN_RP_ID": "https://example.com"}), "KEEL_WEBAUTHN_RP_ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(env(tc.vars))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one with %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestEverySettingIsDocumented(t *testing.T) {
 	seen := map[string]bool{}
 	var md, text bytes.Buffer
@@ -472,7 +550,7 @@ func TestEverySettingIsDocumented(t *testing.T) {
 				t.Errorf("%s is in the table twice", s.Name)
 			}
 			seen[s.Name] = true
-			if s.Help == "" || s.parse == nil {
+			if s.Help == "" || (s.parse == nil) == (s.provider == nil) {
 				t.Errorf("%s lacks help or a parser", s.Name)
 			}
 			if !strings.Contains(md.String(), "| `"+s.Name+"` |") {

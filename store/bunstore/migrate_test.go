@@ -364,6 +364,9 @@ func TestRollbackPlan(t *testing.T) {
 					name  string
 					drops []string
 				}{
+					{"20261127150002_auth_flows", []string{"table auth_flows"}},
+					{"20261127150001_passkeys", []string{"table passkeys", "table webauthn_user_handles"}},
+					{"20261127150000_identities", []string{"table identities"}},
 					{"20261127140001_totp", []string{"table recovery_codes", "table totp"}},
 					{"20261127140000_email_verification", []string{"table one_time_tokens", "column users.is_verified"}},
 					{"20261127120000_audit_events", []string{"table audit_events"}},

@@ -1,6 +1,7 @@
 package bunstore
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -300,6 +301,131 @@ func cloneString(s *string) *string {
 	}
 	c := *s
 	return &c
+}
+
+type identityRow struct {
+	bun.BaseModel `bun:"table:identities,alias:idn"`
+
+	ID        uuid.UUID `bun:"id,pk"`
+	UserID    uuid.UUID `bun:"user_id"`
+	Provider  string    `bun:"provider"`
+	Subject   string    `bun:"subject"`
+	Email     string    `bun:"email"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+func (r *identityRow) identity() *keel.Identity {
+	return &keel.Identity{
+		ID:        r.ID,
+		UserID:    r.UserID,
+		Provider:  r.Provider,
+		Subject:   r.Subject,
+		Email:     r.Email,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+}
+
+type userHandleRow struct {
+	bun.BaseModel `bun:"table:webauthn_user_handles,alias:wuh"`
+
+	UserID uuid.UUID `bun:"user_id,pk"`
+	Handle []byte    `bun:"handle"`
+}
+
+type passkeyRow struct {
+	bun.BaseModel `bun:"table:passkeys,alias:pk"`
+
+	ID             uuid.UUID `bun:"id,pk"`
+	UserID         uuid.UUID `bun:"user_id"`
+	CredentialID   []byte    `bun:"credential_id"`
+	Name           string    `bun:"name"`
+	PublicKey      []byte    `bun:"public_key"`
+	Transports     string    `bun:"transports"` // comma-separated
+	AAGUID         []byte    `bun:"aaguid"`
+	SignCount      int64     `bun:"sign_count"`
+	UserPresent    bool      `bun:"user_present"`
+	UserVerified   bool      `bun:"user_verified"`
+	BackupEligible bool      `bun:"backup_eligible"`
+	BackupState    bool      `bun:"backup_state"`
+	CreatedAt      time.Time `bun:"created_at"`
+	LastUsedAt     time.Time `bun:"last_used_at,nullzero"`
+}
+
+func toPasskeyRow(p *keel.Passkey) *passkeyRow {
+	return &passkeyRow{
+		ID:             p.ID,
+		UserID:         p.UserID,
+		CredentialID:   nonNil(p.CredentialID),
+		Name:           p.Name,
+		PublicKey:      nonNil(p.PublicKey),
+		Transports:     strings.Join(p.Transports, ","),
+		AAGUID:         nonNil(p.AAGUID),
+		SignCount:      int64(p.SignCount),
+		UserPresent:    p.Flags.UserPresent,
+		UserVerified:   p.Flags.UserVerified,
+		BackupEligible: p.Flags.BackupEligible,
+		BackupState:    p.Flags.BackupState,
+		CreatedAt:      p.CreatedAt,
+		LastUsedAt:     p.LastUsedAt,
+	}
+}
+
+func (r *passkeyRow) passkey() *keel.Passkey {
+	transports := []string{}
+	if r.Transports != "" {
+		transports = strings.Split(r.Transports, ",")
+	}
+	p := &keel.Passkey{
+		ID:           r.ID,
+		UserID:       r.UserID,
+		CredentialID: r.CredentialID,
+		Name:         r.Name,
+		PublicKey:    r.PublicKey,
+		Transports:   transports,
+		AAGUID:       nonNil(r.AAGUID),
+		SignCount:    uint32(r.SignCount),
+		Flags: keel.PasskeyFlags{
+			UserPresent:    r.UserPresent,
+			UserVerified:   r.UserVerified,
+			BackupEligible: r.BackupEligible,
+			BackupState:    r.BackupState,
+		},
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+	if !r.LastUsedAt.IsZero() {
+		p.LastUsedAt = r.LastUsedAt.UTC()
+	}
+	return p
+}
+
+type authFlowRow struct {
+	bun.BaseModel `bun:"table:auth_flows,alias:af"`
+
+	KeyHash   string        `bun:"key_hash,pk"`
+	Kind      string        `bun:"kind"`
+	UserID    uuid.NullUUID `bun:"user_id"`
+	Data      []byte        `bun:"data"`
+	CreatedAt time.Time     `bun:"created_at"`
+	ExpiresAt time.Time     `bun:"expires_at"`
+}
+
+func (r *authFlowRow) flow() *keel.AuthFlow {
+	return &keel.AuthFlow{
+		KeyHash:   r.KeyHash,
+		Kind:      keel.AuthFlowKind(r.Kind),
+		UserID:    r.UserID.UUID, // uuid.Nil when NULL
+		Data:      nonNil(r.Data),
+		CreatedAt: r.CreatedAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(),
+	}
+}
+
+// nonNil returns b, or an empty slice for nil: the columns are NOT NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // auditEventRow is an audit event. The user ids are NULL for uuid.Nil and

@@ -352,7 +352,8 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // DeleteExpired removes, in one transaction, the sessions, reset tokens,
-// API tokens, one-time tokens and counters that expired at or before now.
+// API tokens, one-time tokens, authentication flows and counters that
+// expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.atomically(ctx, func(db bun.IDB) error {
@@ -362,6 +363,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			db.NewDelete().Model((*resetTokenRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*oneTimeTokenRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*apiTokenRow)(nil)).Where("expires_at <= ?", now),
+			db.NewDelete().Model((*authFlowRow)(nil)).Where("expires_at <= ?", now),
 			db.NewDelete().Model((*counterRow)(nil)).Where("reset_at <= ?", now),
 		} {
 			res, err := q.Exec(ctx)

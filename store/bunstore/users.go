@@ -71,7 +71,8 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 
 // DeleteUser deletes the user; the foreign keys' ON DELETE CASCADE deletes
 // its items, sessions, reset tokens, API tokens, one-time tokens, TOTP and
-// recovery codes in the same statement.
+// recovery codes, identities, passkeys, user handle and authentication
+// flows in the same statement.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	res, err := h.writer.NewDelete().Model((*userRow)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {

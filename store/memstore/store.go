@@ -53,6 +53,19 @@ type db struct {
 	counters map[string]keel.Counter
 	secrets  map[string][]byte
 
+	identities       map[uuid.UUID]*keel.Identity
+	identityKeys     map[identityKey]uuid.UUID // (provider, subject) → identity id
+	identitiesByUser index[uuid.UUID, uuid.UUID]
+
+	passkeys       map[string]*keel.Passkey // by string(CredentialID)
+	passkeyIDs     map[uuid.UUID]string     // passkey id → string(CredentialID)
+	passkeysByUser index[uuid.UUID, string]
+	userHandles    map[uuid.UUID]string // user id → string(handle)
+	handleUsers    map[string]uuid.UUID // string(handle) → user id
+
+	authFlows       map[string]*keel.AuthFlow // by key hash
+	authFlowsByUser index[uuid.UUID, string]
+
 	audit    []*keel.AuditEvent // oldest first: CreatedAt, then ID, ascending
 	auditIDs map[uuid.UUID]struct{}
 
@@ -80,6 +93,16 @@ func New() *Store {
 		apiTokensByUser:   make(index[uuid.UUID, uuid.UUID]),
 		counters:          make(map[string]keel.Counter),
 		secrets:           make(map[string][]byte),
+		identities:        make(map[uuid.UUID]*keel.Identity),
+		identityKeys:      make(map[identityKey]uuid.UUID),
+		identitiesByUser:  make(index[uuid.UUID, uuid.UUID]),
+		passkeys:          make(map[string]*keel.Passkey),
+		passkeyIDs:        make(map[uuid.UUID]string),
+		passkeysByUser:    make(index[uuid.UUID, string]),
+		userHandles:       make(map[uuid.UUID]string),
+		handleUsers:       make(map[string]uuid.UUID),
+		authFlows:         make(map[string]*keel.AuthFlow),
+		authFlowsByUser:   make(index[uuid.UUID, string]),
 		auditIDs:          make(map[uuid.UUID]struct{}),
 
 		oneTimeTokens:       make(map[string]*keel.OneTimeToken),
@@ -154,7 +177,7 @@ func (h *handle) write(ctx context.Context, f func(d *db, u *undoLog) error) err
 }
 
 // DeleteExpired removes the sessions, reset tokens, API tokens, one-time
-// tokens and counters that expired at or before now.
+// tokens, authentication flows and counters that expired at or before now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(d *db, u *undoLog) error {
@@ -180,6 +203,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for hash, tok := range d.oneTimeTokens {
 			if !tok.ExpiresAt.After(now) {
 				d.removeOneTimeToken(u, hash)
+				n++
+			}
+		}
+		for hash, f := range d.authFlows {
+			if !f.ExpiresAt.After(now) {
+				d.removeAuthFlow(u, hash)
 				n++
 			}
 		}

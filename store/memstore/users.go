@@ -123,8 +123,8 @@ func (h *handle) UpdateUser(ctx context.Context, u *keel.User) error {
 }
 
 // DeleteUser deletes the user with its items, sessions, reset tokens, API
-// tokens, one-time tokens, TOTP and recovery codes. NotFound when there is
-// none.
+// tokens, one-time tokens, TOTP and recovery codes, identities, passkeys,
+// user handle and authentication flows. NotFound when there is none.
 func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return h.write(ctx, func(d *db, log *undoLog) error {
 		u, ok := d.users[id]
@@ -148,6 +148,19 @@ func (h *handle) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		}
 		del(log, d.totps, id)
 		del(log, d.recoveryCodes, id)
+		for identityID := range d.identitiesByUser[id] {
+			d.removeIdentity(log, identityID)
+		}
+		for credID := range d.passkeysByUser[id] {
+			d.removePasskey(log, credID)
+		}
+		if handle, ok := d.userHandles[id]; ok {
+			del(log, d.handleUsers, handle)
+			del(log, d.userHandles, id)
+		}
+		for hash := range d.authFlowsByUser[id] {
+			d.removeAuthFlow(log, hash)
+		}
 		del(log, d.emails, emailKey(u.Email))
 		del(log, d.users, id)
 		return nil

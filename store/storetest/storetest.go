@@ -13,9 +13,10 @@
 //	}
 //
 // The helpers NewUser, NewItem, NewSession, NewResetToken, NewAPIToken,
-// NewAuditEvent, NewOneTimeToken and NewTOTP build valid, unsaved records
-// (UUIDv7 ids, UTC times truncated to microseconds) for tests of stores
-// and of code that uses them.
+// NewAuditEvent, NewOneTimeToken, NewTOTP, NewIdentity, NewPasskey,
+// NewUserHandle and NewAuthFlow build valid, unsaved records (UUIDv7 ids,
+// UTC times truncated to microseconds) for tests of stores and of code
+// that uses them.
 package storetest
 
 import (
@@ -57,6 +58,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keel.Store) {
 	t.Run("AuditEvents", func(t *testing.T) { testAuditEvents(t, newStore) })
 	t.Run("Ownership", func(t *testing.T) { testOwnership(t, newStore) })
 	t.Run("Availability", func(t *testing.T) { testAvailability(t, newStore) })
+	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore) })
+	t.Run("Passkeys", func(t *testing.T) { testPasskeys(t, newStore) })
+	t.Run("AuthFlows", func(t *testing.T) { testAuthFlows(t, newStore) })
+	t.Run("SignInAvailability", func(t *testing.T) { testSignInAvailability(t, newStore) })
 }
 
 type newStoreFunc = func(t *testing.T) keel.Store

@@ -1,0 +1,18 @@
+-- Accounts at OpenID Connect providers linked to keel users. A provider's
+-- account (provider, subject) is linked to one user at most.
+CREATE TABLE identities (
+    id         uuid        PRIMARY KEY,
+    user_id    uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    provider   text        NOT NULL,
+    subject    text        NOT NULL,
+    email      text        NOT NULL,
+    created_at timestamptz NOT NULL
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX identities_provider_subject_key ON identities (provider, subject);
+
+--bun:split
+
+CREATE INDEX identities_user_id_created_at_id_idx ON identities (user_id, created_at DESC, id DESC);
