@@ -33,12 +33,9 @@ func createSuperuserCmd(ctx context.Context, args []string, sio stdio, env looku
 	if strings.TrimSpace(*email) == "" {
 		return usageError{"-email is required"}
 	}
-	c, err := loadConfigFiles(fs, *envFile, env)
+	c, err := loadStoredConfig(fs, *envFile, env, "keeps nothing once this command ends; set FIRST_SUPERUSER for serve instead")
 	if err != nil {
 		return err
-	}
-	if c.isMemory() {
-		return errors.New("DATABASE_URL is memory:, which keeps nothing once this command ends; set FIRST_SUPERUSER for serve instead")
 	}
 	password, err := readPassword(sio.in, sio.err)
 	if err != nil {

@@ -152,6 +152,20 @@ func envFileFlag(fs *flag.FlagSet) *string {
 
 // loadConfigFiles reads the .env file (required when named explicitly)
 // and the configuration.
+// loadStoredConfig is loadConfigFiles for the commands that act on stored
+// data: a memory: DATABASE_URL, gone when the command ends, is refused,
+// saying why it is useless to that command.
+func loadStoredConfig(fs *flag.FlagSet, envFile string, environ lookupFunc, why string) (config, error) {
+	c, err := loadConfigFiles(fs, envFile, environ)
+	if err != nil {
+		return c, err
+	}
+	if c.isMemory() {
+		return c, errors.New("DATABASE_URL is memory:, which " + why)
+	}
+	return c, nil
+}
+
 func loadConfigFiles(fs *flag.FlagSet, envFile string, environ lookupFunc) (config, error) {
 	dotenv, err := readDotenv(envFile, explicitFlag(fs, "env-file"))
 	if err != nil {

@@ -43,12 +43,9 @@ func migrateCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) e
 	if action != "up" && action != "down" && action != "status" {
 		return usageError{fmt.Sprintf("unknown action %q: want up, down or status", action)}
 	}
-	c, err := loadConfigFiles(fs, *envFile, env)
+	c, err := loadStoredConfig(fs, *envFile, env, "keeps no schema to migrate")
 	if err != nil {
 		return err
-	}
-	if c.isMemory() {
-		return errors.New("DATABASE_URL is memory:, which keeps no schema to migrate")
 	}
 	s, err := openStore(ctx, c, newLogger(c, sio.err))
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -24,12 +23,9 @@ func unlockCmd(ctx context.Context, args []string, sio stdio, env lookupFunc) er
 	if strings.TrimSpace(*email) == "" {
 		return usageError{"-email is required"}
 	}
-	c, err := loadConfigFiles(fs, *envFile, env)
+	c, err := loadStoredConfig(fs, *envFile, env, "keeps no lockout once the server that counted it ends")
 	if err != nil {
 		return err
-	}
-	if c.isMemory() {
-		return errors.New("DATABASE_URL is memory:, which keeps no lockout once the server that counted it ends")
 	}
 	log := newLogger(c, sio.err)
 	s, err := openStore(ctx, c, log)
