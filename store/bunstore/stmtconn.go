@@ -172,13 +172,15 @@ func (cn *stmtConn) ResetSession(ctx context.Context) error {
 func (cn *stmtConn) IsValid() bool { return !cn.bad && cn.fullConn.IsValid() }
 
 // Close closes the statements, then the connection; the statements' errors
-// do not matter once the connection goes.
+// do not matter once the connection goes. Those of a broken connection
+// are left to go with it: the server's end of them has gone already.
 func (cn *stmtConn) Close() error {
+	valid := cn.IsValid()
 	for i, st := range cn.stmts {
-		if st != nil {
+		if st != nil && valid {
 			st.Close()
-			cn.stmts[i] = nil
 		}
+		cn.stmts[i] = nil
 	}
 	return cn.fullConn.Close()
 }
