@@ -2,7 +2,6 @@ package bunstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,21 +25,13 @@ func (h *handle) CreateAPIToken(ctx context.Context, t *keel.APIToken) error {
 // FindAPIToken returns the unexpired token with the hash and its user, in
 // one query that joins api_tokens to users.
 func (h *handle) FindAPIToken(ctx context.Context, tokenHash string, now time.Time) (*keel.APIToken, *keel.User, error) {
-	if st := h.readStmts.stmt(ctx, sqlFindAPIToken); st != nil {
-		row := apiTokenRow{User: &userRow{}}
-		u := row.User
-		var lastUsed sql.NullTime
-		args := []any{tokenHash, h.timeArg(now)}
-		err := h.readStmts.observe(ctx, sqlFindAPIToken, args, func(ctx context.Context) (sql.Result, error) {
-			return nil, st.QueryRowContext(ctx, args...).Scan(
-				&row.ID, &row.UserID, &row.Name, &row.Scope, &row.TokenHash, &row.CreatedAt, &lastUsed, &row.ExpiresAt,
-				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
-		})
-		if err != nil {
+	if p := h.readStmts; p != nil {
+		sc := apiTokenScans.Get().(*apiTokenScan)
+		defer apiTokenScans.Put(sc)
+		if err := p.queryRow(ctx, qFindAPIToken, []any{tokenHash, h.timeArg(now)}, sc.dest[:]); err != nil {
 			return nil, nil, storeError("find API token", err, msgAPITokenNotFound, "")
 		}
-		row.LastUsedAt = lastUsed.Time
-		return row.token(), u.user(), nil
+		return sc.row.token(), sc.user.user(), nil
 	}
 	var row apiTokenRow
 	err := h.reader.NewSelect().Model(&row).

@@ -14,10 +14,10 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 // CreateItem inserts it. NotFound (the foreign key) when its owner does not
 // exist.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
-	if st := h.writeStmts.stmt(ctx, sqlCreateItem); st != nil {
+	if p := h.writeStmts; p != nil {
 		args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
-		err := h.writeStmts.observe(ctx, sqlCreateItem, args, func(ctx context.Context) (sql.Result, error) {
-			return st.ExecContext(ctx, args...)
+		err := p.observe(ctx, qCreateItem, args, func(ctx context.Context) (sql.Result, error) {
+			return p.db.ExecContext(ctx, p.sql.texts[qCreateItem], args...)
 		})
 		return storeError("create item", err, msgUserNotFound, "")
 	}
@@ -27,16 +27,15 @@ func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 
 // Item returns the item with the id.
 func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
-	var row itemRow
-	if st := h.readStmts.stmt(ctx, sqlItem); st != nil {
-		err := h.readStmts.observe(ctx, sqlItem, []any{id}, func(ctx context.Context) (sql.Result, error) {
-			return nil, st.QueryRowContext(ctx, id).Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt)
-		})
-		if err != nil {
+	if p := h.readStmts; p != nil {
+		sc := itemScans.Get().(*itemScan)
+		defer itemScans.Put(sc)
+		if err := p.queryRow(ctx, qItem, []any{id}, sc.dest[:6]); err != nil {
 			return nil, storeError("item", err, msgItemNotFound, "")
 		}
-		return row.item(), nil
+		return sc.row.item(), nil
 	}
+	var row itemRow
 	if err := h.lockInTx(h.reader.NewSelect().Model(&row).Where("i.id = ?", id)).Scan(ctx); err != nil {
 		return nil, storeError("item", err, msgItemNotFound, "")
 	}
@@ -47,14 +46,8 @@ func (h *handle) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
 // their total count, from the (owner_id, created_at DESC, id DESC) or the
 // (created_at DESC, id DESC) index.
 func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
-	if f.OwnerID != uuid.Nil {
-		query := sqlOwnerItems
-		if p.After != nil {
-			query = sqlOwnerItemsAfter
-		}
-		if st := h.readStmts.stmt(ctx, query); st != nil {
-			return h.ownerItems(ctx, st, query, f, p)
-		}
+	if f.OwnerID != uuid.Nil && h.readStmts != nil {
+		return h.ownerItems(ctx, f, p)
 	}
 	var rows []itemRow
 	q := h.reader.NewSelect().Model(&rows)
@@ -81,29 +74,31 @@ func (h *handle) ListItems(ctx context.Context, f keel.ItemFilter, p keel.Page) 
 }
 
 // ownerItems is ListItems for one owner in one round trip (the page and
-// the count together), through the prepared sqlOwnerItems or, with
-// p.After, sqlOwnerItemsAfter.
-func (h *handle) ownerItems(ctx context.Context, st *sql.Stmt, query string, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+// the count together), through the prepared qOwnerItems or, with p.After,
+// qOwnerItemsAfter.
+func (h *handle) ownerItems(ctx context.Context, f keel.ItemFilter, p keel.Page) ([]*keel.Item, int, error) {
+	pool := h.readStmts
 	limit, offset := max(p.Limit, 1), max(p.Offset, 0)
-	args := []any{f.OwnerID, f.OwnerID}
+	q, args := qOwnerItems, []any{f.OwnerID, f.OwnerID, limit, offset}
 	if a := p.After; a != nil {
-		args = append(args, h.timeArg(a.CreatedAt), a.ID)
+		q, args = qOwnerItemsAfter, []any{f.OwnerID, f.OwnerID, h.timeArg(a.CreatedAt), a.ID, limit, offset}
 	}
-	args = append(args, limit, offset)
+	sc := itemScans.Get().(*itemScan)
+	defer itemScans.Put(sc)
 	items := make([]*keel.Item, 0, limit)
 	total := 0
-	err := h.readStmts.observe(ctx, query, args, func(ctx context.Context) (sql.Result, error) {
-		rows, err := st.QueryContext(ctx, args...)
+	err := pool.observe(ctx, q, args, func(ctx context.Context) (sql.Result, error) {
+		rows, err := pool.db.QueryContext(ctx, pool.sql.texts[q], args...)
 		if err != nil {
 			return nil, err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var row itemRow
-			if err := rows.Scan(&row.ID, &row.Title, &row.Description, &row.OwnerID, &row.CreatedAt, &row.UpdatedAt, &total); err != nil {
+			if err := rows.Scan(sc.dest[:]...); err != nil {
 				return nil, err
 			}
-			items = append(items, row.item())
+			items = append(items, sc.row.item())
+			total = int(sc.total)
 		}
 		return nil, rows.Err()
 	})

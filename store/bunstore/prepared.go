@@ -3,6 +3,8 @@ package bunstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,70 +19,109 @@ import (
 // (CreateItem) go through prepared statements, on the pool that runs them:
 // bun writes its arguments into the SQL text, so each call otherwise makes
 // the database parse and plan the query again (PostgreSQL) or compile it
-// again (SQLite, where that was a fifth of a request's CPU). A statement is
-// prepared once per pooled connection by database/sql.
+// again (SQLite, where that was a fifth of a request's CPU). Every
+// connection of the pool prepares them for itself (stmtconn.go).
 //
 // The prepared path is taken only by a Store that Open made, outside a
 // transaction (see handle.readStmts). The Store's query hooks
-// (WithQueryHook) see its queries too: stmtCache.observe runs them around
+// (WithQueryHook) see its queries too: hotPool.observe runs them around
 // each call as bun runs them around its own queries. Both paths pass the
 // conformance suite (TestStore).
 
+// hotQuery names a prepared query.
+type hotQuery int
+
 const (
-	sqlFindSession = `SELECT s.token_hash, s.id, s.user_id, s.data, s.expiry, s.created_at, s.last_used_at, s.client_addr, s.user_agent,
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
- FROM sessions AS s JOIN users AS u ON u.id = s.user_id
- WHERE s.token_hash = ? AND s.expiry > ?`
-	sqlFindAPIToken = `SELECT t.id, t.user_id, t.name, t.scope, t.token_hash, t.created_at, t.last_used_at, t.expires_at,
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, u.password_changed_at, u.created_at, u.updated_at
- FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id
- WHERE t.token_hash = ? AND t.expires_at > ?`
-	// sqlOwnerItems is a page of one owner's items with their total count
-	// in the same round trip: the count is a scalar subquery, run once, that
+	qFindSession hotQuery = iota
+	qFindAPIToken
+	qItem
+	// qOwnerItems is a page of one owner's items with their total count in
+	// the same round trip: the count is a scalar subquery, run once, that
 	// sums the owner's rows of item_counts (see itemCount).
-	sqlOwnerItems = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at,
- (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
- FROM items AS i WHERE i.owner_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
-	// sqlOwnerItemsAfter is sqlOwnerItems after a cursor: the row
-	// comparison is a range of the (owner_id, created_at DESC, id DESC)
-	// index, so the page costs the same at any depth.
-	sqlOwnerItemsAfter = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at,
- (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
- FROM items AS i WHERE i.owner_id = ? AND (i.created_at, i.id) < (?, ?) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
-	sqlCreateItem = `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
-	sqlItem       = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at FROM items AS i WHERE i.id = ?`
+	qOwnerItems
+	// qOwnerItemsAfter is qOwnerItems after a cursor: the row comparison
+	// is a range of the (owner_id, created_at DESC, id DESC) index, so the
+	// page costs the same at any depth.
+	qOwnerItemsAfter
+	qCreateItem
+	numHotQueries
 )
 
-// stmtCache holds a pool's prepared statements.
-type stmtCache struct {
-	db      *sql.DB
-	dialect dialect.Name
+// hotTemplates are the prepared queries with ? placeholders. {column}
+// selects a time column: as it is on PostgreSQL, as text on SQLite (see
+// scanTime).
+var hotTemplates = [numHotQueries]string{
+	qFindSession: `SELECT s.token_hash, s.id, s.user_id, s.data, {s.expiry}, {s.created_at}, {s.last_used_at}, s.client_addr, s.user_agent,
+ u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, {u.password_changed_at}, {u.created_at}, {u.updated_at}
+ FROM sessions AS s JOIN users AS u ON u.id = s.user_id
+ WHERE s.token_hash = ? AND s.expiry > ?`,
+	qFindAPIToken: `SELECT t.id, t.user_id, t.name, t.scope, t.token_hash, {t.created_at}, {t.last_used_at}, {t.expires_at},
+ u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, {u.password_changed_at}, {u.created_at}, {u.updated_at}
+ FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id
+ WHERE t.token_hash = ? AND t.expires_at > ?`,
+	qItem: `SELECT i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at} FROM items AS i WHERE i.id = ?`,
+	qOwnerItems: `SELECT i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at},
+ (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
+ FROM items AS i WHERE i.owner_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`,
+	qOwnerItemsAfter: `SELECT i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at},
+ (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
+ FROM items AS i WHERE i.owner_id = ? AND (i.created_at, i.id) < (?, ?) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`,
+	qCreateItem: `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+}
+
+// hotSQL is the prepared queries of a dialect: templates (with ?
+// placeholders, what the query hooks see as QueryTemplate) and texts (what
+// is sent).
+type hotSQL struct {
+	templates, texts [numHotQueries]string
+}
+
+var (
+	timeColumn = regexp.MustCompile(`\{([a-z_.]+)\}`)
+	hotSQLs    = map[dialect.Name]*hotSQL{dialect.PG: newHotSQL(dialect.PG), dialect.SQLite: newHotSQL(dialect.SQLite)}
+)
+
+func newHotSQL(d dialect.Name) *hotSQL {
+	s := &hotSQL{}
+	for q, tmpl := range hotTemplates {
+		switch d {
+		case dialect.SQLite:
+			s.templates[q] = timeColumn.ReplaceAllString(tmpl, "CAST($1 AS TEXT)")
+			s.texts[q] = s.templates[q]
+		default:
+			s.templates[q] = timeColumn.ReplaceAllString(tmpl, "$1")
+			s.texts[q] = dollarPlaceholders(s.templates[q])
+		}
+	}
+	return s
+}
+
+// hotPool runs the prepared queries on one pool, whose connector is a
+// stmtConnector of the same queries.
+type hotPool struct {
+	db  *sql.DB
+	sql *hotSQL
 	// bun is the pool as bun sees it, and hooks its query hooks: observe
 	// hands them the events bun would.
 	bun   *bun.DB
 	hooks []bun.QueryHook
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	conns *stmtConnector
 }
 
-func newStmtCache(db *sql.DB, bdb *bun.DB, hooks []bun.QueryHook) *stmtCache {
-	return &stmtCache{db: db, dialect: bdb.Dialect().Name(), bun: bdb, hooks: hooks}
+func newHotPool(db *sql.DB, conns *stmtConnector, bdb *bun.DB, hooks []bun.QueryHook) *hotPool {
+	return &hotPool{db: db, sql: hotSQLs[bdb.Dialect().Name()], bun: bdb, hooks: hooks, conns: conns}
 }
 
-// observe runs the query hooks around run, which calls a prepared
-// statement of query with args (and scans what it answers), as bun runs
-// them around a raw query: BeforeQuery in order, AfterQuery in reverse,
-// with the event's Err and Result set. Without hooks it only calls run.
-func (p *stmtCache) observe(ctx context.Context, query string, args []any, run func(ctx context.Context) (sql.Result, error)) error {
+// observe runs the query hooks around run, which runs q with args (and
+// scans what it answers), as bun runs them around a raw query:
+// BeforeQuery in order, AfterQuery in reverse, with the event's Err and
+// Result set. Without hooks it only calls run.
+func (p *hotPool) observe(ctx context.Context, q hotQuery, args []any, run func(ctx context.Context) (sql.Result, error)) error {
 	if len(p.hooks) == 0 {
 		_, err := run(ctx)
 		return err
 	}
-	text := query
-	if p.dialect == dialect.PG {
-		text = dollarPlaceholders(query)
-	}
-	e := &bun.QueryEvent{DB: p.bun, Query: text, QueryTemplate: query, QueryArgs: args, StartTime: time.Now()}
+	e := &bun.QueryEvent{DB: p.bun, Query: p.sql.texts[q], QueryTemplate: p.sql.templates[q], QueryArgs: args, StartTime: time.Now()}
 	for _, h := range p.hooks {
 		ctx = h.BeforeQuery(ctx, e)
 	}
@@ -91,44 +132,12 @@ func (p *stmtCache) observe(ctx context.Context, query string, args []any, run f
 	return e.Err
 }
 
-// stmt returns the statement for query (written with ? placeholders),
-// preparing it on first use; nil when it cannot be prepared (the schema is
-// not migrated yet) or p is nil (see handle), so that the caller takes
-// bun's path.
-func (p *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
-	if p == nil {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st, ok := p.stmts[query]; ok {
-		return st
-	}
-	text := query
-	if p.dialect == dialect.PG {
-		text = dollarPlaceholders(query)
-	}
-	st, err := p.db.PrepareContext(ctx, text)
-	if err != nil {
-		return nil
-	}
-	if p.stmts == nil {
-		p.stmts = map[string]*sql.Stmt{}
-	}
-	p.stmts[query] = st
-	return st
-}
-
-func (p *stmtCache) close() {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, st := range p.stmts {
-		st.Close()
-	}
-	p.stmts = nil
+// queryRow runs q, a query of one row, with args and scans the row into
+// dest; sql.ErrNoRows when there is none.
+func (p *hotPool) queryRow(ctx context.Context, q hotQuery, args, dest []any) error {
+	return p.observe(ctx, q, args, func(ctx context.Context) (sql.Result, error) {
+		return nil, p.db.QueryRowContext(ctx, p.sql.texts[q], args...).Scan(dest...)
+	})
 }
 
 // dollarPlaceholders numbers the ? of query as PostgreSQL's $1, $2, ...
@@ -156,4 +165,179 @@ func (h *handle) timeArg(t time.Time) any {
 	}
 	b := h.reader.Dialect().AppendTime(nil, t)
 	return string(b[1 : len(b)-1]) // drop the quotes
+}
+
+// scanTime scans a time column of a prepared query: a time.Time from
+// PostgreSQL, the text bun wrote from SQLite. modernc.org/sqlite parses
+// the text of a column declared TIMESTAMP itself, trying one layout after
+// another, which was a fifth of the CPU of FindSession and Item on
+// SQLite; the queries select the column as text instead, and parseTime
+// reads bun's layout directly. NULL scans as the zero time.
+type scanTime time.Time
+
+func (t *scanTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*t = scanTime{}
+	case time.Time:
+		*t = scanTime(v)
+	case string:
+		tm, err := parseTime(v)
+		if err != nil {
+			return err
+		}
+		*t = scanTime(tm)
+	case []byte:
+		tm, err := parseTime(string(v))
+		if err != nil {
+			return err
+		}
+		*t = scanTime(tm)
+	default:
+		return fmt.Errorf("bunstore: cannot scan %T as a time", src)
+	}
+	return nil
+}
+
+// sqliteTimeLayouts are the layouts modernc.org/sqlite tries, for text
+// that bun did not write.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999 -0700 MST",
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// parseTime parses the text SQLite keeps for a time: bun's layout,
+// "2006-01-02 15:04:05.999999-07:00" in UTC, without time.Parse, or else
+// any of the layouts modernc.org/sqlite reads. The time is in UTC.
+func parseTime(s string) (time.Time, error) {
+	if t, ok := parseBunTime(s); ok {
+		return t, nil
+	}
+	ts := strings.TrimSuffix(s, "Z")
+	for _, layout := range sqliteTimeLayouts {
+		if t, err := time.Parse(layout, ts); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bunstore: cannot parse %q as a time", s)
+}
+
+// parseBunTime parses "2006-01-02 15:04:05[.ffffff]+00:00", the layout
+// bun writes for a UTC time; ok is false for anything else.
+func parseBunTime(s string) (t time.Time, ok bool) {
+	if len(s) < len("2006-01-02 15:04:05+00:00") || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, false
+	}
+	rest := s[19:]
+	nsec := 0
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && n <= 9 && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 {
+			return time.Time{}, false
+		}
+		frac, _ := digits(rest[1:n])
+		for range 10 - n {
+			frac *= 10
+		}
+		nsec, rest = frac, rest[n:]
+	}
+	if rest != "+00:00" || month < 1 || month > 12 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false // a day the month does not have
+	}
+	return t, true
+}
+
+// digits is the decimal number s, of ASCII digits only.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// The scan targets of the prepared reads, pooled so that a call allocates
+// neither the rows nor the []any of pointers into them that Scan takes:
+// what a call returns is copied out of the rows (Scan gives []byte and
+// *string destinations fresh memory every time), so the next call may
+// scan into them again.
+var (
+	sessionScans  = sync.Pool{New: func() any { return newSessionScan() }}
+	apiTokenScans = sync.Pool{New: func() any { return newAPITokenScan() }}
+	itemScans     = sync.Pool{New: func() any { return newItemScan() }}
+)
+
+// sessionScan is a row of qFindSession.
+type sessionScan struct {
+	row  sessionRow
+	user userRow
+	dest [19]any
+}
+
+func newSessionScan() *sessionScan {
+	sc := &sessionScan{}
+	r, u := &sc.row, &sc.user
+	sc.dest = [...]any{
+		&r.TokenHash, &r.ID, &r.UserID, &r.Data, (*scanTime)(&r.Expiry), (*scanTime)(&r.CreatedAt), (*scanTime)(&r.LastUsedAt), &r.ClientAddr, &r.UserAgent,
+		&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, (*scanTime)(&u.PasswordChangedAt), (*scanTime)(&u.CreatedAt), (*scanTime)(&u.UpdatedAt),
+	}
+	return sc
+}
+
+// apiTokenScan is a row of qFindAPIToken.
+type apiTokenScan struct {
+	row  apiTokenRow
+	user userRow
+	dest [18]any
+}
+
+func newAPITokenScan() *apiTokenScan {
+	sc := &apiTokenScan{}
+	r, u := &sc.row, &sc.user
+	sc.dest = [...]any{
+		&r.ID, &r.UserID, &r.Name, &r.Scope, &r.TokenHash, (*scanTime)(&r.CreatedAt), (*scanTime)(&r.LastUsedAt), (*scanTime)(&r.ExpiresAt),
+		&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, (*scanTime)(&u.PasswordChangedAt), (*scanTime)(&u.CreatedAt), (*scanTime)(&u.UpdatedAt),
+	}
+	return sc
+}
+
+// itemScan is a row of qItem (dest[:6]) or of qOwnerItems and
+// qOwnerItemsAfter (dest, with the total).
+type itemScan struct {
+	row   itemRow
+	total int64
+	dest  [7]any
+}
+
+func newItemScan() *itemScan {
+	sc := &itemScan{}
+	r := &sc.row
+	sc.dest = [...]any{&r.ID, &r.Title, &r.Description, &r.OwnerID, (*scanTime)(&r.CreatedAt), (*scanTime)(&r.UpdatedAt), &sc.total}
+	return sc
 }

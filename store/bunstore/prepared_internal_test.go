@@ -38,16 +38,16 @@ func TestHotQueriesArePrepared(t *testing.T) {
 				runHotQueries(t, s)
 				for _, pool := range []struct {
 					name    string
-					p       *stmtCache
-					queries []string
+					p       *hotPool
+					queries []hotQuery
 				}{
-					{"read", s.readStmts, []string{sqlFindSession, sqlFindAPIToken, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter}},
-					{"write", s.writeStmts, []string{sqlCreateItem}},
+					{"read", s.readStmts, []hotQuery{qFindSession, qFindAPIToken, qItem, qOwnerItems, qOwnerItemsAfter}},
+					{"write", s.writeStmts, []hotQuery{qCreateItem}},
 				} {
 					got := pool.p.queries()
 					for _, q := range pool.queries {
 						if !slices.Contains(got, q) {
-							t.Errorf("not prepared on the %s pool: %.60s...", pool.name, q)
+							t.Errorf("not prepared on the %s pool: %.60s...", pool.name, hotTemplates[q])
 						}
 					}
 				}
@@ -67,17 +67,17 @@ func TestHotQueriesArePrepared(t *testing.T) {
 					t.Fatalf("a missing item: %v", err)
 				}
 				prepared := append(s.readStmts.queries(), s.writeStmts.queries()...)
-				for _, q := range []string{sqlFindSession, sqlFindAPIToken, sqlItem, sqlOwnerItems, sqlOwnerItemsAfter, sqlCreateItem} {
+				for q := range numHotQueries {
 					if !slices.Contains(prepared, q) {
-						t.Errorf("not prepared: %.60s...", q)
+						t.Errorf("not prepared: %.60s...", hotTemplates[q])
 					}
 					for _, h := range []*recordingHook{outer, inner} {
-						if !slices.Contains(h.templates(), q) {
-							t.Errorf("the %s hook did not see %.60s...", h.name, q)
+						if !slices.Contains(h.templates(), s.readStmts.sql.templates[q]) {
+							t.Errorf("the %s hook did not see %.60s...", h.name, hotTemplates[q])
 						}
 					}
 				}
-				if e := inner.last(); e.QueryTemplate != sqlItem || !errors.Is(e.Err, sql.ErrNoRows) || e.DB == nil || len(e.QueryArgs) != 1 {
+				if e := inner.last(); e.QueryTemplate != s.readStmts.sql.templates[qItem] || !errors.Is(e.Err, sql.ErrNoRows) || e.DB == nil || len(e.QueryArgs) != 1 {
 					t.Errorf("the missing item's event: %q %v %v", e.QueryTemplate, e.Err, e.QueryArgs)
 				}
 				if inner.nested != len(inner.templates()) {
@@ -100,16 +100,17 @@ func TestHotQueriesArePrepared(t *testing.T) {
 	}
 }
 
-// queries returns the queries p holds statements for; none for a nil p.
-func (p *stmtCache) queries() []string {
+// queries returns the queries some connection of p prepared; none for a
+// nil p.
+func (p *hotPool) queries() []hotQuery {
 	if p == nil {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for q := range p.stmts {
-		out = append(out, q)
+	var out []hotQuery
+	for q := range numHotQueries {
+		if p.conns.prepared[q].Load() {
+			out = append(out, q)
+		}
 	}
 	return out
 }

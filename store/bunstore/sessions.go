@@ -2,7 +2,6 @@ package bunstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,19 +17,13 @@ const (
 // FindSession returns the unexpired session with the token hash and its
 // user, in one query that joins sessions to users.
 func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
-	if st := h.readStmts.stmt(ctx, sqlFindSession); st != nil {
-		row := sessionRow{User: &userRow{}}
-		u := row.User
-		args := []any{tokenHash, h.timeArg(now)}
-		err := h.readStmts.observe(ctx, sqlFindSession, args, func(ctx context.Context) (sql.Result, error) {
-			return nil, st.QueryRowContext(ctx, args...).Scan(
-				&row.TokenHash, &row.ID, &row.UserID, &row.Data, &row.Expiry, &row.CreatedAt, &row.LastUsedAt, &row.ClientAddr, &row.UserAgent,
-				&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, &u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt)
-		})
-		if err != nil {
+	if p := h.readStmts; p != nil {
+		sc := sessionScans.Get().(*sessionScan)
+		defer sessionScans.Put(sc)
+		if err := p.queryRow(ctx, qFindSession, []any{tokenHash, h.timeArg(now)}, sc.dest[:]); err != nil {
 			return nil, nil, storeError("find session", err, msgSessionNotFound, "")
 		}
-		return row.record(), u.user(), nil
+		return sc.row.record(), sc.user.user(), nil
 	}
 	var row sessionRow
 	err := h.reader.NewSelect().Model(&row).

@@ -3,6 +3,7 @@ package bunstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,7 +17,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 
 	"github.com/keel-dev/keel"
 )
@@ -53,11 +54,11 @@ type handle struct {
 	dialect        dialect.Name
 	inTx           bool
 
-	// readStmts and writeStmts are the prepared hot queries (prepared.go)
-	// of the reader's and the writer's pool (one cache when they are one
+	// readStmts and writeStmts run the prepared hot queries (prepared.go)
+	// on the reader's and the writer's pool (one hotPool when they are one
 	// pool). Both are nil, and every query goes through bun, in a Store
 	// made by New or withoutPreparedStatements, and inside a transaction.
-	readStmts, writeStmts *stmtCache
+	readStmts, writeStmts *hotPool
 }
 
 var _ keel.Tx = (*handle)(nil)
@@ -158,7 +159,14 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 			s, err = nil, keel.Wrap(fmt.Errorf("bunstore: %v", r), keel.Invalid, "invalid PostgreSQL URL")
 		}
 	}()
-	connector := pgdriver.NewConnector(pgdriver.WithDSN(rawURL))
+	var (
+		connector driver.Connector = pgdriver.NewConnector(pgdriver.WithDSN(rawURL))
+		conns     *stmtConnector
+	)
+	if c.prepare() {
+		conns = newStmtConnector(connector, &hotSQLs[dialect.PG].texts, pgBroken)
+		connector = conns
+	}
 	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(pgMaxOpenConns)
 	sqldb.SetMaxIdleConns(pgMaxOpenConns)
@@ -167,7 +175,7 @@ func openPostgres(rawURL string, c config) (s *Store, err error) {
 	db := withHooks(bun.NewDB(sqldb, pgdialect.New()), c)
 	s = &Store{handle: handle{writer: db, reader: db, dialect: dialect.PG}, writeDB: db, readDB: db, owned: true, pgDSN: rawURL, hooks: c.hooks}
 	if c.prepare() {
-		s.readStmts = newStmtCache(sqldb, db, c.hooks)
+		s.readStmts = newHotPool(sqldb, conns, db, c.hooks)
 		s.writeStmts = s.readStmts
 	}
 	return s, nil
@@ -240,9 +248,9 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	// between the goroutines of this process. Other processes wait for the
 	// busy timeout. The connection never expires: for :memory: it is the
 	// database.
-	wsql, err := sql.Open("sqlite", dsn)
+	wsql, wconns, err := openSQLiteDB(dsn, c)
 	if err != nil {
-		return nil, keel.Wrap(fmt.Errorf("bunstore: open sqlite: %w", err), keel.Invalid, "invalid SQLite URL")
+		return nil, err
 	}
 	wsql.SetMaxOpenConns(1)
 	wsql.SetMaxIdleConns(1)
@@ -251,7 +259,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	wdb := withHooks(bun.NewDB(wsql, sqlitedialect.New()), c)
 	s := &Store{handle: handle{writer: wdb, reader: wdb, dialect: dialect.SQLite}, writeDB: wdb, readDB: wdb, owned: true, hooks: c.hooks}
 	if c.prepare() {
-		s.readStmts = newStmtCache(wsql, wdb, c.hooks)
+		s.readStmts = newHotPool(wsql, wconns, wdb, c.hooks)
 		s.writeStmts = s.readStmts
 	}
 	if memory {
@@ -271,10 +279,10 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	// get a pool of their own, of GOMAXPROCS connections (at least 4);
 	// query_only makes a write sent to it by mistake fail instead of racing
 	// the writer.
-	rsql, err := sql.Open("sqlite", dsn+"&_query_only=1")
+	rsql, rconns, err := openSQLiteDB(dsn+"&_query_only=1", c)
 	if err != nil {
 		wsql.Close()
-		return nil, keel.Wrap(fmt.Errorf("bunstore: open sqlite: %w", err), keel.Invalid, "invalid SQLite URL")
+		return nil, err
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	rsql.SetMaxOpenConns(n)
@@ -282,9 +290,23 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	rdb := withHooks(bun.NewDB(rsql, sqlitedialect.New()), c)
 	s.reader, s.readDB = rdb, rdb
 	if c.prepare() {
-		s.readStmts = newStmtCache(rsql, rdb, c.hooks)
+		s.readStmts = newHotPool(rsql, rconns, rdb, c.hooks)
 	}
 	return s, nil
+}
+
+// openSQLiteDB opens a pool on dsn whose connections prepare the hot
+// queries (conns, nil when c prepares none).
+func openSQLiteDB(dsn string, c config) (db *sql.DB, conns *stmtConnector, err error) {
+	connector, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, nil, keel.Wrap(fmt.Errorf("bunstore: open sqlite: %w", err), keel.Invalid, "invalid SQLite URL")
+	}
+	if c.prepare() {
+		conns = newStmtConnector(connector, &hotSQLs[dialect.SQLite].texts, sqliteBroken)
+		connector = conns
+	}
+	return sql.OpenDB(connector), conns, nil
 }
 
 func withHooks(db *bun.DB, c config) *bun.DB {
@@ -334,8 +356,6 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closeOnce.Do(func() {
-		s.readStmts.close()
-		s.writeStmts.close()
 		var errs []error
 		if s.readDB != s.writeDB {
 			errs = append(errs, s.readDB.Close())

@@ -1,0 +1,88 @@
+package bunstore_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/pgtest"
+	"github.com/keel-dev/keel/store/bunstore"
+	"github.com/keel-dev/keel/store/storetest"
+)
+
+// BenchmarkHotReads measures the reads every authenticated request makes
+// (FindSession, then the Item it asks for) and a page of one owner's
+// items, from b.RunParallel's goroutines: run it with -cpu 1,2,8 to see
+// how they scale, and with -mutexprofile for the locks they share. It runs
+// on a SQLite file always and on PostgreSQL when KEEL_TEST_DATABASE_URL is
+// set.
+func BenchmarkHotReads(b *testing.B) {
+	stores := []struct {
+		name string
+		url  func(b *testing.B) string
+	}{
+		{"store=sqlite", func(b *testing.B) string { return "sqlite://" + filepath.Join(b.TempDir(), "keel.db") }},
+	}
+	if os.Getenv(pgtest.EnvVar) != "" {
+		stores = append(stores, struct {
+			name string
+			url  func(b *testing.B) string
+		}{"store=postgres", func(b *testing.B) string { return pgtest.Schema(b) }})
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			s, err := bunstore.Open(b.Context(), st.url(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			if _, err := s.Migrate(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			now := storetest.Now()
+			u := storetest.NewUser()
+			if err := s.CreateUser(b.Context(), u); err != nil {
+				b.Fatal(err)
+			}
+			sess := storetest.NewSession(u.ID, now.Add(time.Hour))
+			if err := s.CreateSession(b.Context(), sess); err != nil {
+				b.Fatal(err)
+			}
+			var items []*keel.Item
+			for range 50 {
+				it := storetest.NewItem(u.ID)
+				if err := s.CreateItem(b.Context(), it); err != nil {
+					b.Fatal(err)
+				}
+				items = append(items, it)
+			}
+			b.Run("op=FindSession+Item", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					i := 0
+					for pb.Next() {
+						if _, _, err := s.FindSession(b.Context(), sess.TokenHash, now); err != nil {
+							b.Fatal(err)
+						}
+						if _, err := s.Item(b.Context(), items[i%len(items)].ID); err != nil {
+							b.Fatal(err)
+						}
+						i++
+					}
+				})
+			})
+			b.Run("op=ListItems", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, _, err := s.ListItems(b.Context(), keel.ItemFilter{OwnerID: u.ID}, keel.Page{Limit: 20}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			})
+		})
+	}
+}
