@@ -5,23 +5,32 @@ import (
 	"database/sql"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"github.com/keel-dev/keel"
 )
 
 var msgItemNotFound = keel.ErrItemNotFound.Message
 
-// CreateItem inserts it. NotFound (the foreign key) when its owner does not
-// exist.
+// CreateItem inserts it (in a group commit on an SQLite file). NotFound
+// (the foreign key) when its owner does not exist.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 	if st := h.writeStmts.stmt(ctx, sqlCreateItem); st != nil {
 		args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
-		err := h.writeStmts.observe(ctx, sqlCreateItem, args, func(ctx context.Context) (sql.Result, error) {
-			return st.ExecContext(ctx, args...)
+		_, err := h.write(ctx, st, func(ctx context.Context, _ bun.IConn, st *sql.Stmt) (sql.Result, error) {
+			var res sql.Result
+			err := h.writeStmts.observe(ctx, sqlCreateItem, args, func(ctx context.Context) (sql.Result, error) {
+				var err error
+				res, err = st.ExecContext(ctx, args...)
+				return res, err
+			})
+			return res, err
 		})
 		return storeError("create item", err, msgUserNotFound, "")
 	}
-	_, err := h.writer.NewInsert().Model(toItemRow(it)).Exec(ctx)
+	_, err := h.write(ctx, nil, func(ctx context.Context, conn bun.IConn, _ *sql.Stmt) (sql.Result, error) {
+		return h.writer.NewInsert().Conn(conn).Model(toItemRow(it)).Exec(ctx)
+	})
 	return storeError("create item", err, msgUserNotFound, "")
 }
 
@@ -142,10 +151,12 @@ func (h *handle) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, 
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item.
 func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
-	res, err := h.writer.NewUpdate().Model(toItemRow(it)).
-		Column("title", "description", "updated_at").
-		WherePK().
-		Exec(ctx)
+	res, err := h.write(ctx, nil, func(ctx context.Context, conn bun.IConn, _ *sql.Stmt) (sql.Result, error) {
+		return h.writer.NewUpdate().Conn(conn).Model(toItemRow(it)).
+			Column("title", "description", "updated_at").
+			WherePK().
+			Exec(ctx)
+	})
 	if err != nil {
 		return storeError("update item", err, msgItemNotFound, "")
 	}
@@ -154,7 +165,9 @@ func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
 
 // DeleteItem deletes the item.
 func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	res, err := h.writer.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	res, err := h.write(ctx, nil, func(ctx context.Context, conn bun.IConn, _ *sql.Stmt) (sql.Result, error) {
+		return h.writer.NewDelete().Conn(conn).Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	})
 	if err != nil {
 		return storeError("delete item", err, "", "")
 	}
