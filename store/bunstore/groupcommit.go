@@ -87,12 +87,13 @@ func newGroupCommitter(db *sql.DB) *groupCommitter {
 // has committed. st, prepared on the writer pool, reaches fn bound to the
 // round's transaction.
 //
-// A write whose ctx ends while it is queued never runs, and do returns the
-// context's error. Once the committer has taken it, it runs to the end of
-// its round whatever ctx does (fn gets ctx without its cancellation): an
-// interrupted statement would roll the whole round back, neighbours
-// included. Its caller then waits for the COMMIT, which is bounded by a
-// round, and learns the truth about its write.
+// A write whose ctx ends while it is queued (the round waiting for the
+// writer included) never runs, and do returns the context's error. Once
+// the committer has taken it into a round that holds the writer, it runs
+// whatever ctx does, and a cancellation does not undo it (fn gets ctx
+// without its cancellation): an interrupted statement would roll the whole
+// round back, neighbours included. Its caller then waits for the COMMIT,
+// at most a round away, and learns the truth about its write.
 func (g *groupCommitter) do(ctx context.Context, st *sql.Stmt, fn writeFunc) (sql.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -158,68 +159,67 @@ func (g *groupCommitter) loop() {
 	}
 }
 
-// commit runs one round: the writes that are still wanted, each in a
-// savepoint, in one transaction.
+// commit runs one round: BEGIN IMMEDIATE, the writes still wanted, each
+// in a savepoint, and COMMIT; then it answers their callers.
 func (g *groupCommitter) commit(round []*groupWrite) {
-	live := round[:0]
+	// The round belongs to no caller: no caller's cancellation may end it.
+	ctx := context.Background()
+	tx, err := g.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the URL's _txlock
+	ran := round[:0]
 	for _, w := range round {
+		// A write is taken only once the round holds the writer, so that
+		// its caller may still leave while the round waits for it.
 		if !w.state.CompareAndSwap(writeQueued, writeTaken) {
 			continue // abandoned: its caller has returned
 		}
-		if err := w.ctx.Err(); err != nil {
-			w.err = err
+		if cerr := w.ctx.Err(); cerr != nil && err == nil {
+			w.err = cerr
 			close(w.done)
 			continue
 		}
-		live = append(live, w)
+		ran = append(ran, w)
+		if err == nil {
+			err = runInSavepoint(ctx, tx, w)
+		}
 	}
-	if len(live) == 0 {
-		return
+	if tx != nil {
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			_ = tx.Rollback()
+		}
 	}
-	// The round belongs to no caller: no caller's cancellation may end it.
-	ctx := context.Background()
-	err := g.run(ctx, live)
-	if g.onRound != nil {
-		g.onRound(len(live), err)
+	if g.onRound != nil && len(ran) > 0 {
+		g.onRound(len(ran), err)
 	}
-	for _, w := range live {
+	for _, w := range ran {
 		if err != nil && w.err == nil {
-			// The write ran, but nothing of the round was kept.
+			// Nothing of the round was kept (or the write never ran).
 			w.res, w.err = nil, err
 		}
 		close(w.done)
 	}
 }
 
-// run runs the writes in one transaction and commits it. Its error is the
-// round's (BEGIN, a savepoint, COMMIT); each write's own is in its err.
-func (g *groupCommitter) run(ctx context.Context, writes []*groupWrite) error {
-	tx, err := g.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the URL's _txlock
-	if err != nil {
+// runInSavepoint runs w in a savepoint of tx, and rolls back to it when w
+// fails. Its error is the round's (a savepoint statement that failed);
+// w's own is in w.err.
+func runInSavepoint(ctx context.Context, tx *sql.Tx, w *groupWrite) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT keel_write"); err != nil {
 		return err
 	}
-	for _, w := range writes {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT keel_write"); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		var st *sql.Stmt
-		if w.st != nil {
-			st = tx.StmtContext(ctx, w.st)
-		}
-		w.res, w.err = w.run(context.WithoutCancel(w.ctx), tx, st)
-		if w.err != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO keel_write"); err != nil {
-				_ = tx.Rollback()
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE keel_write"); err != nil {
-			_ = tx.Rollback()
+	var st *sql.Stmt
+	if w.st != nil {
+		st = tx.StmtContext(ctx, w.st)
+	}
+	w.res, w.err = w.run(context.WithoutCancel(w.ctx), tx, st)
+	if w.err != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO keel_write"); err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	_, err := tx.ExecContext(ctx, "RELEASE keel_write")
+	return err
 }
 
 // write runs fn, one write statement made outside a transaction: through

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/store/storetest"
@@ -232,7 +233,7 @@ func TestGroupCommitCancellation(t *testing.T) {
 		}
 	})
 
-	t.Run("a write taken into a round runs and tells its caller so, whatever its context does", func(t *testing.T) {
+	t.Run("a write whose context ends while its round waits for the writer never runs", func(t *testing.T) {
 		s := openInternal(t, sqliteFile(t))
 		owner := storetest.NewUser()
 		must(t, s.CreateUser(t.Context(), owner))
@@ -246,20 +247,52 @@ func TestGroupCommitCancellation(t *testing.T) {
 		go func() { errc <- s.CreateItem(ctx, it) }()
 		eventually(t, "the committer waits for the writer", waitingForWriter(s, waits+1))
 		cancel()
-		select {
-		case err := <-errc:
-			t.Fatalf("CreateItem returned %v before its round ran", err)
-		case <-time.After(20 * time.Millisecond):
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Errorf("CreateItem cancelled while its round waits: err = %v, want context.Canceled", err)
 		}
 		release()
-		if err := <-errc; err != nil {
-			t.Errorf("CreateItem: %v, want nil (it ran)", err)
+		must(t, s.CreateItem(t.Context(), storetest.NewItem(owner.ID))) // the committer goes on
+		if _, err := s.Item(t.Context(), it.ID); keel.ErrorCode(err) != keel.NotFound {
+			t.Errorf("Item of the cancelled write: err = %v, want NotFound", err)
+		}
+	})
+
+	t.Run("a write whose context ends while it runs is kept, and its caller told so", func(t *testing.T) {
+		hook := &cancelOnInsert{}
+		s := openInternal(t, sqliteFile(t), WithQueryHook(hook))
+		owner := storetest.NewUser()
+		must(t, s.CreateUser(t.Context(), owner))
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		it := storetest.NewItem(owner.ID)
+		if err := s.CreateItem(context.WithValue(ctx, cancelKey{}, cancel), it); err != nil {
+			t.Errorf("CreateItem: err = %v, want nil (it ran)", err)
+		}
+		if ctx.Err() == nil {
+			t.Fatal("the hook did not cancel the write's context")
 		}
 		if _, err := s.Item(t.Context(), it.ID); err != nil {
 			t.Errorf("Item: %v", err)
 		}
 	})
 }
+
+type cancelKey struct{}
+
+// cancelOnInsert is a query hook that cancels the context of a write that
+// carries its cancel function, as the write runs, and gives its caller
+// time to notice.
+type cancelOnInsert struct{}
+
+func (cancelOnInsert) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
+		cancel()
+		time.Sleep(20 * time.Millisecond)
+	}
+	return ctx
+}
+
+func (cancelOnInsert) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 func TestGroupCommitClose(t *testing.T) {
 	t.Run("Close runs the queued writes, refuses later ones and leaves no committer behind", func(t *testing.T) {
