@@ -19,7 +19,8 @@ import (
 // each inside a SAVEPOINT of its own, and only then answers each caller
 // with its own result. A write that fails (a missing owner, a unique
 // conflict) is rolled back to its savepoint, so it never takes its
-// neighbours down; a COMMIT that fails fails every write of the round.
+// neighbours down; a COMMIT that fails fails every write of the round
+// with its error (a write that failed on its own keeps its own error).
 //
 // The committer takes the writer connection for a round and gives it back
 // at COMMIT, like any transaction, so InTx and the committer queue for it
