@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,12 +98,14 @@ func (h *handle) DeleteUserAPITokens(ctx context.Context, userID uuid.UUID) (int
 
 // TouchAPIToken moves last_used_at forward with one conditional UPDATE.
 func (h *handle) TouchAPIToken(ctx context.Context, id uuid.UUID, at time.Time) error {
-	_, err := h.writer.NewUpdate().Model((*apiTokenRow)(nil)).
-		Set("last_used_at = ?", at).
-		Where("id = ?", id).
-		WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
-			return q.Where("last_used_at IS NULL").WhereOr("last_used_at < ?", at)
-		}).
-		Exec(ctx)
+	_, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		return h.writer.NewUpdate().Conn(conn).Model((*apiTokenRow)(nil)).
+			Set("last_used_at = ?", at).
+			Where("id = ?", id).
+			WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
+				return q.Where("last_used_at IS NULL").WhereOr("last_used_at < ?", at)
+			}).
+			Exec(ctx)
+	})
 	return storeError("touch API token", err, "", "")
 }

@@ -5,23 +5,40 @@ import (
 	"database/sql"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"github.com/keel-dev/keel"
 )
 
 var msgItemNotFound = keel.ErrItemNotFound.Message
 
-// CreateItem inserts it. NotFound (the foreign key) when its owner does not
-// exist.
+// CreateItem inserts it (in a group commit on an SQLite file). NotFound
+// (the foreign key) when its owner does not exist.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 	if p := h.writeStmts; p != nil {
 		args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
-		err := p.observe(ctx, qCreateItem, args, func(ctx context.Context) (sql.Result, error) {
-			return p.db.ExecContext(ctx, p.sql.texts[qCreateItem], args...)
+		_, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+			// The statement is prepared by the connection (stmtconn.go)
+			// when the text and the arguments reach it apart: through the
+			// round's *sql.Tx or the raw pool, never bun's DB, which
+			// writes the arguments into the text.
+			exec := p.db.ExecContext
+			if tx, ok := conn.(*sql.Tx); ok {
+				exec = tx.ExecContext
+			}
+			var res sql.Result
+			err := p.observe(ctx, qCreateItem, args, func(ctx context.Context) (sql.Result, error) {
+				var err error
+				res, err = exec(ctx, p.sql.texts[qCreateItem], args...)
+				return res, err
+			})
+			return res, err
 		})
 		return storeError("create item", err, msgUserNotFound, "")
 	}
-	_, err := h.writer.NewInsert().Model(toItemRow(it)).Exec(ctx)
+	_, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		return h.writer.NewInsert().Conn(conn).Model(toItemRow(it)).Exec(ctx)
+	})
 	return storeError("create item", err, msgUserNotFound, "")
 }
 
@@ -137,10 +154,12 @@ func (h *handle) itemCount(ctx context.Context, f keel.ItemFilter, p keel.Page, 
 
 // UpdateItem replaces Title, Description and UpdatedAt of the item.
 func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
-	res, err := h.writer.NewUpdate().Model(toItemRow(it)).
-		Column("title", "description", "updated_at").
-		WherePK().
-		Exec(ctx)
+	res, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		return h.writer.NewUpdate().Conn(conn).Model(toItemRow(it)).
+			Column("title", "description", "updated_at").
+			WherePK().
+			Exec(ctx)
+	})
 	if err != nil {
 		return storeError("update item", err, msgItemNotFound, "")
 	}
@@ -149,7 +168,9 @@ func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
 
 // DeleteItem deletes the item.
 func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	res, err := h.writer.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	res, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		return h.writer.NewDelete().Conn(conn).Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	})
 	if err != nil {
 		return storeError("delete item", err, "", "")
 	}

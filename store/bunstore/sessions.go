@@ -2,9 +2,11 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"github.com/keel-dev/keel"
 )
@@ -45,7 +47,9 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 // CreateSession inserts a session. Conflict when the token hash or the ID
 // exists, NotFound when the user does not.
 func (h *handle) CreateSession(ctx context.Context, rec *keel.SessionRecord) error {
-	_, err := h.writer.NewInsert().Model(toSessionRow(rec)).Exec(ctx)
+	_, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		return h.writer.NewInsert().Conn(conn).Model(toSessionRow(rec)).Exec(ctx)
+	})
 	return storeError("create session", err, msgUserNotFound, msgSessionExists)
 }
 
@@ -125,11 +129,13 @@ func (h *handle) DeleteUserSession(ctx context.Context, userID, id uuid.UUID) er
 // TouchSession moves last_used_at forward with one conditional UPDATE, so
 // concurrent touches never move it back.
 func (h *handle) TouchSession(ctx context.Context, tokenHash string, at time.Time) error {
-	_, err := h.writer.NewUpdate().Model((*sessionRow)(nil)).
-		Set("last_used_at = ?", at).
-		Where("token_hash = ?", tokenHash).
-		Where("last_used_at < ?", at).
-		Exec(ctx)
+	_, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		return h.writer.NewUpdate().Conn(conn).Model((*sessionRow)(nil)).
+			Set("last_used_at = ?", at).
+			Where("token_hash = ?", tokenHash).
+			Where("last_used_at < ?", at).
+			Exec(ctx)
+	})
 	return storeError("touch session", err, "", "")
 }
 

@@ -90,8 +90,10 @@ type stmtConn struct {
 	c     *stmtConnector
 	stmts [numHotQueries]preparedStmt
 	// inTx is set while a transaction is open: its queries go to the
-	// driver as they are (the hot queries are not sent inside one, but a
-	// transaction may have rows open while it runs another query).
+	// driver as they are (a transaction may have rows open while it runs
+	// another query, so a statement that returns rows could be in use),
+	// but for its executions of the hot write, which leaves no rows open
+	// (SQLite's group commit runs CreateItem in a transaction).
 	inTx bool
 	// bad is set when a prepared statement broke the connection:
 	// database/sql then closes it instead of putting it back in the pool.
@@ -102,8 +104,8 @@ type stmtConn struct {
 // or nil when query is no hot query or cannot be prepared (the schema is
 // not migrated yet: the driver then runs it unprepared and reports why it
 // fails).
-func (cn *stmtConn) stmt(ctx context.Context, query string) preparedStmt {
-	if cn.inTx || cn.bad {
+func (cn *stmtConn) stmt(ctx context.Context, query string, exec bool) preparedStmt {
+	if (cn.inTx && !exec) || cn.bad {
 		return nil
 	}
 	// Six comparisons of strings that differ in length, or that are the
@@ -133,7 +135,7 @@ func (cn *stmtConn) stmt(ctx context.Context, query string) preparedStmt {
 }
 
 func (cn *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	st := cn.stmt(ctx, query)
+	st := cn.stmt(ctx, query, false)
 	if st == nil {
 		return cn.fullConn.QueryContext(ctx, query, args)
 	}
@@ -148,7 +150,7 @@ func (cn *stmtConn) QueryContext(ctx context.Context, query string, args []drive
 }
 
 func (cn *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	st := cn.stmt(ctx, query)
+	st := cn.stmt(ctx, query, true)
 	if st == nil {
 		return cn.fullConn.ExecContext(ctx, query, args)
 	}

@@ -59,6 +59,11 @@ type handle struct {
 	// pool). Both are nil, and every query goes through bun, in a Store
 	// made by New or withoutPreparedStatements, and inside a transaction.
 	readStmts, writeStmts *hotPool
+
+	// committer groups the single-statement writes made outside a
+	// transaction (groupcommit.go); nil, and they run on writer, but on
+	// the Store of an SQLite file that Open made.
+	committer *groupCommitter
 }
 
 var _ keel.Tx = (*handle)(nil)
@@ -292,6 +297,7 @@ func openSQLite(ctx context.Context, rest string, c config) (*Store, error) {
 	if c.prepare() {
 		s.readStmts = newHotPool(rsql, rconns, rdb, c.hooks)
 	}
+	s.committer = newGroupCommitter(wsql)
 	return s, nil
 }
 
@@ -348,14 +354,17 @@ func (s *Store) Pools() map[string]*sql.DB {
 // Dialect returns the name of the store's SQL dialect (pg or sqlite).
 func (s *Store) Dialect() dialect.Name { return s.dialect }
 
-// Close closes the connections of a Store made by Open. It does nothing on
-// a Store from New. A closed Store answers every call with an Internal
+// Close closes the connections of a Store made by Open, after the writes
+// queued for a group commit have run. It does nothing on a Store from New. A closed Store answers every call with an Internal
 // error: using it is a bug, not an outage.
 func (s *Store) Close() error {
 	if !s.owned {
 		return nil
 	}
 	s.closeOnce.Do(func() {
+		if s.committer != nil {
+			s.committer.close() // runs the writes queued already
+		}
 		var errs []error
 		if s.readDB != s.writeDB {
 			errs = append(errs, s.readDB.Close())

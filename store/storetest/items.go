@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +42,50 @@ func testItems(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "CreateItem", s.CreateItem(t.Context(), it), keel.NotFound)
 		_, err := s.Item(t.Context(), it.ID)
 		wantCode(t, "Item after a failed CreateItem", err, keel.NotFound)
+	})
+
+	// A store may run concurrent writes together (bunstore groups them in
+	// one SQLite transaction): each still gets its own result, and a
+	// failing one takes none of its neighbours down.
+	t.Run("concurrent CreateItems each get their own result beside failing neighbours", func(t *testing.T) {
+		s := newStore(t)
+		owner := mustCreateUser(t, s, NewUser())
+		const n = 48
+		items := make([]*keel.Item, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			items[i] = NewItem(owner.ID)
+			if i%3 == 1 {
+				items[i].OwnerID = NewID() // a missing owner
+			}
+			wg.Go(func() { errs[i] = s.CreateItem(t.Context(), items[i]) })
+		}
+		wg.Wait()
+		good := 0
+		for i, it := range items {
+			_, err := s.Item(t.Context(), it.ID)
+			if it.OwnerID != owner.ID {
+				wantCode(t, fmt.Sprintf("CreateItem %d with a missing owner", i), errs[i], keel.NotFound)
+				wantCode(t, fmt.Sprintf("Item %d after its failed CreateItem", i), err, keel.NotFound)
+				continue
+			}
+			good++
+			if errs[i] != nil {
+				t.Errorf("CreateItem %d: %v", i, errs[i])
+				continue
+			}
+			if err != nil {
+				t.Errorf("Item %d after its CreateItem: %v", i, err)
+			}
+		}
+		for _, f := range []keel.ItemFilter{{OwnerID: owner.ID}, {}} {
+			got, total, err := s.ListItems(t.Context(), f, keel.Page{Limit: n + 1})
+			wantNoError(t, "ListItems", err)
+			if total != good || len(got) != good {
+				t.Errorf("ListItems(%+v): %d items, count %d, want %d and %d", f, len(got), total, good, good)
+			}
+		}
 	})
 
 	t.Run("missing items are NotFound", func(t *testing.T) {
