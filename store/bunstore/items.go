@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/keel-dev/keel"
 )
@@ -13,12 +14,22 @@ var msgItemNotFound = keel.ErrItemNotFound.Message
 
 // CreateItem inserts it. NotFound (the foreign key) when its owner does not
 // exist.
+// On PostgreSQL the same statement counts the item (sqlCreateItemCounted);
+// SQLite's trigger counts it.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
-	if st := h.writeStmts.stmt(ctx, sqlCreateItem); st != nil {
-		args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
-		err := h.writeStmts.observe(ctx, sqlCreateItem, args, func(ctx context.Context) (sql.Result, error) {
+	query := sqlCreateItem
+	if h.dialect == dialect.PG {
+		query = sqlCreateItemCounted
+	}
+	args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
+	if st := h.writeStmts.stmt(ctx, query); st != nil {
+		err := h.writeStmts.observe(ctx, query, args, func(ctx context.Context) (sql.Result, error) {
 			return st.ExecContext(ctx, args...)
 		})
+		return storeError("create item", err, msgUserNotFound, "")
+	}
+	if h.dialect == dialect.PG {
+		_, err := h.writer.NewRaw(query, args...).Exec(ctx)
 		return storeError("create item", err, msgUserNotFound, "")
 	}
 	_, err := h.writer.NewInsert().Model(toItemRow(it)).Exec(ctx)
@@ -121,9 +132,10 @@ func (h *handle) ownerItems(ctx context.Context, st *sql.Stmt, query string, f k
 }
 
 // itemCount returns the number of items that match f, given that the page
-// p of them held n. It sums the rows of item_counts, which triggers keep
-// in the transaction of every insert and delete of an item (see the
-// item_counts migration): at most 16 rows per owner on PostgreSQL, one on
+// p of them held n. It sums the rows of item_counts, which keel's own
+// statements keep on PostgreSQL (CreateItem, DeleteItem) and triggers on
+// SQLite, in the transaction of every insert and delete of an item (see
+// the item_counts migrations): at most 16 rows per owner on PostgreSQL, one on
 // SQLite, where a count(*) would read every item of the owner. Without an
 // owner it sums every owner's rows, which are fewer than the items. Like
 // count, it skips the query when the page tells the total.
@@ -152,9 +164,18 @@ func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
 	return requireRow("update item", res, msgItemNotFound)
 }
 
-// DeleteItem deletes the item.
+// DeleteItem deletes the item. On PostgreSQL the same statement takes it
+// from its owner's count (sqlDeleteItemCounted); SQLite's trigger does.
 func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	res, err := h.writer.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	var (
+		res sql.Result
+		err error
+	)
+	if h.dialect == dialect.PG {
+		res, err = h.writer.NewRaw(sqlDeleteItemCounted, id).Exec(ctx)
+	} else {
+		res, err = h.writer.NewDelete().Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
+	}
 	if err != nil {
 		return storeError("delete item", err, "", "")
 	}

@@ -48,7 +48,21 @@ const (
  (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
  FROM items AS i WHERE i.owner_id = ? AND (i.created_at, i.id) < (?, ?) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`
 	sqlCreateItem = `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
-	sqlItem       = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at FROM items AS i WHERE i.id = ?`
+	// sqlCreateItemCounted is sqlCreateItem on PostgreSQL: the same
+	// statement adds the item to its owner's count, on the shard row of the
+	// connection (the backend pid modulo 16, as the item_counts migration
+	// describes), instead of a trigger doing it in a second statement.
+	sqlCreateItemCounted = `WITH i AS (INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING owner_id)
+ INSERT INTO item_counts AS c (owner_id, shard, n) SELECT i.owner_id, pg_backend_pid() % 16, 1 FROM i
+ ON CONFLICT (owner_id, shard) DO UPDATE SET n = c.n + 1`
+	// sqlDeleteItemCounted deletes an item on PostgreSQL and takes it from
+	// its owner's count in the same statement; it affects one row of
+	// item_counts per item deleted. A shard row may go below zero: the sum
+	// of the owner's rows is the count.
+	sqlDeleteItemCounted = `WITH d AS (DELETE FROM items WHERE id = ? RETURNING owner_id)
+ INSERT INTO item_counts AS c (owner_id, shard, n) SELECT d.owner_id, pg_backend_pid() % 16, -1 FROM d
+ ON CONFLICT (owner_id, shard) DO UPDATE SET n = c.n - 1`
+	sqlItem = `SELECT i.id, i.title, i.description, i.owner_id, i.created_at, i.updated_at FROM items AS i WHERE i.id = ?`
 )
 
 // stmtCache holds a pool's prepared statements.
