@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/store/bunstore"
 	"github.com/keel-dev/keel/store/storetest"
@@ -131,5 +132,63 @@ func backendCPU(b *testing.B, s *bunstore.Store, app string) func() (time.Durati
 			return 0, false
 		}
 		return time.Duration(end-start) * clockTick, true
+	}
+}
+
+// BenchmarkListItems measures the first page of one owner's items and
+// their count on PostgreSQL with 1,000 and with 1,000,000 items of the
+// owner: the two should cost the same, since the count sums item_counts
+// instead of reading the items. The items are loaded with one SQL
+// statement, which bypasses keel's counting, and then recounted as the
+// item_counts_by_keel migration tells hosts to.
+func BenchmarkListItems(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run("items="+strconv.Itoa(n), func(b *testing.B) {
+			// The load takes longer than pgdriver's default read timeout.
+			s, err := bunstore.Open(b.Context(), pgtest.Schema(b)+"&read_timeout=10m")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			if _, err := s.Migrate(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			owner := storetest.NewUser()
+			if err := s.CreateUser(b.Context(), owner); err != nil {
+				b.Fatal(err)
+			}
+			for _, q := range []string{
+				`INSERT INTO items (id, title, owner_id, created_at, updated_at)
+				 SELECT gen_random_uuid(), 'item ' || g, ?, now() - g * interval '1 millisecond', now() FROM generate_series(1, ?) AS g`,
+				`DELETE FROM item_counts WHERE owner_id = ?`,
+				`INSERT INTO item_counts (owner_id, shard, n) SELECT ?, 0, count(*) FROM items WHERE owner_id = ?`,
+				`VACUUM ANALYZE items`,
+			} {
+				args := []any{owner.ID, n}
+				switch {
+				case strings.HasPrefix(q, "DELETE"):
+					args = args[:1]
+				case strings.HasPrefix(q, "INSERT INTO item_counts"):
+					args = []any{owner.ID, owner.ID}
+				case strings.HasPrefix(q, "VACUUM"):
+					args = nil
+				}
+				if _, err := s.DB().ExecContext(b.Context(), q, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			f := keel.ItemFilter{OwnerID: owner.ID}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					items, total, err := s.ListItems(b.Context(), f, keel.Page{Limit: 20})
+					if err != nil || len(items) != 20 || total != n {
+						b.Errorf("ListItems = %d items, count %d, %v; want 20 of %d", len(items), total, err, n)
+						return
+					}
+				}
+			})
+		})
 	}
 }
