@@ -3,7 +3,7 @@
 -- as the insert or delete: a data-modifying WITH, see bunstore's
 -- prepared.go), so the statement-level insert and delete triggers go.
 -- They cost every insert a transition table, a plpgsql call and a second
--- statement planned and run in the server: about a tenth of the server's
+-- statement planned and run in the server: about 7% of the server's
 -- CPU per CreateItem (BenchmarkCreateItem's pg-cpu-µs/op).
 --
 -- What still keeps the count: deleting a user removes its count rows by
