@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/keel-dev/keel"
 )
@@ -13,7 +14,9 @@ import (
 var msgItemNotFound = keel.ErrItemNotFound.Message
 
 // CreateItem inserts it (in a group commit on an SQLite file). NotFound
-// (the foreign key) when its owner does not exist.
+// (the foreign key) when its owner does not exist. On PostgreSQL the same
+// statement counts the item (sqlCreateItemCounted); on SQLite a trigger
+// does.
 func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 	if p := h.writeStmts; p != nil {
 		args := []any{it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)}
@@ -34,6 +37,10 @@ func (h *handle) CreateItem(ctx context.Context, it *keel.Item) error {
 			})
 			return res, err
 		})
+		return storeError("create item", err, msgUserNotFound, "")
+	}
+	if h.dialect == dialect.PG {
+		_, err := h.writer.NewRaw(sqlCreateItemCounted, it.ID, it.Title, it.Description, it.OwnerID, h.timeArg(it.CreatedAt), h.timeArg(it.UpdatedAt)).Exec(ctx)
 		return storeError("create item", err, msgUserNotFound, "")
 	}
 	_, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
@@ -133,9 +140,10 @@ func (h *handle) ownerItems(ctx context.Context, f keel.ItemFilter, p keel.Page)
 }
 
 // itemCount returns the number of items that match f, given that the page
-// p of them held n. It sums the rows of item_counts, which triggers keep
-// in the transaction of every insert and delete of an item (see the
-// item_counts migration): at most 16 rows per owner on PostgreSQL, one on
+// p of them held n. It sums the rows of item_counts, which keel's own
+// statements keep on PostgreSQL (CreateItem, DeleteItem) and triggers on
+// SQLite, in the transaction of every insert and delete of an item (see
+// the item_counts migrations): at most 16 rows per owner on PostgreSQL, one on
 // SQLite, where a count(*) would read every item of the owner. Without an
 // owner it sums every owner's rows, which are fewer than the items. Like
 // count, it skips the query when the page tells the total.
@@ -166,9 +174,13 @@ func (h *handle) UpdateItem(ctx context.Context, it *keel.Item) error {
 	return requireRow("update item", res, msgItemNotFound)
 }
 
-// DeleteItem deletes the item.
+// DeleteItem deletes the item. On PostgreSQL the same statement takes it
+// from its owner's count (sqlDeleteItemCounted); SQLite's trigger does.
 func (h *handle) DeleteItem(ctx context.Context, id uuid.UUID) error {
 	res, err := h.write(ctx, func(ctx context.Context, conn bun.IConn) (sql.Result, error) {
+		if h.dialect == dialect.PG {
+			return h.writer.NewRaw(sqlDeleteItemCounted, id).Conn(conn).Exec(ctx)
+		}
 		return h.writer.NewDelete().Conn(conn).Model((*itemRow)(nil)).Where("id = ?", id).Exec(ctx)
 	})
 	if err != nil {

@@ -69,6 +69,27 @@ var hotTemplates = [numHotQueries]string{
 	qCreateItem: `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 }
 
+// On PostgreSQL, CreateItem and DeleteItem count the item in the same
+// statement that writes it (see the item_counts_by_keel migration),
+// instead of a trigger doing it in a second one.
+const (
+	// sqlCreateItemCounted inserts an item and adds it to its owner's
+	// count, on the shard row of the connection (the backend pid modulo
+	// 16, as the item_counts migration describes).
+	sqlCreateItemCounted = `WITH i AS (INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING owner_id)
+ INSERT INTO item_counts AS c (owner_id, shard, n) SELECT i.owner_id, pg_backend_pid() % 16, 1 FROM i
+ ON CONFLICT (owner_id, shard) DO UPDATE SET n = c.n + 1`
+	// sqlDeleteItemCounted deletes an item and takes it from its owner's
+	// count; it affects one row of item_counts per item deleted. A shard
+	// row may go below zero: the sum of the owner's rows is the count.
+	sqlDeleteItemCounted = `WITH d AS (DELETE FROM items WHERE id = ? RETURNING owner_id)
+ INSERT INTO item_counts AS c (owner_id, shard, n) SELECT d.owner_id, pg_backend_pid() % 16, -1 FROM d
+ ON CONFLICT (owner_id, shard) DO UPDATE SET n = c.n - 1`
+)
+
+// pgHotTemplates replace hotTemplates on PostgreSQL.
+var pgHotTemplates = map[hotQuery]string{qCreateItem: sqlCreateItemCounted}
+
 // hotSQL is the prepared queries of a dialect: templates (with ?
 // placeholders, what the query hooks see as QueryTemplate) and texts (what
 // is sent).
@@ -84,6 +105,9 @@ var (
 func newHotSQL(d dialect.Name) *hotSQL {
 	s := &hotSQL{}
 	for q, tmpl := range hotTemplates {
+		if t, ok := pgHotTemplates[hotQuery(q)]; ok && d == dialect.PG {
+			tmpl = t
+		}
 		switch d {
 		case dialect.SQLite:
 			s.templates[q] = timeColumn.ReplaceAllString(tmpl, "CAST($1 AS TEXT)")
