@@ -49,7 +49,7 @@ func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessio
 	for i, it := range p.Items {
 		out.Data[i] = newItemPublic(it)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, &out)
 	return nil
 }
 
@@ -62,7 +62,8 @@ func createItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, newItemPublic(it))
+	item := newItemPublic(it)
+	writeJSON(w, http.StatusCreated, &item)
 	return nil
 }
 
@@ -75,7 +76,8 @@ func readItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newItemPublic(it))
+	item := newItemPublic(it)
+	writeJSON(w, http.StatusOK, &item)
 	return nil
 }
 
@@ -92,7 +94,8 @@ func updateItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newItemPublic(it))
+	item := newItemPublic(it)
+	writeJSON(w, http.StatusOK, &item)
 	return nil
 }
 
