@@ -88,7 +88,16 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // decodeObject decodes a JSON object into dst field by field.
 func decodeObject(body []byte, dst any) error {
 	rv := reflect.ValueOf(dst).Elem()
-	fields := jsonFields(rv.Type())
+	fields := cachedJSONFields(rv.Type())
+	if decodeFlat(body, rv, fields) {
+		return nil
+	}
+	return decodeFields(body, rv, fields)
+}
+
+// decodeFields is decodeObject's general path: the body parsed whole,
+// then each field decoded and checked on its own, every error worded.
+func decodeFields(body []byte, rv reflect.Value, fields []jsonField) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		if hasRequired(fields) {
 			return invalid(validationError{Type: "missing", Loc: []any{"body"}, Msg: "Field required", Input: nil})
