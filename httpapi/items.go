@@ -36,11 +36,12 @@ type itemIDPath struct {
 }
 
 func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
-	opts, err := parsePage(r, a.svc)
+	q := r.URL.Query() // parsed once for the page and the cursor
+	opts, err := parsePage(q, a.svc)
 	if err != nil {
 		return err
 	}
-	opts.Cursor = r.URL.Query().Get("cursor")
+	opts.Cursor = q.Get("cursor")
 	p, err := a.svc.ItemsPage(r.Context(), sess.User, opts)
 	if err != nil {
 		return err
