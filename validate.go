@@ -110,11 +110,32 @@ func textFault(rule, s string) Violation {
 	return 0
 }
 
+// quickValidated is an input of a hot path that can tell, without the
+// validator's reflection, that it passes its tags. plainlyValid answers
+// only "valid" quickly: false leaves the verdict, and the wording of
+// every failure, to the validator.
+type quickValidated interface {
+	plainlyValid() bool
+}
+
+// fitsText is the text, multiline or nonul rule and a length of least
+// to most code points, as the validator's min and max count a string.
+func fitsText(rule, s string, least, most int) bool {
+	if textFault(rule, s) != 0 {
+		return false
+	}
+	n := utf8.RuneCountInString(s)
+	return n >= least && n <= most
+}
+
 // validate checks in against its `validate` tags, and each set Optional
 // field against its `optional` tag, and returns an Invalid *Error listing
 // every failing field, or nil. (validator cannot tell an absent Optional
 // from one set to its zero value, so keel checks those itself.)
 func (s *Service) validate(in any) error {
+	if q, ok := in.(quickValidated); ok && q.plainlyValid() {
+		return nil
+	}
 	var fields []FieldError
 	err := s.validator.Struct(in)
 	var verrs validator.ValidationErrors

@@ -2,6 +2,8 @@ package keel
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +50,52 @@ func TestTextFault(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := textFault(tc.rule, tc.s); got != tc.want {
 				t.Errorf("textFault(%q, %q) = %v, want %v", tc.rule, tc.s, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPlainlyValidAgreesWithTheTags holds each quickValidated input's
+// fast path to its validate tags: what it calls valid the validator
+// passes, and the other way round.
+func TestPlainlyValidAgreesWithTheTags(t *testing.T) {
+	v := newValidator()
+	t.Run("CreateItemInput's tags are the ones plainlyValid encodes", func(t *testing.T) {
+		typ := reflect.TypeFor[CreateItemInput]()
+		for field, want := range map[string]string{"Title": "text,min=1,max=255", "Description": "omitnil,multiline,max=255"} {
+			f, _ := typ.FieldByName(field)
+			if got := f.Tag.Get("validate"); got != want {
+				t.Errorf("%s's validate tag is %q; plainlyValid encodes %q: change both", field, got, want)
+			}
+		}
+	})
+	str := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		name string
+		in   CreateItemInput
+	}{
+		{"a plain title", CreateItemInput{Title: "milk"}},
+		{"a title and a description", CreateItemInput{Title: "milk", Description: str("two litres\nfresh")}},
+		{"an empty title", CreateItemInput{Title: ""}},
+		{"a title of 255 characters", CreateItemInput{Title: strings.Repeat("é", 255)}},
+		{"a title of 256 characters", CreateItemInput{Title: strings.Repeat("é", 256)}},
+		{"a title of 255 four-byte characters", CreateItemInput{Title: strings.Repeat("😀", 255)}},
+		{"a title with a tab", CreateItemInput{Title: "a\tb"}},
+		{"a title with NUL", CreateItemInput{Title: "a\x00"}},
+		{"a title with a C1 control", CreateItemInput{Title: "a\u0085"}},
+		{"a title that is not UTF-8", CreateItemInput{Title: "caf\xe9"}},
+		{"an empty description", CreateItemInput{Title: "t", Description: str("")}},
+		{"a description with tab, CR and LF", CreateItemInput{Title: "t", Description: str("a\tb\r\nc")}},
+		{"a description with NUL", CreateItemInput{Title: "t", Description: str("a\x00")}},
+		{"a description with a vertical tab", CreateItemInput{Title: "t", Description: str("a\vb")}},
+		{"a description of 255 characters", CreateItemInput{Title: "t", Description: str(strings.Repeat("x", 255))}},
+		{"a description of 256 characters", CreateItemInput{Title: "t", Description: str(strings.Repeat("x", 256))}},
+		{"a description that is not UTF-8", CreateItemInput{Title: "t", Description: str("\xff")}},
+	} {
+		t.Run(tc.name+" gets the validator's verdict", func(t *testing.T) {
+			want := v.Struct(tc.in) == nil
+			if got := tc.in.plainlyValid(); got != want {
+				t.Errorf("plainlyValid() = %v, the validator says valid: %v", got, want)
 			}
 		})
 	}

@@ -117,7 +117,7 @@ func writeAuditPage(w http.ResponseWriter, p keel.AuditPage) {
 func parseAuditQuery(r *http.Request, svc *keel.Service, withUser bool) (keel.AuditOptions, error) {
 	q := r.URL.Query()
 	var bad []validationError
-	page, err := parsePage(r, svc)
+	page, err := parsePage(q, svc)
 	if err != nil {
 		var re *requestError
 		if !errors.As(err, &re) {

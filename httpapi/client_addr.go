@@ -26,6 +26,9 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 		return r.RemoteAddr
 	}
 	if !isTrusted(peer, trusted) {
+		if host, ok := dottedHost(r.RemoteAddr); ok && peer.Is4() {
+			return host // the text peer.String() would build again
+		}
 		return peer.String()
 	}
 	var hops []string
@@ -59,6 +62,22 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 		}
 	}
 	return client.String()
+}
+
+// dottedHost returns the host of "1.2.3.4:80" when it is made of digits
+// and dots only. Once netip has read it as an IPv4 address (which refuses
+// leading zeros), that text is the address as netip writes it.
+func dottedHost(s string) (string, bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 {
+		return "", false
+	}
+	for _, c := range []byte(s[:i]) {
+		if c != '.' && (c < '0' || c > '9') {
+			return "", false
+		}
+	}
+	return s[:i], true
 }
 
 func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {

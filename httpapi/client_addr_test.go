@@ -25,6 +25,11 @@ func TestClientAddr(t *testing.T) {
 		{"the right-most untrusted address wins over a spoofed left one", "10.0.0.2:1234", map[string]string{"X-Forwarded-For": "6.6.6.6, 198.51.100.1, 10.0.0.3"}, proxies, "198.51.100.1"},
 		{"Forwarded is honoured from a trusted proxy", "[::1]:1234", map[string]string{"Forwarded": `for=6.6.6.6, for="[2001:db8::1]:4711";proto=https`}, proxies, "2001:db8::1"},
 		{"an unreadable hop stops the walk", "10.0.0.2:1234", map[string]string{"X-Forwarded-For": "198.51.100.1, garbage"}, proxies, "10.0.0.2"},
+		{"an IPv4 peer without a port is the client", "203.0.113.5", nil, nil, "203.0.113.5"},
+		{"an IPv4 peer with a port that is no number is the client", "203.0.113.5:x", nil, nil, "203.0.113.5"},
+		{"an IPv4-mapped IPv6 peer is written as IPv4", "[::ffff:203.0.113.5]:1234", nil, nil, "203.0.113.5"},
+		{"an IPv6 peer is written as netip writes it", "[2001:DB8:0::1]:1234", nil, nil, "2001:db8::1"},
+		{"a peer with spaces around it is trimmed", " 203.0.113.5:1234 ", nil, nil, "203.0.113.5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)

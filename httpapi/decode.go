@@ -7,8 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -54,7 +56,8 @@ func jsonFields(t reflect.Type) []jsonField {
 // string_type (bool_type, ...), a string that is not Unicode 422
 // string_unicode. Unknown fields are ignored. It never panics.
 func (a *api) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	// The type clients send almost always is taken without parsing it.
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return &requestError{status: http.StatusUnsupportedMediaType, detail: msgUnsupportedMedia}
@@ -88,7 +91,16 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // decodeObject decodes a JSON object into dst field by field.
 func decodeObject(body []byte, dst any) error {
 	rv := reflect.ValueOf(dst).Elem()
-	fields := jsonFields(rv.Type())
+	fields := cachedJSONFields(rv.Type())
+	if decodeFlat(body, rv, fields) {
+		return nil
+	}
+	return decodeFields(body, rv, fields)
+}
+
+// decodeFields is decodeObject's general path: the body parsed whole,
+// then each field decoded and checked on its own, every error worded.
+func decodeFields(body []byte, rv reflect.Value, fields []jsonField) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		if hasRequired(fields) {
 			return invalid(validationError{Type: "missing", Loc: []any{"body"}, Msg: "Field required", Input: nil})
@@ -302,46 +314,55 @@ type itemsPageQuery struct {
 	Cursor string `query:"cursor" description:"The next_cursor of the previous page: the page starts right after that page's last item, at the same cost however deep it is. Without it, paging is by skip alone."`
 }
 
-// parsePage reads skip and limit: integers, within the bounds the
+// parsePage reads skip and limit of the query q: integers, within the bounds the
 // Service's CheckPage sets. An absent limit is the Service's default; an
 // explicit 0 is refused, as pydantic refuses it.
-func parsePage(r *http.Request, svc *keel.Service) (keel.ListOptions, error) {
-	q := r.URL.Query()
-	given := map[string]string{}
-	bad := map[string]validationError{}
-	get := func(name string, def int) int {
-		s, ok := q[name]
+func parsePage(q url.Values, svc *keel.Service) (keel.ListOptions, error) {
+	// What was given and what is wrong, per parameter in the order errors
+	// are listed: arrays, not maps, since every list request comes here.
+	names := [2]string{"skip", "limit"}
+	var given [2]string
+	var bad [2]validationError
+	var isBad [2]bool
+	other := false // a fault CheckPage found in neither
+	get := func(i int, def int) int {
+		s, ok := q[names[i]]
 		if !ok || len(s) == 0 {
 			return def
 		}
-		given[name] = s[0]
+		given[i] = s[0]
 		n, err := strconv.Atoi(strings.TrimSpace(s[0]))
 		if err != nil {
-			bad[name] = validationError{Type: "int_parsing", Loc: []any{"query", name},
-				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: s[0]}
+			bad[i], isBad[i] = validationError{Type: "int_parsing", Loc: []any{"query", names[i]},
+				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: s[0]}, true
 			return def
 		}
 		return n
 	}
-	opts := keel.ListOptions{Skip: get("skip", 0), Limit: get("limit", svc.Config().DefaultPageLimit)}
+	opts := keel.ListOptions{Skip: get(0, 0), Limit: get(1, svc.Config().DefaultPageLimit)}
 	if err := svc.CheckPage(opts.Skip, opts.Limit); err != nil {
 		var ke *keel.Error
 		if !errors.As(err, &ke) || len(ke.Fields) == 0 {
 			return keel.ListOptions{}, err
 		}
 		for _, f := range ke.Fields {
+			i := slices.Index(names[:], f.Field)
+			if i < 0 {
+				other = true
+				continue
+			}
 			v := wordViolation("query", f)
-			v.Input = given[f.Field] // as given, as pydantic echoes a query value
-			bad[f.Field] = v
+			v.Input = given[i] // as given, as pydantic echoes a query value
+			bad[i], isBad[i] = v, true
 		}
 	}
-	if len(bad) == 0 {
+	if !isBad[0] && !isBad[1] && !other {
 		return opts, nil
 	}
 	var out []validationError
-	for _, name := range []string{"skip", "limit"} {
-		if v, ok := bad[name]; ok {
-			out = append(out, v)
+	for i := range names {
+		if isBad[i] {
+			out = append(out, bad[i])
 		}
 	}
 	return keel.ListOptions{}, invalid(out...)

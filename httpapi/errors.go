@@ -330,14 +330,34 @@ func levelOf(status int) slog.Level {
 
 // writeJSON writes v as the JSON body of an answer with the status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if ap, ok := v.(jsonAppender); ok {
+		buf := jsonBuffers.Get().(*[]byte)
+		if b, ok := ap.appendJSON((*buf)[:0]); ok {
+			writeJSONBytes(w, status, b)
+			if cap(b) <= maxPooledJSON {
+				*buf = b[:0]
+				jsonBuffers.Put(buf)
+			}
+			return
+		}
+		jsonBuffers.Put(buf)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only a bug (an unmarshalable type) gets here.
 		status, b = http.StatusInternalServerError, []byte(`{"detail":"Internal Server Error"}`)
 	}
+	writeJSONBytes(w, status, b)
+}
+
+// writeJSONBytes writes b, a JSON body, as the answer with the status.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	// Both values in one allocation, each a full slice of it (see
+	// SecurityHeaders); the keys are canonical.
+	v := &[2]string{"application/json; charset=utf-8", strconv.Itoa(len(b))}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"] = v[0:1:1]
+	h["Content-Length"] = v[1:2:2]
 	w.WriteHeader(status)
 	w.Write(b)
 }

@@ -36,11 +36,12 @@ type itemIDPath struct {
 }
 
 func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
-	opts, err := parsePage(r, a.svc)
+	q := r.URL.Query() // parsed once for the page and the cursor
+	opts, err := parsePage(q, a.svc)
 	if err != nil {
 		return err
 	}
-	opts.Cursor = r.URL.Query().Get("cursor")
+	opts.Cursor = q.Get("cursor")
 	p, err := a.svc.ItemsPage(r.Context(), sess.User, opts)
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func readItems(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessio
 	for i, it := range p.Items {
 		out.Data[i] = newItemPublic(it)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, &out)
 	return nil
 }
 
@@ -62,7 +63,8 @@ func createItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, newItemPublic(it))
+	item := newItemPublic(it)
+	writeJSON(w, http.StatusCreated, &item)
 	return nil
 }
 
@@ -75,7 +77,8 @@ func readItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newItemPublic(it))
+	item := newItemPublic(it)
+	writeJSON(w, http.StatusOK, &item)
 	return nil
 }
 
@@ -92,7 +95,8 @@ func updateItem(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newItemPublic(it))
+	item := newItemPublic(it)
+	writeJSON(w, http.StatusOK, &item)
 	return nil
 }
 

@@ -15,7 +15,7 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 	log = withRequestIDs(log)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			sw := &statusWriter{ResponseWriter: w}
+			sw := recordStatus(w) // AccessLog's, when inside it
 			defer func() {
 				v := recover()
 				if v == nil {

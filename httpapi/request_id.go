@@ -7,13 +7,12 @@ import (
 	"net/http"
 )
 
-// requestIDKey is the context key of the request id.
-type requestIDKey struct{}
-
 // RequestIDFrom returns the request id RequestID put in ctx, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
 }
 
 // RequestID gives every request an id: the client's X-Request-ID when it
@@ -29,7 +28,12 @@ func RequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		// The id rides in the requestInfo that AccessLog and Observe
+		// share: one context value and one copy of the request for all
+		// three.
+		r, info := withRequestInfo(r)
+		info.id = id
+		next.ServeHTTP(w, r)
 	})
 }
 

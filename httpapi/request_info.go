@@ -11,10 +11,12 @@ import (
 
 // requestInfo is what the middleware that report on a request (AccessLog,
 // Observe) learn of it from the handler inside: the route that served it
-// and who was authenticated. The outermost of them makes it; the others
-// share it, so a request costs one of it however many report.
+// and who was authenticated; and the request id (RequestID). The
+// outermost of them makes it; the others share it, so a request costs one
+// of it however many report.
 type requestInfo struct {
 	start time.Time
+	id    string // the request id; "" without RequestID
 	// route is the pattern of the route that served the request ("GET
 	// /items/{id}"), "" when none matched. Reports name the pattern, never
 	// the path, so that the values in paths (an email in

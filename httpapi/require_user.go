@@ -162,30 +162,32 @@ func AuthErrorFrom(ctx context.Context) error {
 // also puts the keel.Client of the request in its context.
 func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(a.withClient(r))
+		// The request is copied once, with the client and the session in
+		// its context: each copy costs an allocation of the whole request.
+		ctx := a.withClient(r)
 		if level == public {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		sess, err := a.authenticate(w, r, level == optionalUser)
+		sess, err := a.authenticate(ctx, w, r, level == optionalUser)
 		switch {
 		case err != nil:
-			deny(w, r, err)
+			deny(w, r.WithContext(ctx), err)
 			return
 		case sess == nil && level != optionalUser:
-			deny(w, r, keel.ErrNotAuthenticated)
+			deny(w, r.WithContext(ctx), keel.ErrNotAuthenticated)
 			return
 		case level == requireSuperuser && !sess.User.IsSuperuser:
-			deny(w, r, keel.ErrNotSuperuser)
+			deny(w, r.WithContext(ctx), keel.ErrNotSuperuser)
 			return
 		}
 		if sess != nil {
-			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+			ctx = context.WithValue(ctx, sessionKey{}, sess)
 			if info := requestInfoOf(r); info != nil {
 				info.userID = sess.User.ID // for the access log
 			}
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -224,8 +226,8 @@ func (a *Auth) credentials(r *http.Request) (token string, byCookie bool) {
 // request from another origin is refused (403) before the session is
 // looked up. With optional set, credentials keel refuses (and a cookie
 // the cross-origin check refuses) count as none, but a failing store is
-// still an error.
-func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request, optional bool) (*keel.Session, error) {
+// still an error. ctx is r's context with its client (withClient).
+func (a *Auth) authenticate(ctx context.Context, w http.ResponseWriter, r *http.Request, optional bool) (*keel.Session, error) {
 	token, byCookie := a.credentials(r)
 	if token == "" {
 		if optional {
@@ -252,7 +254,7 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request, optional boo
 			return nil, keel.ErrInvalidCredentials
 		}
 	}
-	sess, err := a.svc.Authenticate(r.Context(), token)
+	sess, err := a.svc.Authenticate(ctx, token)
 	if err != nil {
 		refused := keel.ErrorCode(err) == keel.Unauthenticated
 		if byCookie && refused {

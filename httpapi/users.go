@@ -109,7 +109,7 @@ func deleteUserMe(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Ses
 }
 
 func readUsers(a *api, w http.ResponseWriter, r *http.Request, sess *keel.Session) error {
-	opts, err := parsePage(r, a.svc)
+	opts, err := parsePage(r.URL.Query(), a.svc)
 	if err != nil {
 		return err
 	}

@@ -53,15 +53,19 @@ func (Codec) Decode(b []byte) (time.Time, map[string]any, error) {
 	b = b[w:]
 	values := make(map[string]any, n)
 	for range n {
-		var k, v string
+		var k, v []byte
 		var ok bool
-		if k, b, ok = readString(b); !ok {
+		if k, b, ok = readBytes(b); !ok {
 			return time.Time{}, nil, errMalformed
 		}
-		if v, b, ok = readString(b); !ok {
+		if v, b, ok = readBytes(b); !ok {
 			return time.Time{}, nil, errMalformed
 		}
-		values[k] = v
+		key := ownerKey // the key every session has: not copied per decode
+		if string(k) != ownerKey {
+			key = string(k)
+		}
+		values[key] = string(v)
 	}
 	if len(b) != 0 {
 		return time.Time{}, nil, errMalformed
@@ -69,10 +73,10 @@ func (Codec) Decode(b []byte) (time.Time, map[string]any, error) {
 	return deadline, values, nil
 }
 
-func readString(b []byte) (string, []byte, bool) {
+func readBytes(b []byte) (s, rest []byte, ok bool) {
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > uint64(len(b)-w) {
-		return "", nil, false
+		return nil, nil, false
 	}
-	return string(b[w : w+int(n)]), b[w+int(n):], true
+	return b[w : w+int(n)], b[w+int(n):], true
 }
