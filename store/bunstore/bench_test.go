@@ -33,19 +33,8 @@ func BenchmarkHotReads(b *testing.B) {
 	}
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
-			s, err := bunstore.Open(b.Context(), st.url(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			if _, err := s.Migrate(b.Context()); err != nil {
-				b.Fatal(err)
-			}
+			s, u := benchStore(b, st.url(b))
 			now := storetest.Now()
-			u := storetest.NewUser()
-			if err := s.CreateUser(b.Context(), u); err != nil {
-				b.Fatal(err)
-			}
 			sess := storetest.NewSession(u.ID, now.Add(time.Hour))
 			if err := s.CreateSession(b.Context(), sess); err != nil {
 				b.Fatal(err)
@@ -94,18 +83,7 @@ func BenchmarkHotReads(b *testing.B) {
 // write needs the one writer connection, so this measures how the writes
 // share it.
 func BenchmarkCreateItemParallel(b *testing.B) {
-	s, err := bunstore.Open(b.Context(), "sqlite://"+filepath.Join(b.TempDir(), "keel.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	owner := storetest.NewUser()
-	if err := s.CreateUser(b.Context(), owner); err != nil {
-		b.Fatal(err)
-	}
+	s, owner := benchStore(b, "sqlite://"+filepath.Join(b.TempDir(), "keel.db"))
 	b.ReportAllocs()
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -117,4 +95,23 @@ func BenchmarkCreateItemParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchStore opens a Store on url with opts, migrated, closed when b ends,
+// with one user in it: what every benchmark here starts from.
+func benchStore(b *testing.B, url string, opts ...bunstore.Option) (*bunstore.Store, *keel.User) {
+	b.Helper()
+	s, err := bunstore.Open(b.Context(), url, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	u := storetest.NewUser()
+	if err := s.CreateUser(b.Context(), u); err != nil {
+		b.Fatal(err)
+	}
+	return s, u
 }

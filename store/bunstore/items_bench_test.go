@@ -39,18 +39,7 @@ func BenchmarkCreateItem(b *testing.B) {
 			q := u.Query()
 			q.Set("application_name", app)
 			u.RawQuery = q.Encode()
-			s, err := bunstore.Open(b.Context(), u.String(), v.opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			if _, err := s.Migrate(b.Context()); err != nil {
-				b.Fatal(err)
-			}
-			owner := storetest.NewUser()
-			if err := s.CreateUser(b.Context(), owner); err != nil {
-				b.Fatal(err)
-			}
+			s, owner := benchStore(b, u.String(), v.opts...)
 			b.SetParallelism(16)
 			b.ReportAllocs()
 			cpu := backendCPU(b, s, app)
@@ -145,18 +134,7 @@ func BenchmarkListItems(b *testing.B) {
 	for _, n := range []int{1_000, 1_000_000} {
 		b.Run("items="+strconv.Itoa(n), func(b *testing.B) {
 			// The load takes longer than pgdriver's default read timeout.
-			s, err := bunstore.Open(b.Context(), pgtest.Schema(b)+"&read_timeout=10m")
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			if _, err := s.Migrate(b.Context()); err != nil {
-				b.Fatal(err)
-			}
-			owner := storetest.NewUser()
-			if err := s.CreateUser(b.Context(), owner); err != nil {
-				b.Fatal(err)
-			}
+			s, owner := benchStore(b, pgtest.Schema(b)+"&read_timeout=10m")
 			for _, q := range []string{
 				`INSERT INTO items (id, title, owner_id, created_at, updated_at)
 				 SELECT gen_random_uuid(), 'item ' || g, ?, now() - g * interval '1 millisecond', now() FROM generate_series(1, ?) AS g`,
