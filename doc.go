@@ -24,7 +24,9 @@
 // adapters read rather than restate. Text must be valid UTF-8 without NUL;
 // stored single-line text (emails, names, titles) takes no control
 // character, a description only tabs and line breaks. Lists are newest first with the total
-// count; items also page by Cursor, at the same cost however deep.
+// count; items also page by Cursor, at the same cost however deep. A
+// request that authenticates and then reads one item can have both read in
+// one store round trip (WithItemPrefetch).
 //
 // # Sessions and passwords
 //

@@ -226,3 +226,13 @@ func (s *countingStore) TouchAPIToken(ctx context.Context, id uuid.UUID, at time
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func (s *countingStore) FindSessionItem(ctx context.Context, hash string, now time.Time, id uuid.UUID) (*keel.SessionRecord, *keel.User, *keel.Item, error) {
+	s.count("FindSessionItem")
+	return s.Store.FindSessionItem(ctx, hash, now, id)
+}
+
+func (s *countingStore) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
+	s.count("Item")
+	return s.Store.Item(ctx, id)
+}

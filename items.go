@@ -61,12 +61,30 @@ func (s *Service) Item(ctx context.Context, actor *User, id uuid.UUID) (*Item, e
 	if err := requireActive(actor, toRead); err != nil {
 		return nil, err
 	}
-	it, err := s.db(ctx).Item(ctx, id)
+	it, err := s.item(ctx, actor.ID, id)
 	if err != nil {
-		return nil, itemError(err, ErrItemNotFound)
+		return nil, err
 	}
 	if !canSee(actor, it) {
 		return nil, ErrItemNotFound
+	}
+	return it, nil
+}
+
+// item reads the item with the id: from ctx's prefetch when it holds it
+// for the user (WithItemPrefetch), else from the store.
+func (s *Service) item(ctx context.Context, userID, id uuid.UUID) (*Item, error) {
+	if p := s.itemPrefetchOf(ctx); p != nil {
+		if it, ok := p.take(id, userID); ok {
+			if it == nil {
+				return nil, ErrItemNotFound
+			}
+			return it, nil
+		}
+	}
+	it, err := s.db(ctx).Item(ctx, id)
+	if err != nil {
+		return nil, itemError(err, ErrItemNotFound)
 	}
 	return it, nil
 }

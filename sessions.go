@@ -81,7 +81,19 @@ func newSessionManager(s *Service) *sessionManager {
 }
 
 func (st sessionStore) Find(ctx context.Context, hash string) ([]byte, storedSession, bool, error) {
-	rec, u, err := st.s.db(ctx).FindSession(ctx, hash, st.s.now())
+	var (
+		rec *SessionRecord
+		u   *User
+		err error
+	)
+	if p := st.s.itemPrefetchOf(ctx); p != nil {
+		var it *Item
+		if rec, u, it, err = st.s.db(ctx).FindSessionItem(ctx, hash, st.s.now(), p.id); err == nil {
+			p.set(u.ID, it)
+		}
+	} else {
+		rec, u, err = st.s.db(ctx).FindSession(ctx, hash, st.s.now())
+	}
 	if err != nil {
 		if ErrorCode(err) == NotFound {
 			return nil, storedSession{}, false, nil

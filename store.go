@@ -128,6 +128,12 @@ type SessionStore interface {
 	// token hash together with its user, in one round trip where the store
 	// can. NotFound when there is none or it has expired.
 	FindSession(ctx context.Context, tokenHash string, now time.Time) (*SessionRecord, *User, error)
+	// FindSessionItem is FindSession that also returns the item with
+	// itemID (nil when there is none), read in the same round trip where
+	// the store can: what a request that authenticates and then reads one
+	// item needs (see WithItemPrefetch). NotFound when the session is not
+	// found, whatever the item.
+	FindSessionItem(ctx context.Context, tokenHash string, now time.Time, itemID uuid.UUID) (*SessionRecord, *User, *Item, error)
 	// CreateSession inserts a session. Conflict when the token hash or the
 	// ID exists, NotFound when the user does not.
 	CreateSession(ctx context.Context, s *SessionRecord) error

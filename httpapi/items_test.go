@@ -1,13 +1,20 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/store/memstore"
 )
 
 func TestItems(t *testing.T) {
@@ -221,4 +228,79 @@ func TestItemsByCursor(t *testing.T) {
 		next := e.do(req{method: "GET", path: "/items/?limit=1", bearer: su}).json(t)["next_cursor"].(string)
 		expect(t, e.do(req{method: "GET", path: "/users/?cursor=" + next, bearer: su}), 200, "")
 	})
+}
+
+// roundTrips is a Store that counts the reads an item request makes.
+type roundTrips struct {
+	keel.Store
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (s *roundTrips) count(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[name]++
+}
+
+func (s *roundTrips) take() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.calls
+	s.calls = map[string]int{}
+	return c
+}
+
+func (s *roundTrips) FindSession(ctx context.Context, hash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+	s.count("FindSession")
+	return s.Store.FindSession(ctx, hash, now)
+}
+
+func (s *roundTrips) FindSessionItem(ctx context.Context, hash string, now time.Time, id uuid.UUID) (*keel.SessionRecord, *keel.User, *keel.Item, error) {
+	s.count("FindSessionItem")
+	return s.Store.FindSessionItem(ctx, hash, now, id)
+}
+
+func (s *roundTrips) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
+	s.count("Item")
+	return s.Store.Item(ctx, id)
+}
+
+func TestReadingAnItemReadsItWithTheSession(t *testing.T) {
+	st := &roundTrips{Store: memstore.New(), calls: map[string]int{}}
+	e := newEnvOn(t, st)
+	_, atok := e.userToken("alice@example.com", false)
+	_, btok := e.userToken("bob@example.com", false)
+	res := e.do(req{method: "POST", path: "/items/", bearer: atok, json: map[string]any{"title": "a1"}})
+	expect(t, res, 201, "")
+	a1, _ := res.json(t)["id"].(string)
+
+	for _, tc := range []struct {
+		name   string
+		q      req
+		status int
+		want   map[string]int
+	}{
+		{"the owner's GET is one round trip", req{method: "GET", path: "/items/" + a1, bearer: atok}, 200,
+			map[string]int{"FindSessionItem": 1}},
+		{"another user's GET is one round trip and 404", req{method: "GET", path: "/items/" + a1, bearer: btok}, 404,
+			map[string]int{"FindSessionItem": 1}},
+		{"a missing item's GET is one round trip and 404", req{method: "GET", path: "/items/" + uuid.NewString(), bearer: atok}, 404,
+			map[string]int{"FindSessionItem": 1}},
+		{"a malformed id is looked up with the session alone and answers 422", req{method: "GET", path: "/items/nope", bearer: atok}, 422,
+			map[string]int{"FindSession": 1}},
+		{"a PUT reads the session, then the item in its transaction", req{method: "PUT", path: "/items/" + a1, bearer: atok, json: map[string]any{"title": "b"}}, 200,
+			map[string]int{"FindSession": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st.take()
+			res := e.do(tc.q)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tc.status, res.body)
+			}
+			if got := st.take(); !maps.Equal(got, tc.want) {
+				t.Errorf("store reads %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

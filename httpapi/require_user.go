@@ -96,13 +96,13 @@ func NewAuth(svc *keel.Service, cfg Config, opts ...AuthOption) *Auth {
 // RequireUser lets through requests of an authenticated, active user, with
 // the session in the context (SessionFrom, UserFrom), and refuses the others.
 func (a *Auth) RequireUser(next http.Handler) http.Handler {
-	return a.guard(requireUser, a.deny, next)
+	return a.guard(requireUser, nil, a.deny, next)
 }
 
 // RequireSuperuser lets through requests of an authenticated, active
 // superuser, and refuses the others (403 for other users).
 func (a *Auth) RequireSuperuser(next http.Handler) http.Handler {
-	return a.guard(requireSuperuser, a.deny, next)
+	return a.guard(requireSuperuser, nil, a.deny, next)
 }
 
 // OptionalUser lets every request through, with the session in the
@@ -111,7 +111,7 @@ func (a *Auth) RequireSuperuser(next http.Handler) http.Handler {
 // none, and so does a session cookie on an unsafe request from another
 // origin; a store that fails still answers 503.
 func (a *Auth) OptionalUser(next http.Handler) http.Handler {
-	return a.guard(optionalUser, a.deny, next)
+	return a.guard(optionalUser, nil, a.deny, next)
 }
 
 // access says who may call a handler.
@@ -159,12 +159,17 @@ func AuthErrorFrom(ctx context.Context) error {
 
 // guard is the one implementation of access control, for keel's routes
 // (deny writes the route's error) and a host's (deny is Auth.deny). It
-// also puts the keel.Client of the request in its context.
-func (a *Auth) guard(level access, deny func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
+// also puts the keel.Client of the request in its context, and what
+// prefetch (nil for none) adds to it before authenticating: what the
+// route will read, for keel to read with the session.
+func (a *Auth) guard(level access, prefetch func(context.Context, *http.Request) context.Context, deny func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The request is copied once, with the client and the session in
 		// its context: each copy costs an allocation of the whole request.
 		ctx := a.withClient(r)
+		if prefetch != nil && level != public {
+			ctx = prefetch(ctx, r)
+		}
 		if level == public {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -209,6 +210,9 @@ type route struct {
 	// probe marks the health and readiness probes: their access lines are
 	// at Debug level.
 	probe bool
+	// prefetch, when set, tells keel what serve will read, so that it is
+	// read with the session (see keel.WithItemPrefetch).
+	prefetch func(context.Context, *http.Request) context.Context
 	// pattern is "method path", how logs, metrics and traces name the
 	// route; routeTable fills it in.
 	pattern string
@@ -234,7 +238,7 @@ func (a *api) handle(rt route) http.Handler {
 			a.writeError(w, r, rt, err)
 		}
 	})
-	h = a.auth.guard(rt.access, func(w http.ResponseWriter, r *http.Request, err error) {
+	h = a.auth.guard(rt.access, rt.prefetch, func(w http.ResponseWriter, r *http.Request, err error) {
 		a.writeError(w, r, rt, err)
 	}, h)
 	h = CompleteWrites(a.cfg.CompletionTimeout)(h)
@@ -353,7 +357,7 @@ func (a *api) routeTable() []route {
 			summary: "List items, newest first", doc: opDoc{params: itemsPageQuery{}, status: 200, response: itemsPublic{}}},
 		{method: "POST", path: "/items/", tag: "items", operation: "create_item", access: requireUser, serve: createItem,
 			summary: "Create an item", doc: opDoc{body: keel.CreateItemInput{}, status: 201, response: itemPublic{}}},
-		{method: "GET", path: "/items/{id}", tag: "items", operation: "read_item", access: requireUser, fieldLocation: "path", serve: readItem,
+		{method: "GET", path: "/items/{id}", tag: "items", operation: "read_item", access: requireUser, fieldLocation: "path", serve: readItem, prefetch: prefetchItem,
 			summary: "Read an item", doc: opDoc{params: itemIDPath{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},
 		{method: "PUT", path: "/items/{id}", tag: "items", operation: "update_item", access: requireUser, serve: updateItem,
 			summary: "Update an item (absent fields stay)", doc: opDoc{params: itemIDPath{}, body: keel.UpdateItemInput{}, status: 200, response: itemPublic{}, errorStatuses: []int{404}}},

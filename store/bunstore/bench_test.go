@@ -13,7 +13,8 @@ import (
 )
 
 // BenchmarkHotReads measures the reads every authenticated request makes
-// (FindSession, then the Item it asks for) and a page of one owner's
+// (FindSession, then the Item it asks for; or both in one round trip,
+// FindSessionItem, as GET /items/{id} does) and a page of one owner's
 // items, from b.RunParallel's goroutines: run it with -cpu 1,2,8 to see
 // how they scale, and with -mutexprofile for the locks they share. It runs
 // on a SQLite file always and on PostgreSQL when KEEL_TEST_DATABASE_URL is
@@ -57,6 +58,18 @@ func BenchmarkHotReads(b *testing.B) {
 						}
 						if _, err := s.Item(b.Context(), items[i%len(items)].ID); err != nil {
 							b.Fatal(err)
+						}
+						i++
+					}
+				})
+			})
+			b.Run("op=FindSessionItem", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					i := 0
+					for pb.Next() {
+						if _, _, it, err := s.FindSessionItem(b.Context(), sess.TokenHash, now, items[i%len(items)].ID); err != nil || it == nil {
+							b.Fatal(it, err)
 						}
 						i++
 					}

@@ -33,6 +33,9 @@ type hotQuery int
 
 const (
 	qFindSession hotQuery = iota
+	// qFindSessionItem is qFindSession with one item, of any owner, in
+	// the same round trip: the item's columns are NULL when there is none.
+	qFindSessionItem
 	qFindAPIToken
 	qItem
 	// qOwnerItems is a page of one owner's items with their total count in
@@ -51,23 +54,36 @@ const (
 // selects a time column: as it is on PostgreSQL, as text on SQLite (see
 // scanTime).
 var hotTemplates = [numHotQueries]string{
-	qFindSession: `SELECT s.token_hash, s.id, s.user_id, s.data, {s.expiry}, {s.created_at}, {s.last_used_at}, s.client_addr, s.user_agent,
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, {u.password_changed_at}, {u.created_at}, {u.updated_at}
+	qFindSession: `SELECT ` + sessionColumns + `,
+ ` + userColumns + `
  FROM sessions AS s JOIN users AS u ON u.id = s.user_id
  WHERE s.token_hash = ? AND s.expiry > ?`,
+	qFindSessionItem: `SELECT ` + sessionColumns + `,
+ ` + userColumns + `,
+ ` + itemColumns + `
+ FROM sessions AS s JOIN users AS u ON u.id = s.user_id LEFT JOIN items AS i ON i.id = ?
+ WHERE s.token_hash = ? AND s.expiry > ?`,
 	qFindAPIToken: `SELECT t.id, t.user_id, t.name, t.scope, t.token_hash, {t.created_at}, {t.last_used_at}, {t.expires_at},
- u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, {u.password_changed_at}, {u.created_at}, {u.updated_at}
+ ` + userColumns + `
  FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id
  WHERE t.token_hash = ? AND t.expires_at > ?`,
-	qItem: `SELECT i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at} FROM items AS i WHERE i.id = ?`,
-	qOwnerItems: `SELECT i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at},
+	qItem: `SELECT ` + itemColumns + ` FROM items AS i WHERE i.id = ?`,
+	qOwnerItems: `SELECT ` + itemColumns + `,
  (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
  FROM items AS i WHERE i.owner_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`,
-	qOwnerItemsAfter: `SELECT i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at},
+	qOwnerItemsAfter: `SELECT ` + itemColumns + `,
  (SELECT CAST(coalesce(sum(c.n), 0) AS bigint) FROM item_counts AS c WHERE c.owner_id = ?) AS total
  FROM items AS i WHERE i.owner_id = ? AND (i.created_at, i.id) < (?, ?) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?`,
 	qCreateItem: `INSERT INTO items (id, title, description, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 }
+
+// The columns of a session, a user and an item, in the order their scan
+// targets list them (newSessionScan, newItemScan).
+const (
+	sessionColumns = `s.token_hash, s.id, s.user_id, s.data, {s.expiry}, {s.created_at}, {s.last_used_at}, s.client_addr, s.user_agent`
+	userColumns    = `u.id, u.email, u.full_name, u.is_active, u.is_superuser, u.is_verified, u.password_hash, {u.password_changed_at}, {u.created_at}, {u.updated_at}`
+	itemColumns    = `i.id, i.title, i.description, i.owner_id, {i.created_at}, {i.updated_at}`
+)
 
 // On PostgreSQL, CreateItem and DeleteItem count the item in the same
 // statement that writes it (see the item_counts_by_keel migration),
@@ -312,9 +328,10 @@ func digits(s string) (int, bool) {
 // *string destinations fresh memory every time), so the next call may
 // scan into them again.
 var (
-	sessionScans  = sync.Pool{New: func() any { return newSessionScan() }}
-	apiTokenScans = sync.Pool{New: func() any { return newAPITokenScan() }}
-	itemScans     = sync.Pool{New: func() any { return newItemScan() }}
+	sessionScans     = sync.Pool{New: func() any { return newSessionScan() }}
+	sessionItemScans = sync.Pool{New: func() any { return newSessionItemScan() }}
+	apiTokenScans    = sync.Pool{New: func() any { return newAPITokenScan() }}
+	itemScans        = sync.Pool{New: func() any { return newItemScan() }}
 )
 
 // sessionScan is a row of qFindSession.
@@ -326,11 +343,35 @@ type sessionScan struct {
 
 func newSessionScan() *sessionScan {
 	sc := &sessionScan{}
-	r, u := &sc.row, &sc.user
-	sc.dest = [...]any{
+	sc.dest = sessionTargets(&sc.row, &sc.user)
+	return sc
+}
+
+// sessionTargets are the scan targets of sessionColumns and userColumns.
+func sessionTargets(r *sessionRow, u *userRow) [19]any {
+	return [...]any{
 		&r.TokenHash, &r.ID, &r.UserID, &r.Data, (*scanTime)(&r.Expiry), (*scanTime)(&r.CreatedAt), (*scanTime)(&r.LastUsedAt), &r.ClientAddr, &r.UserAgent,
 		&u.ID, &u.Email, &u.FullName, &u.IsActive, &u.IsSuperuser, &u.IsVerified, &u.PasswordHash, (*scanTime)(&u.PasswordChangedAt), (*scanTime)(&u.CreatedAt), (*scanTime)(&u.UpdatedAt),
 	}
+}
+
+// sessionItemScan is a row of qFindSessionItem: a session's targets, then
+// an item's, whose title is nullable (the LEFT JOIN) and whose ID is
+// reset before each scan (uuid.UUID stays as it was on NULL).
+type sessionItemScan struct {
+	row   sessionRow
+	user  userRow
+	item  itemRow
+	title sql.NullString
+	dest  [25]any
+}
+
+func newSessionItemScan() *sessionItemScan {
+	sc := &sessionItemScan{}
+	st := sessionTargets(&sc.row, &sc.user)
+	it := &sc.item
+	copy(sc.dest[:], st[:])
+	copy(sc.dest[len(st):], []any{&it.ID, &sc.title, &it.Description, &it.OwnerID, (*scanTime)(&it.CreatedAt), (*scanTime)(&it.UpdatedAt)})
 	return sc
 }
 

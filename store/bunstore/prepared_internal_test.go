@@ -41,7 +41,7 @@ func TestHotQueriesArePrepared(t *testing.T) {
 					p       *hotPool
 					queries []hotQuery
 				}{
-					{"read", s.readStmts, []hotQuery{qFindSession, qFindAPIToken, qItem, qOwnerItems, qOwnerItemsAfter}},
+					{"read", s.readStmts, []hotQuery{qFindSession, qFindSessionItem, qFindAPIToken, qItem, qOwnerItems, qOwnerItemsAfter}},
 					{"write", s.writeStmts, []hotQuery{qCreateItem}},
 				} {
 					got := pool.p.queries()
@@ -127,6 +127,8 @@ func runHotQueries(t *testing.T, s *Store) {
 	sess := storetest.NewSession(u.ID, now.Add(time.Hour))
 	must(t, s.CreateSession(ctx, sess))
 	_, _, err := s.FindSession(ctx, sess.TokenHash, now)
+	must(t, err)
+	_, _, _, err = s.FindSessionItem(ctx, sess.TokenHash, now, it.ID)
 	must(t, err)
 	tok := storetest.NewAPIToken(u.ID, now, now.Add(time.Hour))
 	must(t, s.CreateAPIToken(ctx, tok))

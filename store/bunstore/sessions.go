@@ -44,6 +44,37 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 	return row.record(), row.User.user(), nil
 }
 
+// FindSessionItem is FindSession with the item with itemID (nil when
+// there is none): one query, the item LEFT JOINed, on the prepared path;
+// FindSession then Item otherwise (in a transaction, where Item locks the
+// row as it always does there).
+func (h *handle) FindSessionItem(ctx context.Context, tokenHash string, now time.Time, itemID uuid.UUID) (*keel.SessionRecord, *keel.User, *keel.Item, error) {
+	p := h.readStmts
+	if p == nil {
+		rec, u, err := h.FindSession(ctx, tokenHash, now)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		it, err := h.Item(ctx, itemID)
+		if err != nil && keel.ErrorCode(err) != keel.NotFound {
+			return nil, nil, nil, err
+		}
+		return rec, u, it, nil
+	}
+	sc := sessionItemScans.Get().(*sessionItemScan)
+	defer sessionItemScans.Put(sc)
+	sc.item.ID = uuid.Nil
+	if err := p.queryRow(ctx, qFindSessionItem, []any{itemID, tokenHash, h.timeArg(now)}, sc.dest[:]); err != nil {
+		return nil, nil, nil, storeError("find session", err, msgSessionNotFound, "")
+	}
+	var it *keel.Item
+	if sc.item.ID != uuid.Nil {
+		sc.item.Title = sc.title.String
+		it = sc.item.item()
+	}
+	return sc.row.record(), sc.user.user(), it, nil
+}
+
 // CreateSession inserts a session. Conflict when the token hash or the ID
 // exists, NotFound when the user does not.
 func (h *handle) CreateSession(ctx context.Context, rec *keel.SessionRecord) error {

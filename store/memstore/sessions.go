@@ -30,23 +30,28 @@ func (h *handle) FindSession(ctx context.Context, tokenHash string, now time.Tim
 		sess *keel.SessionRecord
 		user *keel.User
 	)
-	err := h.read(ctx, func(d *db) error {
-		stored, ok := d.sessions[tokenHash]
-		if !ok || !stored.Expiry.After(now) {
-			return errSessionNotFound
-		}
-		u, ok := d.users[stored.UserID]
-		if !ok {
-			// DeleteUser removes a user's sessions, so this is a bug.
-			return keel.Errorf(keel.Internal, "memstore: a session outlived its user")
-		}
-		sess, user = cloneSession(stored), cloneUser(u)
-		return nil
+	err := h.read(ctx, func(d *db) (err error) {
+		sess, user, err = d.findSession(tokenHash, now)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return sess, user, nil
+}
+
+// findSession is FindSession's read, copies of the session and its user.
+func (d *db) findSession(tokenHash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
+	stored, ok := d.sessions[tokenHash]
+	if !ok || !stored.Expiry.After(now) {
+		return nil, nil, errSessionNotFound
+	}
+	u, ok := d.users[stored.UserID]
+	if !ok {
+		// DeleteUser removes a user's sessions, so this is a bug.
+		return nil, nil, keel.Errorf(keel.Internal, "memstore: a session outlived its user")
+	}
+	return cloneSession(stored), cloneUser(u), nil
 }
 
 // CreateSession inserts a copy of r. Conflict when the token hash or the
@@ -213,4 +218,28 @@ func (d *db) removeSession(log *undoLog, tokenHash string) {
 	d.sessionsByUser.remove(log, sess.UserID, tokenHash)
 	del(log, d.sessionIDs, sess.ID)
 	del(log, d.sessions, tokenHash)
+}
+
+// FindSessionItem is FindSession and Item under one read lock: the item
+// is nil when there is none.
+func (h *handle) FindSessionItem(ctx context.Context, tokenHash string, now time.Time, itemID uuid.UUID) (*keel.SessionRecord, *keel.User, *keel.Item, error) {
+	var (
+		sess *keel.SessionRecord
+		user *keel.User
+		item *keel.Item
+	)
+	err := h.read(ctx, func(d *db) error {
+		var err error
+		if sess, user, err = d.findSession(tokenHash, now); err != nil {
+			return err
+		}
+		if it, ok := d.items[itemID]; ok {
+			item = cloneItem(it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return sess, user, item, nil
 }

@@ -66,6 +66,111 @@ func testSessions(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "FindSession of an empty hash", err, keel.NotFound)
 	})
 
+	t.Run("FindSessionItem returns the session, its user and the item asked for, whoever owns it", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		other := mustCreateUser(t, s, NewUser())
+		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		mine := mustCreateItem(t, s, NewItem(u.ID))
+		noDesc := NewItem(u.ID)
+		noDesc.Description = nil
+		noDesc = mustCreateItem(t, s, noDesc)
+		theirs := mustCreateItem(t, s, NewItem(other.ID))
+		for _, tc := range []struct {
+			name string
+			want *keel.Item
+		}{
+			{"the user's own item comes with the session", mine},
+			{"an item without a description comes with it as nil", noDesc},
+			{"another user's item comes too: ownership is keel's to check", theirs},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				gotSess, gotUser, gotItem, err := s.FindSessionItem(t.Context(), sess.TokenHash, now, tc.want.ID)
+				wantNoError(t, "FindSessionItem", err)
+				checkSession(t, "FindSessionItem", gotSess, sess)
+				checkUser(t, "FindSessionItem's user", gotUser, u)
+				checkItem(t, "FindSessionItem's item", gotItem, tc.want)
+			})
+		}
+	})
+
+	t.Run("FindSessionItem finds the session without the item when there is none", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		gone := mustCreateItem(t, s, NewItem(u.ID))
+		wantNoError(t, "DeleteItem", s.DeleteItem(t.Context(), gone.ID))
+		for _, tc := range []struct {
+			name string
+			id   uuid.UUID
+		}{
+			{"an id never used", NewID()},
+			{"a deleted item's id", gone.ID},
+			{"the nil id", uuid.Nil},
+			{"the session's own id", sess.ID},
+			{"the user's id", u.ID},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				gotSess, gotUser, gotItem, err := s.FindSessionItem(t.Context(), sess.TokenHash, now, tc.id)
+				wantNoError(t, "FindSessionItem", err)
+				checkSession(t, "FindSessionItem", gotSess, sess)
+				checkUser(t, "FindSessionItem's user", gotUser, u)
+				if gotItem != nil {
+					t.Errorf("FindSessionItem's item = %+v, want nil", gotItem)
+				}
+			})
+		}
+	})
+
+	t.Run("FindSessionItem of an expired or unknown session is NotFound even when the item exists", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		it := mustCreateItem(t, s, NewItem(u.ID))
+		for _, tc := range []struct {
+			name string
+			hash string
+			now  time.Time
+		}{
+			{"at its Expiry", sess.TokenHash, sess.Expiry},
+			{"after its Expiry", sess.TokenHash, sess.Expiry.Add(time.Microsecond)},
+			{"an unknown token hash", NewTokenHash(), now},
+			{"an empty token hash", "", now},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				gotSess, gotUser, gotItem, err := s.FindSessionItem(t.Context(), tc.hash, tc.now, it.ID)
+				wantCode(t, "FindSessionItem", err, keel.NotFound)
+				if gotSess != nil || gotUser != nil || gotItem != nil {
+					t.Errorf("FindSessionItem answered %v, %v, %v with its error, want nothing", gotSess, gotUser, gotItem)
+				}
+			})
+		}
+	})
+
+	t.Run("FindSessionItem in a transaction sees the transaction's writes", func(t *testing.T) {
+		s := newStore(t)
+		now := Now()
+		u := mustCreateUser(t, s, NewUser())
+		sess := mustCreateSession(t, s, NewSession(u.ID, now.Add(time.Hour)))
+		it := NewItem(u.ID)
+		err := s.InTx(t.Context(), func(tx keel.Tx) error {
+			if err := tx.CreateItem(t.Context(), it); err != nil {
+				return err
+			}
+			gotSess, _, gotItem, err := tx.FindSessionItem(t.Context(), sess.TokenHash, now, it.ID)
+			if err != nil {
+				return err
+			}
+			checkSession(t, "FindSessionItem in the transaction", gotSess, sess)
+			checkItem(t, "FindSessionItem's item in the transaction", gotItem, it)
+			return nil
+		})
+		wantNoError(t, "InTx", err)
+	})
+
 	t.Run("CreateSession with a taken token hash is a Conflict and keeps the first", func(t *testing.T) {
 		s := newStore(t)
 		now := Now()
