@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 )
 
 // newToken makes a personal API token of the session's user.
@@ -423,7 +424,7 @@ func TestAUserHasAtMostMaxAPITokens(t *testing.T) {
 func TestAPITokenLastUsedIsWrittenAtMostOnceAMinute(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	cs := &countingStore{Store: e.store}
+	cs := &keeltest.CountingStore{Store: e.store}
 	svc, err := keel.New(cs, keel.Config{Argon2: cheap, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -453,14 +454,14 @@ func TestAPITokenLastUsedIsWrittenAtMostOnceAMinute(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			e.clock.Advance(st.advance)
-			cs.reset()
+			cs.Reset()
 			if _, err := svc.Authenticate(ctx, tok.Token); err != nil {
 				t.Fatal(err)
 			}
-			if got := cs.get("TouchAPIToken"); got != st.writes {
+			if got := cs.Get("TouchAPIToken"); got != st.writes {
 				t.Errorf("TouchAPIToken ran %d times, want %d", got, st.writes)
 			}
-			if got := cs.get("FindAPIToken"); got != 1 {
+			if got := cs.Get("FindAPIToken"); got != 1 {
 				t.Errorf("FindAPIToken ran %d times, want 1", got)
 			}
 			if st.writes > 0 && !lastUsed().Equal(e.clock.Now().UTC().Truncate(time.Microsecond)) {

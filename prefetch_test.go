@@ -7,18 +7,19 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/store/memstore"
 )
 
 func TestItemPrefetch(t *testing.T) {
 	type fixture struct {
 		e                   *env
-		cs                  *countingStore
+		cs                  *keeltest.CountingStore
 		ada, bob, root      *keel.Session
 		adas, bobs, missing uuid.UUID
 	}
 	setup := func(t *testing.T) *fixture {
-		cs := &countingStore{Store: memstore.New()}
+		cs := &keeltest.CountingStore{Store: memstore.New()}
 		f := &fixture{e: newEnvOn(t, cs), cs: cs}
 		ctx := context.Background()
 		f.e.signUp(t, "ada@example.com")
@@ -38,7 +39,7 @@ func TestItemPrefetch(t *testing.T) {
 			*x.id = it.ID
 		}
 		f.missing = uuid.Must(uuid.NewV7())
-		cs.reset()
+		cs.Reset()
 		return f
 	}
 	// authenticate is what httpapi does for GET /items/{id}: the item
@@ -50,8 +51,8 @@ func TestItemPrefetch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := f.cs.get("FindSessionItem"); n != 1 || f.cs.get("FindSession") != 0 {
-			t.Fatalf("Authenticate ran FindSessionItem %d and FindSession %d times, want 1 and 0", n, f.cs.get("FindSession"))
+		if n := f.cs.Get("FindSessionItem"); n != 1 || f.cs.Get("FindSession") != 0 {
+			t.Fatalf("Authenticate ran FindSessionItem %d and FindSession %d times, want 1 and 0", n, f.cs.Get("FindSession"))
 		}
 		return ctx, got
 	}
@@ -86,7 +87,7 @@ func TestItemPrefetch(t *testing.T) {
 			} else if it.ID != id || it.OwnerID != tc.wantOwn(f).User.ID {
 				t.Errorf("Item = %+v, want %s of %s", it, id, tc.wantOwn(f).User.Email)
 			}
-			if n := f.cs.get("Item"); n != 0 {
+			if n := f.cs.Get("Item"); n != 0 {
 				t.Errorf("Item made %d round trips, want 0", n)
 			}
 		})
@@ -101,13 +102,13 @@ func TestItemPrefetch(t *testing.T) {
 		if _, err := f.e.svc.UpdateItem(context.Background(), sess.User, f.adas, keel.UpdateItemInput{Title: keel.Some("renamed")}); err != nil {
 			t.Fatal(err)
 		}
-		f.cs.reset()
+		f.cs.Reset()
 		it, err := f.e.svc.Item(ctx, sess.User, f.adas)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it.Title != "renamed" || f.cs.get("Item") != 1 {
-			t.Errorf("second Item: title %q after %d round trips, want %q after 1", it.Title, f.cs.get("Item"), "renamed")
+		if it.Title != "renamed" || f.cs.Get("Item") != 1 {
+			t.Errorf("second Item: title %q after %d round trips, want %q after 1", it.Title, f.cs.Get("Item"), "renamed")
 		}
 	})
 
@@ -128,14 +129,14 @@ func TestItemPrefetch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := setup(t)
 			ctx, sess := authenticate(t, f, f.ada, f.adas)
-			f.cs.reset()
+			f.cs.Reset()
 			_, err := tc.read(f, ctx, sess)
 			if tc.want != nil {
 				wantErr(t, err, tc.want)
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if n := f.cs.get("Item"); n != 1 {
+			if n := f.cs.Get("Item"); n != 1 {
 				t.Errorf("Item made %d round trips, want 1", n)
 			}
 		})
@@ -168,7 +169,7 @@ func TestItemPrefetch(t *testing.T) {
 		if _, err := f.e.svc.Item(ctx, f.ada.User, f.adas); err != nil {
 			t.Fatal(err)
 		}
-		if n := f.cs.get("Item"); n != 1 {
+		if n := f.cs.Get("Item"); n != 1 {
 			t.Errorf("Item made %d round trips, want 1", n)
 		}
 	})
@@ -195,7 +196,7 @@ func TestItemPrefetch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := f.cs.get("Item"); got != n-1 {
+		if got := f.cs.Get("Item"); got != n-1 {
 			t.Errorf("Item made %d round trips, want %d", got, n-1)
 		}
 	})

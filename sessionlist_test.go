@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 )
 
 func (e *env) loginFrom(t *testing.T, email, addr, userAgent string) *keel.Session {
@@ -92,7 +93,7 @@ func TestSessionMetadataIsCleanedAndTruncated(t *testing.T) {
 func TestSessionLastUsedCostsNoRoundTripWithinAMinute(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	cs := &countingStore{Store: e.store}
+	cs := &keeltest.CountingStore{Store: e.store}
 	svc, err := keel.New(cs, keel.Config{Argon2: cheap, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -112,14 +113,14 @@ func TestSessionLastUsedCostsNoRoundTripWithinAMinute(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			e.clock.Advance(st.advance)
-			cs.reset()
+			cs.Reset()
 			if _, err := svc.Authenticate(ctx, sess.Token); err != nil {
 				t.Fatal(err)
 			}
-			if got := cs.get("FindSession"); got != 1 {
+			if got := cs.Get("FindSession"); got != 1 {
 				t.Errorf("FindSession ran %d times, want 1", got)
 			}
-			if got := cs.get("TouchSession") + cs.get("UpdateSession"); got != st.writes {
+			if got := cs.Get("TouchSession") + cs.Get("UpdateSession"); got != st.writes {
 				t.Errorf("%d writes, want %d", got, st.writes)
 			}
 		})

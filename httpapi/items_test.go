@@ -1,19 +1,16 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/keel-dev/keel"
+	"github.com/keel-dev/keel/internal/keeltest"
 	"github.com/keel-dev/keel/store/memstore"
 )
 
@@ -230,44 +227,8 @@ func TestItemsByCursor(t *testing.T) {
 	})
 }
 
-// roundTrips is a Store that counts the reads an item request makes.
-type roundTrips struct {
-	keel.Store
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-func (s *roundTrips) count(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[name]++
-}
-
-func (s *roundTrips) take() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.calls
-	s.calls = map[string]int{}
-	return c
-}
-
-func (s *roundTrips) FindSession(ctx context.Context, hash string, now time.Time) (*keel.SessionRecord, *keel.User, error) {
-	s.count("FindSession")
-	return s.Store.FindSession(ctx, hash, now)
-}
-
-func (s *roundTrips) FindSessionItem(ctx context.Context, hash string, now time.Time, id uuid.UUID) (*keel.SessionRecord, *keel.User, *keel.Item, error) {
-	s.count("FindSessionItem")
-	return s.Store.FindSessionItem(ctx, hash, now, id)
-}
-
-func (s *roundTrips) Item(ctx context.Context, id uuid.UUID) (*keel.Item, error) {
-	s.count("Item")
-	return s.Store.Item(ctx, id)
-}
-
 func TestReadingAnItemReadsItWithTheSession(t *testing.T) {
-	st := &roundTrips{Store: memstore.New(), calls: map[string]int{}}
+	st := &keeltest.CountingStore{Store: memstore.New()}
 	e := newEnvOn(t, st)
 	_, atok := e.userToken("alice@example.com", false)
 	_, btok := e.userToken("bob@example.com", false)
@@ -293,12 +254,12 @@ func TestReadingAnItemReadsItWithTheSession(t *testing.T) {
 			map[string]int{"FindSession": 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st.take()
+			st.Take()
 			res := e.do(tc.q)
 			if res.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d: %s", res.StatusCode, tc.status, res.body)
 			}
-			if got := st.take(); !maps.Equal(got, tc.want) {
+			if got := st.Take(); !maps.Equal(got, tc.want) {
 				t.Errorf("store reads %v, want %v", got, tc.want)
 			}
 		})
