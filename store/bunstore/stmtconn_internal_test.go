@@ -132,3 +132,35 @@ func TestParseTime(t *testing.T) {
 		})
 	}
 }
+
+func TestScanTargets(t *testing.T) {
+	id := uuid.MustParse("01a21ed5-2184-763c-9db8-3d9b6f2a7363")
+	other := uuid.MustParse("11111111-2222-3333-4444-555555555555")
+	for _, tc := range []struct {
+		name    string
+		src     any
+		want    uuid.UUID
+		wantErr bool
+	}{
+		{"a UUID's text as bytes (pgdriver) is parsed", []byte(id.String()), id, false},
+		{"a UUID's text as a string (SQLite) is parsed", id.String(), id, false},
+		{"sixteen raw bytes are the UUID", id[:], id, false},
+		{"NULL leaves the UUID as it was", nil, other, false},
+		{"text that is no UUID is an error", []byte("01a21ed5-2184-763c-9db8-3d9b6f2a73zz"), other, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := scanUUID(other)
+			err := got.Scan(tc.src)
+			if (err != nil) != tc.wantErr || uuid.UUID(got) != tc.want {
+				t.Errorf("Scan(%v) = %v, %v; want %v, error %v", tc.src, uuid.UUID(got), err, tc.want, tc.wantErr)
+			}
+		})
+	}
+	t.Run("microseconds since 1970 (PostgreSQL) scan as that time in UTC", func(t *testing.T) {
+		want := time.Date(2026, 11, 27, 21, 6, 54, 443635000, time.UTC)
+		var got scanTime
+		if err := got.Scan(want.UnixMicro()); err != nil || !time.Time(got).Equal(want) || time.Time(got).Location() != time.UTC {
+			t.Errorf("Scan(%d) = %v, %v; want %v", want.UnixMicro(), time.Time(got), err, want)
+		}
+	})
+}
