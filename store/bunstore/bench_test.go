@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/store/bunstore"
@@ -100,14 +102,7 @@ func BenchmarkCreateItemParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(16)
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := s.CreateItem(b.Context(), storetest.NewItem(owner.ID)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	createItemsParallel(b, s, owner.ID)
 }
 
 // benchStore opens a Store on url with opts, migrated, closed when b ends,
@@ -127,4 +122,17 @@ func benchStore(b *testing.B, url string, opts ...bunstore.Option) (*bunstore.St
 		b.Fatal(err)
 	}
 	return s, u
+}
+
+// createItemsParallel runs b.N CreateItem calls of new items of the owner
+// from b.RunParallel's goroutines, each made outside a transaction.
+func createItemsParallel(b *testing.B, s *bunstore.Store, owner uuid.UUID) {
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := s.CreateItem(b.Context(), storetest.NewItem(owner)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -52,6 +52,20 @@ func (r *rounds) committed() []int {
 
 // holdWriter takes the writer connection in a transaction until the
 // returned function is called, so that writes queue meanwhile.
+// heldWriterStore opens a store on an SQLite file with one user, owner,
+// whose first item prepared the insert, and holds its writer connection
+// (holdWriter) until release; waits is the pool's wait count before any
+// write queues behind it.
+func heldWriterStore(t *testing.T) (s *Store, owner *keel.User, release func(), waits int64) {
+	t.Helper()
+	s = openInternal(t, sqliteFile(t))
+	owner = storetest.NewUser()
+	must(t, s.CreateUser(t.Context(), owner))
+	must(t, s.CreateItem(t.Context(), storetest.NewItem(owner.ID))) // prepares the statement
+	release = holdWriter(t, s)
+	return s, owner, release, s.writeDB.DB.Stats().WaitCount
+}
+
 func holdWriter(t *testing.T, s *Store) (release func()) {
 	t.Helper()
 	held, done := make(chan struct{}), make(chan struct{})
@@ -200,12 +214,7 @@ func TestGroupCommitRounds(t *testing.T) {
 
 func TestGroupCommitCancellation(t *testing.T) {
 	t.Run("a write whose context ends while it is queued never runs", func(t *testing.T) {
-		s := openInternal(t, sqliteFile(t))
-		owner := storetest.NewUser()
-		must(t, s.CreateUser(t.Context(), owner))
-		must(t, s.CreateItem(t.Context(), storetest.NewItem(owner.ID))) // prepares the statement
-		release := holdWriter(t, s)
-		waits := s.writeDB.DB.Stats().WaitCount
+		s, owner, release, waits := heldWriterStore(t)
 
 		first := storetest.NewItem(owner.ID)
 		var firstErr error
@@ -234,12 +243,7 @@ func TestGroupCommitCancellation(t *testing.T) {
 	})
 
 	t.Run("a write whose context ends while its round waits for the writer never runs", func(t *testing.T) {
-		s := openInternal(t, sqliteFile(t))
-		owner := storetest.NewUser()
-		must(t, s.CreateUser(t.Context(), owner))
-		must(t, s.CreateItem(t.Context(), storetest.NewItem(owner.ID))) // prepares the statement
-		release := holdWriter(t, s)
-		waits := s.writeDB.DB.Stats().WaitCount
+		s, owner, release, waits := heldWriterStore(t)
 
 		ctx, cancel := context.WithCancel(t.Context())
 		it := storetest.NewItem(owner.ID)

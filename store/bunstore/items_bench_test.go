@@ -13,7 +13,6 @@ import (
 	"github.com/keel-dev/keel"
 	"github.com/keel-dev/keel/internal/pgtest"
 	"github.com/keel-dev/keel/store/bunstore"
-	"github.com/keel-dev/keel/store/storetest"
 )
 
 // BenchmarkCreateItem measures CreateItem on PostgreSQL from many
@@ -44,14 +43,7 @@ func BenchmarkCreateItem(b *testing.B) {
 			b.ReportAllocs()
 			cpu := backendCPU(b, s, app)
 			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := s.CreateItem(b.Context(), storetest.NewItem(owner.ID)); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
+			createItemsParallel(b, s, owner.ID)
 			b.StopTimer()
 			if spent, ok := cpu(); ok {
 				b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "pg-cpu-µs/op")
